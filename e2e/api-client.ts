@@ -1,0 +1,90 @@
+/** A small client for the public API, as an operator's script would use it. */
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class ApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  as(token: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, token);
+  }
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}) };
+    if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (text.length > 0 && /json/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  get<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('GET', path);
+  }
+  post<T = Record<string, unknown>>(path: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>> {
+    return this.request<T>('POST', path, { body, ...(headers !== undefined ? { headers } : {}) });
+  }
+  delete<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('DELETE', path);
+  }
+}
+
+/** Reads a server-sent-events stream until `until` returns true for an event, or the deadline passes. */
+export async function readEvents(
+  url: string,
+  token: string,
+  until: (event: { id: string; event: string; data: Record<string, unknown> }) => boolean,
+  timeoutMs: number,
+): Promise<Array<{ id: string; event: string; data: Record<string, unknown> }>> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const events: Array<{ id: string; event: string; data: Record<string, unknown> }> = [];
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+    if (res.status !== 200 || res.body === null) throw new Error(`events stream answered ${res.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let sep: number;
+      while ((sep = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, sep);
+        buffer = buffer.slice(sep + 2);
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => !l.startsWith(':') && l.includes(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+        );
+        if (fields['data'] === undefined) continue;
+        const event = { id: fields['id'] ?? '', event: fields['event'] ?? '', data: JSON.parse(fields['data']) as Record<string, unknown> };
+        events.push(event);
+        if (until(event)) return events;
+      }
+    }
+    return events;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      throw new Error(`events stream: condition not met within ${timeoutMs} ms; saw ${events.map((e) => e.event).join(', ')}`, { cause: err });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}

@@ -1,0 +1,218 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { join } from 'node:path';
+import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
+import { ApiClient, readEvents } from './api-client';
+import { newTenant } from './factories';
+
+interface Tenant {
+  id: string;
+  org: string;
+  domain: string;
+  status: string;
+  apps: Array<{ app: string; url: string }>;
+  operation: { id: string };
+  error?: string;
+}
+interface Machine {
+  machineId: string;
+  tenantId: string;
+  address: string;
+}
+
+let env: TestPlatform;
+let api: ApiClient;
+
+beforeAll(async () => {
+  env = await startTestPlatform('lifecycle');
+  api = new ApiClient(env.apiUrl, env.tokens.acme);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function waitForStatus(id: string, status: string, timeoutMs = 120_000): Promise<Tenant> {
+  return waitFor(
+    async () => {
+      const res = await api.get<Tenant>(`/v1/tenants/${id}`);
+      if (res.body.status === 'failed' && status !== 'failed') {
+        throw new Error(`tenant failed: ${res.body.error ?? '(no error)'}`);
+      }
+      return res.body.status === status ? res.body : undefined;
+    },
+    { description: `tenant ${id} to be ${status}`, timeoutMs, intervalMs: 250 },
+  );
+}
+
+function resolver(): Resolver {
+  const r = new Resolver({ timeout: 2000, tries: 1 });
+  r.setServers([`127.0.0.1:${testInfra().powerdns.dnsPort}`]);
+  return r;
+}
+
+function namespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.length > 0);
+}
+
+describe('an operator runs a tenant from creation to deletion', () => {
+  it('deploys Mastodon on a sandbox machine with DNS, health and backups, then removes every trace', async () => {
+    const body = newTenant({ apps: [{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 } }] });
+    const created = await api.post<Tenant>('/v1/tenants', body);
+    expect(created.status).toBe(202);
+    expect(created.body.status).toBe('provisioning');
+    expect(created.body.org).toBe('acme');
+    expect(created.headers.get('location')).toBe(`/v1/tenants/${created.body.id}`);
+    const id = created.body.id;
+
+    const ready = await waitForStatus(id, 'ready');
+    expect(ready.apps).toEqual([{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 }, url: `https://social.${body['domain'] as string}/` }]);
+
+    // The operation shows every step done.
+    const operation = await api.get<{ status: string; steps: Array<{ name: string; status: string }> }>(
+      `/v1/operations/${ready.operation.id}`,
+    );
+    expect(operation.status).toBe(200);
+    expect(operation.body.status).toBe('COMPLETED');
+    expect(operation.body.steps.map((s) => [s.name, s.status])).toEqual([
+      ['provision', 'succeeded'],
+      ['dns', 'succeeded'],
+      ['deploy', 'succeeded'],
+      ['backup', 'succeeded'],
+    ]);
+
+    // Ops see the machine in the fleet; the record in PowerDNS points at it; the app answers there.
+    const fleet = await api.as(env.tokens.ops).get<{ items: Machine[] }>('/v1/machines');
+    const machines = fleet.body.items.filter((m) => m.tenantId === id);
+    expect(machines).toHaveLength(1);
+    const address = machines[0]!.address;
+    const fqdn = `social.${body['domain'] as string}`;
+    expect(await resolver().resolve4(fqdn)).toEqual([address]);
+    const health = await fetch(`http://${address}:3000/health`, { headers: { host: fqdn } });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ app: 'mastodon', status: 'ok' });
+
+    // A restic repository exists for the tenant.
+    const repository = join(env.dataDir, 'backups', id);
+    expect(existsSync(join(repository, 'config'))).toBe(true);
+
+    // Every step published an event; the stream replays them.
+    const events = await readEvents(
+      `${env.apiUrl}/v1/tenants/${id}/events`,
+      env.tokens.acme,
+      (e) => e.event === 'tenant.status.changed' && e.data['data'] !== undefined && (e.data['data'] as { status: string }).status === 'ready',
+      20_000,
+    );
+    expect(events.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['machine.created', 'dns.records.applied', 'deployment.activated', 'backup.repository.initialised', 'tenant.status.changed']),
+    );
+
+    // Deletion removes machine, records, deployment and repository.
+    const namespacesBefore = namespaces();
+    const deleted = await api.delete<Tenant>(`/v1/tenants/${id}`);
+    expect(deleted.status).toBe(202);
+    expect(deleted.body.status).toBe('deleting');
+    await waitForStatus(id, 'deleted');
+    const fleetAfter = await api.as(env.tokens.ops).get<{ items: Machine[] }>('/v1/machines');
+    expect(fleetAfter.body.items.filter((m) => m.tenantId === id)).toEqual([]);
+    expect(namespaces().length).toBe(namespacesBefore.length - 1);
+    await expect(resolver().resolve4(fqdn)).rejects.toThrow();
+    expect(existsSync(repository)).toBe(false);
+    await expect(fetch(`http://${address}:3000/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+
+    // Deleting again is harmless.
+    const again = await api.delete<Tenant>(`/v1/tenants/${id}`);
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe('deleted');
+  });
+});
+
+describe('the API refuses bad requests with problem details', () => {
+  it('names every bad field of a tenant request', async () => {
+    const res = await api.post<{ status: number; code: string; errors: Array<{ field: string }> }>('/v1/tenants', {
+      domain: 'not a domain',
+      apps: [
+        { app: 'myspace', options: {} },
+        { app: 'mastodon', options: { maxTootChars: 'lots', registrations: 'sometimes', colour: 'blue' } },
+      ],
+      plan: 'gold',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.errors.map((e) => e.field).sort()).toEqual(
+      [
+        'apps[0].app',
+        'apps[1].options.colour',
+        'apps[1].options.maxTootChars',
+        'apps[1].options.registrations',
+        'domain',
+        'plan',
+      ].sort(),
+    );
+  });
+
+  it('answers a body that is not JSON with a problem', async () => {
+    const res = await api.request<{ status: number }>('POST', '/v1/tenants', { rawBody: '{"domain": ', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('requires a token and hides other organisations’ tenants', async () => {
+    const anonymous = await api.as(undefined).get('/v1/tenants');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+
+    const created = await api.post<Tenant>('/v1/tenants', newTenant());
+    expect(created.status).toBe(202);
+    const foreign = await api.as(env.tokens.globex).get(`/v1/tenants/${created.body.id}`);
+    expect(foreign.status).toBe(404);
+    const foreignOperation = await api.as(env.tokens.globex).get(`/v1/operations/${created.body.operation.id}`);
+    expect(foreignOperation.status).toBe(404);
+    const foreignDelete = await api.as(env.tokens.globex).delete(`/v1/tenants/${created.body.id}`);
+    expect(foreignDelete.status).toBe(404);
+    const operatorFleet = await api.get('/v1/machines');
+    expect(operatorFleet.status).toBe(403);
+
+    await waitForStatus(created.body.id, 'ready');
+    await api.delete(`/v1/tenants/${created.body.id}`);
+    await waitForStatus(created.body.id, 'deleted');
+  });
+
+  it('answers 409 for a domain another live tenant has', async () => {
+    const body = newTenant();
+    const first = await api.post<Tenant>('/v1/tenants', body);
+    expect(first.status).toBe(202);
+    const second = await api.as(env.tokens.globex).post<{ code: string }>('/v1/tenants', body);
+    expect(second.status).toBe(409);
+    expect(second.body.code).toBe('CONFLICT');
+    await waitForStatus(first.body.id, 'ready');
+    await api.delete(`/v1/tenants/${first.body.id}`);
+    await waitForStatus(first.body.id, 'deleted');
+  });
+
+  it('replays the first answer for a retried POST with the same Idempotency-Key and starts nothing new', async () => {
+    const body = newTenant();
+    const key = `retry-${Date.now()}`;
+    const first = await api.post<Tenant>('/v1/tenants', body, { 'idempotency-key': key });
+    const retry = await api.post<Tenant>('/v1/tenants', body, { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual(first.body);
+    const list = await api.get<{ items: Tenant[] }>('/v1/tenants');
+    expect(list.body.items.filter((t) => t.domain === body['domain'])).toHaveLength(1);
+
+    const reused = await api.post<{ code: string }>('/v1/tenants', newTenant(), { 'idempotency-key': key });
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    await waitForStatus(first.body.id, 'ready');
+    await api.delete(`/v1/tenants/${first.body.id}`);
+    await waitForStatus(first.body.id, 'deleted');
+  });
+});

@@ -1,0 +1,43 @@
+// One jest run for the whole repo: unit (*.spec.ts), integration (*.int-spec.ts) and end-to-end
+// (e2e/**/*.e2e-spec.ts) tests. The global setup starts real PostgreSQL, NATS, Temporal and PowerDNS
+// (libs/testing) once per run on free ports and exports their addresses as FEDOPS_TEST_* variables.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const moduleNameMapper = {
+  '^@fedops/workflows$': '<rootDir>/workflows/src',
+  '^@fedops/(contracts|domain|catalog|service-kit|testing|sandbox-host)$': '<rootDir>/libs/$1/src',
+};
+
+const common = {
+  rootDir: __dirname,
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/src/**/*.int-spec.ts', '<rootDir>/**/test/**/*.int-spec.ts'],
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'] },
+  ],
+  globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
+  globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
+  testTimeout: 120000,
+};

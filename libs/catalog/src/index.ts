@@ -1,0 +1,3 @@
+export * from './app-definition';
+export * from './apps';
+export * from './catalog';

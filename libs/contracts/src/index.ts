@@ -1,0 +1,6 @@
+export * from './task-queues';
+export * from './tenant';
+export * from './machine';
+export * from './activities';
+export * from './workflows';
+export * from './events';

@@ -1,0 +1,38 @@
+import type { AppHostname, AppSelection } from './tenant';
+import type { ResourceProviderKind } from './machine';
+
+export interface DeployTenantInput {
+  tenantId: string;
+  orgId: string;
+  domain: string;
+  apps: AppSelection[];
+  /** Resolved at request time from the catalog, so the workflow does not depend on catalog changes. */
+  hostnames: AppHostname[];
+  provider: ResourceProviderKind;
+}
+
+export interface DestroyTenantInput {
+  tenantId: string;
+  orgId: string;
+  provider: ResourceProviderKind;
+}
+
+export const OPERATION_STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'compensated'] as const;
+export type OperationStepStatus = (typeof OPERATION_STEP_STATUSES)[number];
+
+export interface OperationStep {
+  name: string;
+  status: OperationStepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+/** What the `progress` query of every tenant workflow returns. */
+export interface OperationProgress {
+  kind: 'deployTenant' | 'destroyTenant';
+  tenantId: string;
+  steps: OperationStep[];
+}
+
+export const PROGRESS_QUERY_NAME = 'progress';

@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostLayout } from './host-layout';
+import { listNamespaces, namespacePids } from './netns';
+import { run, type RunResult } from './run';
+import { SandboxHostManager } from './sandbox-host.manager';
+import type { SandboxHost } from './sandbox-host.types';
+import { probeSshBanner } from './ssh-probe';
+
+/** Real network namespaces and a real sshd per host; needs root, iproute2 and openssh-server. */
+describe('SandboxHostManager (real netns + sshd)', () => {
+  let dir: string;
+  let stateDir: string;
+  let clientKey: string;
+  let manager: SandboxHostManager;
+
+  const label = (what: string): string => `test-${what}-${randomBytes(3).toString('hex')}`;
+
+  async function ssh(host: SandboxHost, command: string, pinnedKey = host.hostKey): Promise<RunResult> {
+    const knownHosts = join(dir, `known_hosts-${randomBytes(4).toString('hex')}`);
+    await writeFile(knownHosts, `${host.address} ${pinnedKey}\n`);
+    return run(
+      'ssh',
+      [
+        '-F',
+        '/dev/null',
+        '-i',
+        clientKey,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'ConnectTimeout=5',
+        '-p',
+        String(host.sshPort),
+        `${host.sshUser}@${host.address}`,
+        command,
+      ],
+      { allowFailure: true, timeoutMs: 20_000 },
+    );
+  }
+
+  async function waitFor(check: () => Promise<boolean>, what: string, deadlineMs = 10_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (!(await check())) {
+      if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function sshdPid(host: SandboxHost): Promise<number> {
+    return Number((await readFile(hostLayout(stateDir, host.name).pidFile, 'utf8')).trim());
+  }
+
+  /** Whether `pid` is a live process; a zombie waiting for its parent (PID 1 here) to reap it is not. */
+  async function processRunning(pid: number): Promise<boolean> {
+    try {
+      const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const state = text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Session id (field 6 of /proc/<pid>/stat). */
+  async function sessionOf(pid: number | 'self'): Promise<string> {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')[3] ?? '';
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fedops-sandbox-host-'));
+    stateDir = join(dir, 'state');
+    clientKey = join(dir, 'client_ed25519');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sandbox-host-test', '-f', clientKey]);
+    manager = new SandboxHostManager({
+      stateDir,
+      namePrefix: 'fot',
+      authorizedKeys: [await readFile(`${clientKey}.pub`, 'utf8')],
+    });
+  });
+
+  afterAll(async () => {
+    try {
+      if (manager) await manager.destroyAll();
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a host reachable over SSH with its pinned key, running inside its namespace', async () => {
+    const host = await manager.ensureHost(label('create'));
+    expect(host.name).toMatch(/^fot-[0-9a-f]{8}$/);
+    expect(host.address).toMatch(/^10\.213\.\d+\.\d+$/);
+    expect(host.hostKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+=*$/);
+    expect(host).toMatchObject({
+      sshPort: 22,
+      sshUser: 'root',
+      rootDir: join(stateDir, 'hosts', host.name, 'root'),
+    });
+
+    const result = await ssh(
+      host,
+      'ip -4 addr show; ip netns identify; echo "root=$FEDOPS_SANDBOX_ROOT"; echo ok',
+    );
+    expect(result.stderr).not.toMatch(/Host key verification failed/);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`inet ${host.address}/30`);
+    // Inside the namespace: its own name, and none of the host's interfaces (not even its veth end).
+    expect(result.stdout.split('\n')).toContain(host.name);
+    expect(result.stdout).not.toContain(`inet ${host.hostAddress}/`);
+    expect(result.stdout).toContain(`root=${host.rootDir}`);
+    expect(result.stdout.trimEnd().endsWith('ok')).toBe(true);
+
+    for (const sub of ['etc', 'var/lib', 'run']) {
+      expect((await stat(join(host.rootDir, sub))).isDirectory()).toBe(true);
+    }
+    // sshd daemonised into its own session: it does not depend on this process staying alive.
+    const pid = await sshdPid(host);
+    expect(await namespacePids(host.name)).toContain(pid);
+    expect(await sessionOf(pid)).not.toBe(await sessionOf('self'));
+  });
+
+  it('returns the same host when asked twice for one label', async () => {
+    const name = label('twice');
+    const first = await manager.ensureHost(name);
+    const second = await manager.ensureHost(name);
+    expect(second).toEqual(first);
+    expect(await manager.findHost(name)).toEqual(first);
+    const listed = (await manager.listHosts()).find((h) => h.label === name);
+    expect(listed).toEqual({ ...first, namespacePresent: true });
+  });
+
+  it('gives hosts created concurrently different addresses and names', async () => {
+    const [a, b, c] = await Promise.all([
+      manager.ensureHost(label('concurrent-a')),
+      manager.ensureHost(label('concurrent-b')),
+      manager.ensureHost(label('concurrent-c')),
+    ]);
+    if (!a || !b || !c) throw new Error('missing host');
+    expect(new Set([a.address, b.address, c.address]).size).toBe(3);
+    expect(new Set([a.name, b.name, c.name]).size).toBe(3);
+    for (const host of [a, b, c]) {
+      expect((await ssh(host, 'echo ok')).stdout.trim()).toBe('ok');
+    }
+  });
+
+  it('repairs a host whose sshd was killed', async () => {
+    const name = label('repair');
+    const host = await manager.ensureHost(name);
+    const pid = await sshdPid(host);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => !(await probeSshBanner(host.address, 22, 1000)), 'sshd to stop answering');
+
+    const repaired = await manager.ensureHost(name);
+    expect(repaired).toEqual(host);
+    expect(await sshdPid(repaired)).not.toBe(pid);
+    const result = await ssh(repaired, 'echo ok');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe('ok');
+  });
+
+  it('rebuilds the network of a host whose namespace vanished (host restart)', async () => {
+    const name = label('reboot');
+    const host = await manager.ensureHost(name);
+    // What a reboot leaves: no processes, no veth, no namespace; the state file and folder remain.
+    for (const pid of await namespacePids(host.name)) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => (await namespacePids(host.name)).length === 0, 'namespace processes to exit');
+    await run('ip', ['link', 'del', host.name]);
+    await run('ip', ['netns', 'del', host.name]);
+    expect((await manager.listHosts()).find((h) => h.label === name)?.namespacePresent).toBe(false);
+
+    const repaired = await manager.ensureHost(name);
+    expect(repaired).toEqual(host);
+    const result = await ssh(repaired, 'ip netns identify');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe(host.name);
+  });
+
+  it('destroys a host completely, and reports false when there is nothing left', async () => {
+    const name = label('destroy');
+    const host = await manager.ensureHost(name);
+    const pid = await sshdPid(host);
+    const layout = hostLayout(stateDir, host.name);
+
+    expect(await manager.destroyHost(name)).toBe(true);
+
+    expect(await listNamespaces()).not.toContain(host.name);
+    expect((await run('ip', ['link', 'show', 'dev', host.name], { allowFailure: true })).exitCode).not.toBe(
+      0,
+    );
+    expect((await run('ip', ['-4', 'addr', 'show'])).stdout).not.toContain(`inet ${host.hostAddress}/`);
+    expect(await processRunning(pid)).toBe(false);
+    await expect(stat(layout.hostDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await manager.findHost(name)).toBeUndefined();
+    expect((await manager.listHosts()).map((h) => h.label)).not.toContain(name);
+    expect(await manager.destroyHost(name)).toBe(false);
+  });
+
+  it('refuses the connection when the pinned host key is wrong', async () => {
+    const host = await manager.ensureHost(label('pinning'));
+    const otherKey = join(dir, `other_host_key-${randomBytes(3).toString('hex')}`);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const wrong = (await readFile(`${otherKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    expect(wrong).not.toBe(host.hostKey);
+
+    const result = await ssh(host, 'echo ok', wrong);
+    expect(result.exitCode).toBe(255);
+    expect(result.stdout).not.toContain('ok');
+    expect(result.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    // The same host with its real key still works, so the failure is the key alone.
+    expect((await ssh(host, 'echo ok')).exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,33 @@
+import { connect } from 'node:net';
+
+/** Connects once and resolves true when the peer greets with an SSH banner within `timeoutMs`. */
+export function probeSshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
+    let received = '';
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.startsWith('SSH-')) finish(true);
+      else if (received.length >= 4) finish(false);
+    });
+    socket.on('error', () => finish(false));
+    socket.on('close', () => finish(false));
+  });
+}
+
+/** Polls until sshd greets or the deadline passes; returns whether it did. */
+export async function waitForSsh(host: string, port: number, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const remaining = until - Date.now();
+    if (remaining <= 0) return false;
+    if (await probeSshBanner(host, port, Math.min(remaining, 2000))) return true;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, until - Date.now()))));
+  }
+}

@@ -1,0 +1,63 @@
+import { emptyState, parseState, serializeState, type HostRecord, type SandboxState } from './state-file';
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyDataForTestsOnly0000000000000000000';
+
+function host(overrides: Partial<HostRecord> = {}): HostRecord {
+  return {
+    label: 'tenant-1',
+    name: 'fot-0123abcd',
+    address: '10.213.0.2',
+    hostKey: KEY,
+    createdAt: '2026-11-27T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function state(hosts: unknown[]): string {
+  return JSON.stringify({ version: 1, subnet: '10.213.0.0/16', namePrefix: 'fot', hosts });
+}
+
+describe('state file', () => {
+  it('round-trips', () => {
+    const value: SandboxState = { ...emptyState('10.213.0.0/16', 'fot'), hosts: [host()] };
+    expect(parseState(serializeState(value))).toEqual(value);
+  });
+
+  it('rejects text that is not JSON', () => {
+    expect(() => parseState('{"version": 1,')).toThrow(/not valid JSON/);
+  });
+
+  it('lists every problem of a damaged file', () => {
+    let message = '';
+    try {
+      parseState(
+        state([
+          host(),
+          host({ label: 'tenant-2', name: 'fot-0123abcd', address: '10.213.0.2' }),
+          host({ label: 'tenant-3', name: 'xx-0123abcd', address: '10.213.0.5' }),
+          { label: 'tenant-4' },
+        ]),
+      );
+    } catch (err) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    expect(message).toMatch(/hosts\[1\]\.name: duplicate/);
+    expect(message).toMatch(/hosts\[1\]\.address: duplicate 10\.213\.0\.2/);
+    expect(message).toMatch(/hosts\[2\]\.name: "xx-0123abcd"/);
+    expect(message).toMatch(/hosts\[2\]\.address: .*namespace end/);
+    expect(message).toMatch(/hosts\[3\]\.name: must be a string/);
+  });
+
+  it('rejects addresses outside the subnet, bad keys and dates', () => {
+    expect(() => parseState(state([host({ address: '10.99.0.2' })]))).toThrow(/outside subnet/);
+    expect(() => parseState(state([host({ hostKey: 'nope' })]))).toThrow(/hostKey/);
+    expect(() => parseState(state([host({ createdAt: 'yesterday' })]))).toThrow(/createdAt/);
+  });
+
+  it('rejects a wrong version or a missing subnet', () => {
+    expect(() =>
+      parseState(JSON.stringify({ version: 2, subnet: '10.213.0.0/16', namePrefix: 'fot', hosts: [] })),
+    ).toThrow(/version/);
+    expect(() => parseState(JSON.stringify({ version: 1, namePrefix: 'fot', hosts: [] }))).toThrow(/subnet/);
+  });
+});

@@ -1,0 +1,155 @@
+import { validateLabel } from './names';
+import { blockOfAddress, formatSubnet, parseSubnet, type Ipv4Subnet } from './subnet';
+import { validatePublicKeyLine } from './ssh-keys';
+
+/** One host as recorded in `<stateDir>/state.json`. Paths are derived from stateDir and name, not stored. */
+export interface HostRecord {
+  label: string;
+  /** Network namespace name, also the host end of the veth pair. */
+  name: string;
+  /** The namespace end of the veth pair: the machine's address. */
+  address: string;
+  /** Host public key line `type base64`. */
+  hostKey: string;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+export interface SandboxState {
+  version: 1;
+  subnet: string;
+  namePrefix: string;
+  hosts: HostRecord[];
+}
+
+export function emptyState(subnet: string, namePrefix: string): SandboxState {
+  return { version: 1, subnet: formatSubnet(parseSubnet(subnet)), namePrefix, hosts: [] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface Seen {
+  labels: Set<string>;
+  names: Set<string>;
+  addresses: Set<string>;
+}
+
+function parseHost(
+  entry: unknown,
+  at: string,
+  subnet: Ipv4Subnet | undefined,
+  namePrefix: string | undefined,
+  seen: Seen,
+  problems: string[],
+): HostRecord | undefined {
+  if (!isRecord(entry)) {
+    problems.push(`${at}: must be an object`);
+    return undefined;
+  }
+  const { label, name, address, hostKey, createdAt } = entry;
+  const before = problems.length;
+  if (typeof label !== 'string') problems.push(`${at}.label: must be a string`);
+  else {
+    const problem = validateLabel(label);
+    if (problem) problems.push(`${at}.label: ${problem}`);
+    if (seen.labels.has(label)) problems.push(`${at}.label: duplicate "${label}"`);
+    seen.labels.add(label);
+  }
+  if (typeof name !== 'string') problems.push(`${at}.name: must be a string`);
+  else {
+    if (namePrefix !== undefined && !new RegExp(`^${namePrefix}-[0-9a-f]{8}$`).test(name)) {
+      problems.push(`${at}.name: "${name}" is not "${namePrefix}-" followed by 8 hex digits`);
+    }
+    if (seen.names.has(name)) problems.push(`${at}.name: duplicate "${name}"`);
+    seen.names.add(name);
+  }
+  if (typeof address !== 'string') problems.push(`${at}.address: must be a string`);
+  else {
+    if (subnet) {
+      try {
+        blockOfAddress(subnet, address);
+      } catch (err) {
+        problems.push(`${at}.address: ${messageOf(err)}`);
+      }
+    }
+    if (seen.addresses.has(address)) problems.push(`${at}.address: duplicate ${address}`);
+    seen.addresses.add(address);
+  }
+  if (typeof hostKey !== 'string') problems.push(`${at}.hostKey: must be a string`);
+  else {
+    const problem = validatePublicKeyLine(hostKey);
+    if (problem) problems.push(`${at}.hostKey: ${problem}`);
+  }
+  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) {
+    problems.push(`${at}.createdAt: must be an ISO date string`);
+  }
+  if (
+    problems.length === before &&
+    typeof label === 'string' &&
+    typeof name === 'string' &&
+    typeof address === 'string' &&
+    typeof hostKey === 'string' &&
+    typeof createdAt === 'string'
+  ) {
+    return { label, name, address, hostKey, createdAt };
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates the state file, listing every problem found. Labels, names and addresses must
+ * be unique, so a damaged file can never hand out one address twice.
+ */
+export function parseState(text: string): SandboxState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error('Sandbox state file is not valid JSON', { cause: err });
+  }
+  if (!isRecord(raw)) throw new Error('Sandbox state file must hold a JSON object');
+  const problems: string[] = [];
+  if (raw['version'] !== 1) problems.push(`version: expected 1, got ${JSON.stringify(raw['version'])}`);
+
+  let subnet: Ipv4Subnet | undefined;
+  const subnetText = raw['subnet'];
+  if (typeof subnetText !== 'string') problems.push('subnet: must be a string');
+  else {
+    try {
+      subnet = parseSubnet(subnetText);
+    } catch (err) {
+      problems.push(`subnet: ${messageOf(err)}`);
+    }
+  }
+
+  const prefixRaw = raw['namePrefix'];
+  let namePrefix: string | undefined;
+  if (typeof prefixRaw === 'string' && /^[a-z][a-z0-9]{0,5}$/.test(prefixRaw)) namePrefix = prefixRaw;
+  else problems.push(`namePrefix: must be 1-6 lowercase letters or digits, got ${JSON.stringify(prefixRaw)}`);
+
+  const hosts: HostRecord[] = [];
+  const hostsRaw = raw['hosts'];
+  if (!Array.isArray(hostsRaw)) problems.push('hosts: must be an array');
+  else {
+    const seen: Seen = { labels: new Set(), names: new Set(), addresses: new Set() };
+    hostsRaw.forEach((entry: unknown, i) => {
+      const host = parseHost(entry, `hosts[${i}]`, subnet, namePrefix, seen, problems);
+      if (host) hosts.push(host);
+    });
+  }
+
+  if (problems.length > 0 || !subnet || namePrefix === undefined) {
+    throw new Error(`Sandbox state file is invalid: ${problems.join('; ')}`);
+  }
+  return { version: 1, subnet: formatSubnet(subnet), namePrefix, hosts };
+}
+
+export function serializeState(state: SandboxState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}

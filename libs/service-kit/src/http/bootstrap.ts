@@ -1,0 +1,52 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ConfigError } from '../config/config';
+import { JsonLogger, type LogLevel } from '../logging/json-logger';
+import { describeError } from '@fedops/domain';
+
+interface BootConfig {
+  httpPort: number;
+  httpHost: string;
+  logLevel: LogLevel;
+  natsUrl: string;
+}
+
+/**
+ * Starts a service: reads its configuration (exiting with one readable message listing every bad
+ * variable), builds the Nest app with JSON logs and shutdown hooks, connects its NATS request/reply
+ * handlers (queue group = service name), and listens for HTTP.
+ */
+export async function bootstrapService<C extends BootConfig>(
+  service: string,
+  readConfig: () => C,
+  buildModule: (config: C, logger: JsonLogger) => unknown,
+): Promise<INestApplication> {
+  let config: C;
+  try {
+    config = readConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = new JsonLogger(service, config.logLevel);
+  try {
+    // Nest's module type is structural; each service passes its own DynamicModule.
+    const app = await NestFactory.create(buildModule(config, logger) as never, { logger });
+    app.enableShutdownHooks();
+    app.connectMicroservice<MicroserviceOptions>({
+      transport: Transport.NATS,
+      options: { servers: [config.natsUrl], queue: service, name: `${service}-rpc` },
+    });
+    await app.startAllMicroservices();
+    await app.listen(config.httpPort, config.httpHost);
+    logger.emit('info', 'service started', { url: await app.getUrl() });
+    return app;
+  } catch (err) {
+    logger.emit('error', 'service failed to start', { error: describeError(err) });
+    process.exit(1);
+  }
+}

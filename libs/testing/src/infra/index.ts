@@ -1,0 +1,246 @@
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+
+import {
+  containerRuntimeAvailable,
+  startNatsContainer,
+  startPostgresContainer,
+  startPowerDnsContainer,
+  startTemporalContainer,
+} from './containers';
+import { chooseInfraMode, parseInfraMode, type InfraMode, type RequestedInfraMode } from './infra-mode';
+import { startNats } from './nats';
+import { startPostgres } from './postgres';
+import { POSTGRES_BIN_DIR } from './postgres.config';
+import { startPowerDns } from './powerdns';
+import { findTemporalBinary, startTemporal } from './temporal';
+import {
+  INFRA_COMPONENTS,
+  type EndpointKeyOf,
+  type InfraComponent,
+  type InfraEndpoints,
+  type RunningComponent,
+} from './types';
+
+export interface InfraPorts {
+  readonly postgres: number;
+  readonly nats: number;
+  readonly natsMonitor: number;
+  readonly temporal: number;
+  readonly temporalUi: number;
+  readonly powerdnsApi: number;
+  readonly powerdnsDns: number;
+}
+
+export interface StartInfrastructureOptions<C extends InfraComponent = InfraComponent> {
+  /** Root folder; each component gets `<dataDir>/<component>`. */
+  readonly dataDir: string;
+  /** Throw-away data and faster settings (tests); false = reuse data and ports (local platform). */
+  readonly ephemeral: boolean;
+  /** Default: all four. */
+  readonly components?: readonly C[];
+  /** Default: FEDOPS_INFRA, else auto. */
+  readonly mode?: RequestedInfraMode;
+  /** Fixed ports (native mode); missing = saved (persistent) or free. */
+  readonly ports?: Partial<InfraPorts>;
+  /** Temporal Web UI; default on when persistent, off when ephemeral. */
+  readonly temporalUi?: boolean;
+  readonly readyTimeoutMs?: number;
+}
+
+export type EndpointsFor<C extends InfraComponent> = Pick<InfraEndpoints, EndpointKeyOf[C]>;
+
+export interface Infrastructure<E = InfraEndpoints> {
+  readonly mode: InfraMode;
+  readonly endpoints: E;
+  /** Pids of the native server processes, per component (empty for containers). */
+  readonly pids: Partial<Record<InfraComponent, number>>;
+  /** Stops everything (in parallel); idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Started {
+  postgres?: RunningComponent<InfraEndpoints['postgres']>;
+  nats?: RunningComponent<{ url: string }>;
+  temporal?: RunningComponent<InfraEndpoints['temporal']>;
+  powerdns?: RunningComponent<InfraEndpoints['powerdns']>;
+}
+
+/** Starts PostgreSQL, NATS JetStream, Temporal and PowerDNS in parallel and waits until each is really usable. */
+export async function startInfrastructure<C extends InfraComponent = InfraComponent>(
+  options: StartInfrastructureOptions<C>,
+): Promise<Infrastructure<EndpointsFor<C>>> {
+  const components: readonly InfraComponent[] = options.components ?? INFRA_COMPONENTS;
+  const requested = options.mode ?? parseInfraMode(process.env['FEDOPS_INFRA']);
+  const missing = requested === 'containers' ? [] : await missingNativeBinaries(components);
+  const mode = await chooseInfraMode(requested, {
+    missingNativeBinaries: missing,
+    dockerAvailable: containerRuntimeAvailable,
+  });
+  if (mode === 'native' && missing.length > 0) {
+    throw new Error(
+      `Cannot start the infrastructure natively, missing: ${missing.join(', ')}. Run scripts/ensure-deps.sh.`,
+    );
+  }
+
+  const started: Started = {};
+  const starters: Record<InfraComponent, () => Promise<void>> =
+    mode === 'native' ? nativeStarters(options, started) : containerStarters(started);
+  const results = await Promise.allSettled(components.map((component) => starters[component]()));
+  const stop = once(() => stopAll(started));
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${components[index]}: ${describe(result.reason)}`] : [],
+  );
+  if (failures.length > 0) {
+    await stop();
+    throw new Error(`Infrastructure did not start (${mode}):\n${failures.join('\n')}`, {
+      cause: results.find((result) => result.status === 'rejected')?.reason,
+    });
+  }
+
+  const endpoints: Partial<InfraEndpoints> = {
+    ...(started.postgres ? { postgres: started.postgres.endpoint } : {}),
+    ...(started.nats ? { natsUrl: started.nats.endpoint.url } : {}),
+    ...(started.temporal ? { temporal: started.temporal.endpoint } : {}),
+    ...(started.powerdns ? { powerdns: started.powerdns.endpoint } : {}),
+  };
+  const pids: Partial<Record<InfraComponent, number>> = {};
+  for (const component of INFRA_COMPONENTS) {
+    const pid = started[component]?.pid;
+    if (pid !== undefined) pids[component] = pid;
+  }
+  // The keys present are exactly those of the requested components.
+  return { mode, endpoints: endpoints as EndpointsFor<C>, pids, stop };
+}
+
+function nativeStarters(
+  options: StartInfrastructureOptions<InfraComponent>,
+  started: Started,
+): Record<InfraComponent, () => Promise<void>> {
+  const dir = (component: InfraComponent): string => join(options.dataDir, component);
+  const common = {
+    ephemeral: options.ephemeral,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+  };
+  const ports = options.ports ?? {};
+  return {
+    postgres: async () => {
+      started.postgres = await startPostgres({ ...common, dataDir: dir('postgres'), port: ports.postgres });
+    },
+    nats: async () => {
+      started.nats = await startNats({
+        ...common,
+        dataDir: dir('nats'),
+        port: ports.nats,
+        monitorPort: ports.natsMonitor,
+      });
+    },
+    temporal: async () => {
+      started.temporal = await startTemporal({
+        ...common,
+        dataDir: dir('temporal'),
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        headless: !(options.temporalUi ?? !options.ephemeral),
+      });
+    },
+    powerdns: async () => {
+      started.powerdns = await startPowerDns({
+        ...common,
+        dataDir: dir('powerdns'),
+        port: ports.powerdnsApi,
+        dnsPort: ports.powerdnsDns,
+      });
+    },
+  };
+}
+
+function containerStarters(started: Started): Record<InfraComponent, () => Promise<void>> {
+  return {
+    postgres: async () => {
+      started.postgres = await startPostgresContainer();
+    },
+    nats: async () => {
+      started.nats = await startNatsContainer();
+    },
+    temporal: async () => {
+      started.temporal = await startTemporalContainer();
+    },
+    powerdns: async () => {
+      started.powerdns = await startPowerDnsContainer();
+    },
+  };
+}
+
+async function stopAll(started: Started): Promise<void> {
+  const running = INFRA_COMPONENTS.flatMap((component) => {
+    const one = started[component];
+    return one ? [{ component, one }] : [];
+  });
+  const results = await Promise.allSettled(running.map(({ one }) => one.stop()));
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${running[index]?.component}: ${describe(result.reason)}`] : [],
+  );
+  if (failures.length > 0)
+    throw new Error(`Could not stop the infrastructure cleanly:\n${failures.join('\n')}`);
+}
+
+/** Names of the native binaries that the given components need and that are not installed. */
+export async function missingNativeBinaries(components: readonly InfraComponent[]): Promise<string[]> {
+  const checks: Record<InfraComponent, () => Promise<string | undefined>> = {
+    postgres: () => missingFile(join(POSTGRES_BIN_DIR, 'postgres')),
+    nats: async () => ((await onPath('nats-server')) ? undefined : 'nats-server'),
+    temporal: () =>
+      findTemporalBinary().then(
+        () => undefined,
+        () => 'temporal (Temporal CLI)',
+      ),
+    powerdns: () => missingFile('/usr/sbin/pdns_server'),
+  };
+  const answers = await Promise.all(components.map((component) => checks[component]()));
+  return answers.filter((answer): answer is string => answer !== undefined);
+}
+
+async function missingFile(file: string): Promise<string | undefined> {
+  try {
+    await access(file, constants.X_OK);
+    return undefined;
+  } catch {
+    return file;
+  }
+}
+
+async function onPath(command: string): Promise<boolean> {
+  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
+  for (const dir of dirs) if ((await missingFile(join(dir, command))) === undefined) return true;
+  return false;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let promise: Promise<void> | undefined;
+  return () => (promise ??= fn());
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+export * from './types';
+export { freePort, freePorts, isPortFree } from './free-port';
+export {
+  buildSpawnCommand,
+  logTail,
+  spawnManaged,
+  waitUntilReady,
+  type ManagedProcess,
+} from './managed-process';
+export { chooseInfraMode, parseInfraMode, type InfraMode, type RequestedInfraMode } from './infra-mode';
+export { startPostgres, postgresSelectOne, type PostgresOptions } from './postgres';
+export { initdbArgs, postgresServerArgs, postgresUrl, assertIdentifier } from './postgres.config';
+export { startNats, natsJetStreamReady, type NatsOptions } from './nats';
+export { natsServerArgs } from './nats.config';
+export { startTemporal, describeNamespace, findTemporalBinary, type TemporalOptions } from './temporal';
+export { temporalDevServerArgs, temporalBinaryCandidates } from './temporal.config';
+export { startPowerDns, pdnsServerInfo, type PowerDnsOptions } from './powerdns';
+export { renderPdnsConfig, pdnsConfigEntries, PDNS_SQLITE_SCHEMA } from './powerdns.config';
+export { CONTAINER_IMAGES, containerRuntimeAvailable } from './containers';

@@ -1,0 +1,73 @@
+/** Connection info for the platform's PostgreSQL (an application role that may create databases). */
+export interface PostgresEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** `postgres://user:password@host:port/database` */
+  readonly url: string;
+}
+
+export interface NatsEndpoint {
+  /** `nats://127.0.0.1:<port>` (JetStream enabled) */
+  readonly url: string;
+  /** HTTP monitoring endpoint, e.g. `http://127.0.0.1:<port>` (native mode only). */
+  readonly monitorUrl?: string;
+}
+
+export interface TemporalEndpoint {
+  /** gRPC frontend, `127.0.0.1:<port>` */
+  readonly address: string;
+  readonly namespace: string;
+  /** Web UI, when it runs (not in headless test mode). */
+  readonly uiUrl?: string;
+}
+
+export interface PowerDnsEndpoint {
+  /** Base URL of the webserver WITHOUT `/api/v1`, e.g. `http://127.0.0.1:18081`. */
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  /** UDP+TCP port of the authoritative DNS server on 127.0.0.1. */
+  readonly dnsPort: number;
+  readonly serverId: 'localhost';
+}
+
+export interface InfraEndpoints {
+  readonly postgres: PostgresEndpoint;
+  readonly natsUrl: string;
+  readonly temporal: TemporalEndpoint;
+  readonly powerdns: PowerDnsEndpoint;
+}
+
+export type InfraComponent = 'postgres' | 'nats' | 'temporal' | 'powerdns';
+export const INFRA_COMPONENTS: readonly InfraComponent[] = ['postgres', 'nats', 'temporal', 'powerdns'];
+
+/** Which InfraEndpoints key each component fills. */
+export interface EndpointKeyOf {
+  postgres: 'postgres';
+  nats: 'natsUrl';
+  temporal: 'temporal';
+  powerdns: 'powerdns';
+}
+
+export interface ComponentOptions {
+  /** The component's own directory (data, config, logs). Created if missing. */
+  readonly dataDir: string;
+  /** Main port; 0/undefined = reuse the one saved in dataDir (persistent mode) or pick a free one. */
+  readonly port?: number;
+  /** Throw-away data: faster settings (fsync off, in-memory Temporal), no reuse of earlier state. */
+  readonly ephemeral: boolean;
+  /** Readiness deadline. Default 60 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RunningComponent<E> {
+  readonly endpoint: E;
+  /** Pid of the server process (native mode). */
+  readonly pid?: number;
+  /** Log file of the server process (native mode). */
+  readonly logFile?: string;
+  /** Stop the process (graceful, then SIGKILL). Idempotent. */
+  stop(): Promise<void>;
+}

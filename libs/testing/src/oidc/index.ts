@@ -1,0 +1,2 @@
+export * from './oidc-issuer';
+export * from './fetch-token';

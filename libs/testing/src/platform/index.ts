@@ -1,0 +1,4 @@
+export * from './platform-runner';
+export * from './platform-keys';
+export * from './repo-root';
+export * from './test-platform';

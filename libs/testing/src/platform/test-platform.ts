@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, testInfra } from '../jest/test-infra';
+import { fetchToken } from '../oidc/fetch-token';
+import { startOidcIssuer, type OidcIssuerHandle } from '../oidc/oidc-issuer';
+import { Platform, type PlatformOptions } from './platform-runner';
+import { repoRoot } from './repo-root';
+
+export interface TestPlatform {
+  platform: Platform;
+  issuer: OidcIssuerHandle;
+  apiUrl: string;
+  /** Access tokens of the seeded callers. */
+  tokens: { ops: string; acme: string; globex: string };
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole platform for an end-to-end test: the five services as processes, on the
+ * infrastructure of the jest global setup, with its own database, issuer and sandbox prefix.
+ */
+export async function startTestPlatform(
+  name: string,
+  overrides: Partial<Pick<PlatformOptions, 'sandboxBootDelayMs' | 'extraEnv' | 'logLevel'>> = {},
+): Promise<TestPlatform> {
+  const infra = testInfra();
+  const dataDir = await mkdtemp(join(tmpdir(), `fedops-e2e-${name}-`));
+  const issuer = await startOidcIssuer({ dataDir: join(dataDir, 'oidc') });
+  let platform: Platform | undefined;
+  try {
+    platform = await Platform.start({
+      repoRoot: repoRoot(),
+      dataDir,
+      infra,
+      databaseUrl: await createTestDatabase(name),
+      oidcIssuerUrl: issuer.issuerUrl,
+      sandboxPrefix: 'fte',
+      ...overrides,
+    });
+    const [ops, acme, globex] = await Promise.all([
+      fetchToken(issuer.issuerUrl, issuer.clients.ops),
+      fetchToken(issuer.issuerUrl, issuer.clients.acme),
+      fetchToken(issuer.issuerUrl, issuer.clients.globex),
+    ]);
+    const running = platform;
+    return {
+      platform: running,
+      issuer,
+      apiUrl: running.apiUrl,
+      tokens: { ops, acme, globex },
+      dataDir,
+      stop: async () => {
+        await running.stop();
+        await issuer.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await platform?.stop();
+    await issuer.stop();
+    throw err;
+  }
+}

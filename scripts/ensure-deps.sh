@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs what fedops needs on a fresh Debian 12 machine (run as root). Idempotent and fast when
+# everything is present: apt only for missing packages, the Temporal CLI only when its binary is
+# missing, `npm ci` only when node_modules is missing or older than package-lock.json.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TEMPORAL_CLI_VERSION="v1.5.1"
+
+log() { printf '[ensure-deps] %s\n' "$*" >&2; }
+die() { printf '[ensure-deps] ERROR: %s\n' "$*" >&2; exit 1; }
+trap 'die "step failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
+
+[[ "$(id -u)" == 0 ]] || die "run as root (apt-get and the postgres user switch need it)"
+
+# --- Debian packages -------------------------------------------------------------------------
+# package name -> a file that proves it is installed (faster and clearer than asking dpkg for each)
+declare -A APT_PACKAGES=(
+  [postgresql]=/usr/lib/postgresql/15/bin/postgres
+  [nats-server]=/usr/sbin/nats-server
+  [pdns-server]=/usr/sbin/pdns_server
+  [pdns-backend-sqlite3]=/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql
+  [restic]=/usr/bin/restic
+  [openssh-server]=/usr/sbin/sshd
+  [openssh-client]=/usr/bin/ssh
+  [nix-bin]=/usr/bin/nix-instantiate
+  [iproute2]=/usr/sbin/ip
+  [sqlite3]=/usr/bin/sqlite3
+)
+missing=()
+for pkg in "${!APT_PACKAGES[@]}"; do
+  [[ -e "${APT_PACKAGES[$pkg]}" ]] || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  log "apt: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
+  for pkg in "${missing[@]}"; do
+    [[ -e "${APT_PACKAGES[$pkg]}" ]] || die "$pkg installed but ${APT_PACKAGES[$pkg]} is still missing"
+  done
+  # The packages may start system services on their default ports; the platform runs its own.
+  for service in postgresql nats-server pdns ssh; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+      systemctl stop "$service" >&2 || true
+      systemctl disable "$service" >/dev/null 2>&1 || true
+    fi
+  done
+else
+  log "apt: all packages present"
+fi
+
+# --- Temporal CLI (dev server) ---------------------------------------------------------------
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
+if command -v go >/dev/null 2>&1; then
+  temporal_bin="$(go env GOPATH)/bin/temporal"
+else
+  temporal_bin="/root/go/bin/temporal"
+fi
+if [[ -n "${FEDOPS_TEMPORAL_BIN:-}" && -x "${FEDOPS_TEMPORAL_BIN}" ]]; then
+  log "temporal: using FEDOPS_TEMPORAL_BIN=${FEDOPS_TEMPORAL_BIN}"
+elif [[ -x "$temporal_bin" ]]; then
+  log "temporal: present at $temporal_bin"
+else
+  command -v go >/dev/null 2>&1 || die "Go is needed to build the Temporal CLI (go install) and was not found"
+  log "temporal: building github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION} (about 4 minutes)"
+  go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}" >&2 \
+    || die "go install of the Temporal CLI failed"
+  [[ -x "$temporal_bin" ]] || die "go install finished but $temporal_bin is missing"
+  log "temporal: built $temporal_bin"
+fi
+
+# --- npm packages ----------------------------------------------------------------------------
+command -v npm >/dev/null 2>&1 || die "node/npm not found (need Node >= 20.19)"
+cd "$REPO_ROOT"
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "npm: npm ci"
+  npm ci --no-audit --no-fund >&2 || die "npm ci failed"
+else
+  log "npm: node_modules up to date"
+fi
+
+log "done"

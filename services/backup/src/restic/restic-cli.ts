@@ -1,0 +1,529 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+
+/**
+ * What went wrong, told apart by exit code (restic >= 0.17) or by stderr text (0.14, which exits 1
+ * for all of these; texts verified against the Debian bookworm binary).
+ */
+export type ResticErrorKind =
+  'repository-not-found' | 'repository-exists' | 'wrong-password' | 'locked' | 'timeout' | 'other';
+
+export class ResticError extends FedopsError {
+  readonly kind: ResticErrorKind;
+  /** Process exit code; null when it was ended by a signal or did not start. */
+  readonly exitCode: number | null;
+  /** The last lines of stderr (restic never prints the password). */
+  readonly stderrTail: string;
+  readonly command: string;
+  /** Worth trying again later: a lock held by another process, or a timeout. */
+  readonly retryable: boolean;
+
+  constructor(input: {
+    command: string;
+    kind: ResticErrorKind;
+    exitCode: number | null;
+    stderrTail: string;
+    message?: string;
+    cause?: unknown;
+  }) {
+    const text = input.message ?? lastLine(input.stderrTail) ?? 'no error output';
+    super(
+      input.kind === 'repository-not-found' ? FedopsErrorCode.NotFound : FedopsErrorCode.ProviderFailed,
+      `restic ${input.command} failed (${input.kind}, exit ${input.exitCode ?? 'none'}): ${text}`,
+      { cause: input.cause },
+    );
+    this.name = 'ResticError';
+    this.kind = input.kind;
+    this.exitCode = input.exitCode;
+    this.stderrTail = input.stderrTail;
+    this.command = input.command;
+    this.retryable = input.kind === 'locked' || input.kind === 'timeout';
+  }
+}
+
+/** Classifies a failed run from its exit code and stderr. Pure; exported for tests. */
+export function classifyResticFailure(exitCode: number | null, stderr: string): ResticErrorKind {
+  if (
+    exitCode === 10 ||
+    /Is there a repository at the following location\?|unable to open config file/.test(stderr)
+  ) {
+    return 'repository-not-found';
+  }
+  if (exitCode === 12 || /wrong password or no key found/.test(stderr)) return 'wrong-password';
+  if (exitCode === 11 || /repository is already locked|unable to create lock/.test(stderr)) return 'locked';
+  if (/config file already exists/.test(stderr)) return 'repository-exists';
+  return 'other';
+}
+
+export interface ResticCliOptions {
+  /** Path of the restic binary. Default `restic` (from PATH). */
+  binary?: string;
+  /** Cache directory (`RESTIC_CACHE_DIR`); default: restic's own (XDG cache dir). */
+  cacheDir?: string;
+  /** Kill a command that runs longer than this. Default 1 h (backups of big tenants are slow). */
+  timeoutMs?: number;
+  /** Extra environment for the backend (e.g. AWS_* for S3 later). Never logged. */
+  backendEnv?: Record<string, string>;
+}
+
+export interface BackupOptions {
+  tags?: string[];
+  host?: string;
+  /** Working directory: relative paths are stored relative to it (`data` is stored as `/data`). */
+  cwd?: string;
+}
+
+export interface BackupResult {
+  /** Full 64-hex snapshot id (0.14 prints only the short id; it is resolved). */
+  snapshotId: string;
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dataAdded: number;
+  totalFilesProcessed: number;
+  totalBytesProcessed: number;
+  /** Exit code 3: some source files could not be read; the snapshot exists but is incomplete. */
+  incomplete: boolean;
+}
+
+export interface ResticSnapshot {
+  id: string;
+  shortId: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags: string[];
+  tree: string;
+  parent?: string;
+}
+
+export interface SnapshotFilter {
+  host?: string;
+  tags?: string[];
+}
+
+/** restic's `forget --keep-*` options; at least one must be set. */
+export interface RetentionPolicy {
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  /** Duration like `1y5m7d2h`. */
+  keepWithin?: string;
+  keepTags?: string[];
+}
+
+export interface ForgetResult {
+  kept: string[];
+  removed: string[];
+}
+
+interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const SNAPSHOT_ID = /^[0-9a-f]{8,64}$/;
+const TAG = /^[A-Za-z0-9._:=@+-]{1,128}$/;
+const STDERR_TAIL_LINES = 20;
+const MAX_STDOUT = 64 * 1024 * 1024;
+
+/**
+ * Thin wrapper around the real `restic` binary (written for 0.14, the Debian bookworm version;
+ * newer exit codes are understood too). The repository goes in `RESTIC_REPOSITORY` and the password
+ * in a 0600 file named by `RESTIC_PASSWORD_FILE`, so neither appears on a command line.
+ */
+export class ResticCli {
+  private readonly binary: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ResticCliOptions = {}) {
+    this.binary = options.binary ?? 'restic';
+    this.timeoutMs = options.timeoutMs ?? 60 * 60 * 1000;
+  }
+
+  /** `restic 0.14.0` -> `0.14.0`. */
+  async version(): Promise<string> {
+    const res = await this.exec('version', undefined, ['version']);
+    const match = /restic (\d+\.\d+\.\d+)/.exec(res.stdout);
+    if (match?.[1] === undefined)
+      throw new Error(`unexpected restic version output: ${res.stdout.slice(0, 200)}`);
+    return match[1];
+  }
+
+  /**
+   * Creates the repository, or confirms that an existing one opens with this password
+   * (`created: false`). A repository that exists with another password is a `wrong-password` error.
+   */
+  async init(repo: string, password: string): Promise<{ created: boolean; repositoryId: string }> {
+    let created = true;
+    try {
+      await this.exec('init', { repo, password }, ['init']);
+    } catch (err) {
+      if (!(err instanceof ResticError) || err.kind !== 'repository-exists') throw err;
+      created = false;
+    }
+    const repositoryId = await this.repositoryId(repo, password);
+    return { created, repositoryId };
+  }
+
+  /** The repository's own id (from its config); also proves that the password opens it. */
+  async repositoryId(repo: string, password: string): Promise<string> {
+    const res = await this.exec('cat config', { repo, password }, ['cat', 'config']);
+    const config = parseJson(res.stdout, 'cat config');
+    if (!isObject(config) || typeof config['id'] !== 'string') {
+      throw new Error('restic cat config: unexpected output shape (no id)');
+    }
+    return config['id'];
+  }
+
+  async backup(
+    repo: string,
+    password: string,
+    paths: string[],
+    options: BackupOptions = {},
+  ): Promise<BackupResult> {
+    if (paths.length === 0) throw new Error('restic backup: no paths given');
+    const args = [
+      'backup',
+      '--json',
+      ...this.filterArgs({ host: options.host, tags: options.tags }),
+      '--',
+      ...paths,
+    ];
+    const res = await this.exec('backup', { repo, password }, args, {
+      cwd: options.cwd,
+      okExitCodes: [0, 3],
+    });
+    const summary = res.stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('{') && line.includes('"summary"'))
+      .map((line) => parseJson(line, 'backup'))
+      .find((msg) => isObject(msg) && msg['message_type'] === 'summary');
+    if (!isObject(summary) || typeof summary['snapshot_id'] !== 'string') {
+      throw new ResticError({
+        command: 'backup',
+        kind: 'other',
+        exitCode: res.exitCode,
+        stderrTail: tail(res.stderr),
+        message: 'no summary with a snapshot id in the JSON output',
+      });
+    }
+    const shortOrFull = summary['snapshot_id'];
+    const snapshotId =
+      shortOrFull.length === 64 ? shortOrFull : await this.resolveSnapshotId(repo, password, shortOrFull);
+    return {
+      snapshotId,
+      filesNew: num(summary['files_new']),
+      filesChanged: num(summary['files_changed']),
+      filesUnmodified: num(summary['files_unmodified']),
+      dataAdded: num(summary['data_added']),
+      totalFilesProcessed: num(summary['total_files_processed']),
+      totalBytesProcessed: num(summary['total_bytes_processed']),
+      incomplete: res.exitCode === 3,
+    };
+  }
+
+  /** Snapshots, oldest first; `ids` restricts the list to these snapshots (short or full ids). */
+  async snapshots(
+    repo: string,
+    password: string,
+    filter: SnapshotFilter = {},
+    ids: string[] = [],
+  ): Promise<ResticSnapshot[]> {
+    ids.forEach(checkSnapshotId);
+    const args = [
+      'snapshots',
+      '--json',
+      ...this.filterArgs(filter),
+      ...(ids.length > 0 ? ['--', ...ids] : []),
+    ];
+    const res = await this.exec('snapshots', { repo, password }, args);
+    const parsed = parseJson(res.stdout, 'snapshots');
+    if (!Array.isArray(parsed)) throw new Error('restic snapshots: output is not a JSON array');
+    return parsed.map((raw: unknown, i) => parseSnapshot(raw, `snapshots[${i}]`));
+  }
+
+  /** Checks the repository's structure; `readDataSubset` (e.g. `1/10`, `5%`) also reads that share of the data. */
+  async check(repo: string, password: string, options: { readDataSubset?: string } = {}): Promise<void> {
+    const args = ['check'];
+    if (options.readDataSubset !== undefined) {
+      if (!/^(\d+\/\d+|\d+(\.\d+)?%)$/.test(options.readDataSubset)) {
+        throw new Error(`invalid readDataSubset "${options.readDataSubset}"`);
+      }
+      args.push(`--read-data-subset=${options.readDataSubset}`);
+    }
+    await this.exec('check', { repo, password }, args);
+  }
+
+  /** Removes snapshots outside the policy (per host and paths group); run `prune` to free the space. */
+  async forget(
+    repo: string,
+    password: string,
+    policy: RetentionPolicy,
+    filter: SnapshotFilter = {},
+  ): Promise<ForgetResult> {
+    const args = ['forget', '--json', ...retentionArgs(policy), ...this.filterArgs(filter)];
+    const res = await this.exec('forget', { repo, password }, args);
+    const line = res.stdout.split('\n').find((l) => l.trim().startsWith('['));
+    const groups = line === undefined ? [] : parseJson(line, 'forget');
+    if (!Array.isArray(groups)) throw new Error('restic forget: output is not a JSON array');
+    const kept: string[] = [];
+    const removed: string[] = [];
+    groups.forEach((g: unknown, i) => {
+      if (!isObject(g)) throw new Error(`restic forget: group ${i} is not an object`);
+      for (const [list, out] of [
+        [g['keep'], kept],
+        [g['remove'], removed],
+      ] as const) {
+        if (list === null || list === undefined) continue;
+        if (!Array.isArray(list)) throw new Error(`restic forget: group ${i} keep/remove is not an array`);
+        list.forEach((s: unknown, j) => out.push(parseSnapshot(s, `group ${i} snapshot ${j}`).id));
+      }
+    });
+    return { kept, removed };
+  }
+
+  /** Deletes data no snapshot references (takes an exclusive lock). */
+  async prune(repo: string, password: string): Promise<void> {
+    await this.exec('prune', { repo, password }, ['prune']);
+  }
+
+  /** Restores a snapshot (`latest` or an id) into `target`, creating it; paths keep their snapshot layout. */
+  async restore(
+    repo: string,
+    password: string,
+    snapshotId: string,
+    target: string,
+    options: { include?: string[] } = {},
+  ): Promise<void> {
+    if (snapshotId !== 'latest') checkSnapshotId(snapshotId);
+    const includes = (options.include ?? []).map((p) => `--include=${p}`);
+    await this.exec('restore', { repo, password }, [
+      'restore',
+      `--target=${target}`,
+      ...includes,
+      '--',
+      snapshotId,
+    ]);
+  }
+
+  /** Removes stale locks (those of dead processes or older than 30 minutes). */
+  async unlock(repo: string, password: string): Promise<void> {
+    await this.exec('unlock', { repo, password }, ['unlock']);
+  }
+
+  private async resolveSnapshotId(repo: string, password: string, shortId: string): Promise<string> {
+    const found = await this.snapshots(repo, password, {}, [shortId]);
+    const match = found.find((s) => s.id.startsWith(shortId));
+    if (match === undefined) throw new Error(`restic backup: snapshot ${shortId} not found after backup`);
+    return match.id;
+  }
+
+  private filterArgs(filter: SnapshotFilter): string[] {
+    const args: string[] = [];
+    if (filter.host !== undefined) {
+      if (!TAG.test(filter.host)) throw new Error(`invalid restic host "${filter.host}"`);
+      args.push(`--host=${filter.host}`);
+    }
+    for (const tag of filter.tags ?? []) {
+      if (!TAG.test(tag)) throw new Error(`invalid restic tag "${tag}" (letters, digits and ._:=@+- only)`);
+      args.push(`--tag=${tag}`);
+    }
+    return args;
+  }
+
+  /**
+   * Runs restic with a clean environment (no RESTIC_* or AWS_* inherited from this process).
+   * Non-zero exits other than `okExitCodes` become ResticError.
+   */
+  private async exec(
+    command: string,
+    repository: { repo: string; password: string } | undefined,
+    args: string[],
+    opts: { cwd?: string; okExitCodes?: number[] } = {},
+  ): Promise<RunResult> {
+    const secretsDir = repository === undefined ? undefined : await mkdtemp(join(tmpdir(), 'fedops-restic-'));
+    try {
+      const env: Record<string, string> = {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: process.env['HOME'] ?? tmpdir(),
+        TMPDIR: tmpdir(),
+        ...(this.options.cacheDir === undefined ? {} : { RESTIC_CACHE_DIR: this.options.cacheDir }),
+        ...this.options.backendEnv,
+      };
+      if (repository !== undefined && secretsDir !== undefined) {
+        const passwordFile = join(secretsDir, 'password');
+        await writeFile(passwordFile, repository.password, { mode: 0o600 });
+        env['RESTIC_PASSWORD_FILE'] = passwordFile;
+        env['RESTIC_REPOSITORY'] = repository.repo;
+      }
+      const res = await this.spawn(command, args, env, opts.cwd);
+      if (!(opts.okExitCodes ?? [0]).includes(res.exitCode)) {
+        throw new ResticError({
+          command,
+          kind: classifyResticFailure(res.exitCode, res.stderr),
+          exitCode: res.exitCode,
+          stderrTail: tail(res.stderr),
+        });
+      }
+      return res;
+    } finally {
+      if (secretsDir !== undefined) await rm(secretsDir, { recursive: true, force: true });
+    }
+  }
+
+  private spawn(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string | undefined,
+  ): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let timedOut = false;
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        // Status lines can pile up on long backups; keep the tail, where the summary is.
+        if (stdout.length > MAX_STDOUT) stdout = stdout.slice(-MAX_STDOUT / 2);
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr = (stderr + d).slice(-64 * 1024);
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }, this.timeoutMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(
+          new ResticError({
+            command,
+            kind: 'other',
+            exitCode: null,
+            stderrTail: '',
+            message: `could not start ${this.binary}: ${err.message}`,
+            cause: err,
+          }),
+        );
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut || code === null) {
+          reject(
+            new ResticError({
+              command,
+              kind: timedOut ? 'timeout' : 'other',
+              exitCode: code,
+              stderrTail: tail(stderr),
+              message: timedOut
+                ? `no result within ${this.timeoutMs} ms`
+                : `ended by signal ${signal ?? 'unknown'}`,
+            }),
+          );
+          return;
+        }
+        resolve({ exitCode: code, stdout, stderr });
+      });
+    });
+  }
+}
+
+export function retentionArgs(policy: RetentionPolicy): string[] {
+  const args: string[] = [];
+  const counts: Array<[keyof RetentionPolicy, string]> = [
+    ['keepLast', '--keep-last'],
+    ['keepHourly', '--keep-hourly'],
+    ['keepDaily', '--keep-daily'],
+    ['keepWeekly', '--keep-weekly'],
+    ['keepMonthly', '--keep-monthly'],
+    ['keepYearly', '--keep-yearly'],
+  ];
+  for (const [key, flag] of counts) {
+    const value = policy[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new Error(`retention ${key} must be a positive integer`);
+    }
+    args.push(`${flag}=${value}`);
+  }
+  if (policy.keepWithin !== undefined) {
+    if (!/^(\d+[ymdh])+$/.test(policy.keepWithin))
+      throw new Error(`retention keepWithin "${policy.keepWithin}" is not like 1y5m7d2h`);
+    args.push(`--keep-within=${policy.keepWithin}`);
+  }
+  for (const tag of policy.keepTags ?? []) {
+    if (!TAG.test(tag)) throw new Error(`invalid retention tag "${tag}"`);
+    args.push(`--keep-tag=${tag}`);
+  }
+  if (args.length === 0) throw new Error('retention policy keeps nothing: set at least one keep option');
+  return args;
+}
+
+function parseSnapshot(raw: unknown, where: string): ResticSnapshot {
+  if (!isObject(raw)) throw new Error(`restic: ${where} is not an object`);
+  const { id, short_id: shortId, time, hostname, paths, tags, tree, parent } = raw;
+  if (typeof id !== 'string' || typeof time !== 'string' || typeof tree !== 'string') {
+    throw new Error(`restic: ${where} lacks id/time/tree`);
+  }
+  return {
+    id,
+    shortId: typeof shortId === 'string' ? shortId : id.slice(0, 8),
+    time,
+    hostname: typeof hostname === 'string' ? hostname : '',
+    paths: stringArray(paths),
+    tags: stringArray(tags),
+    tree,
+    ...(typeof parent === 'string' ? { parent } : {}),
+  };
+}
+
+function checkSnapshotId(id: string): void {
+  if (!SNAPSHOT_ID.test(id)) throw new Error(`invalid snapshot id "${id}"`);
+}
+
+function parseJson(text: string, command: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`restic ${command}: output is not valid JSON`, { cause: err });
+  }
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function tail(text: string): string {
+  return text.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  return (
+    lines.find((l) => l.startsWith('Fatal:')) ??
+    lines.find((l) => /locked|unable|error|failed/i.test(l)) ??
+    lines[lines.length - 1]
+  );
+}

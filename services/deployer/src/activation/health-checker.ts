@@ -1,0 +1,108 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HealthTarget {
+  app: string;
+  /** e.g. `http://10.213.0.2:3000/health`: the machine's address, the app's port and health path. */
+  url: string;
+  /** Sent as the Host header (the app's fqdn), since the fqdn need not resolve from here. */
+  host?: string;
+  /** Extra check on a 200 response; returns a problem, or undefined when the body is acceptable. */
+  checkBody?: (body: string) => string | undefined;
+}
+
+export interface HealthResult {
+  app: string;
+  url: string;
+  healthy: boolean;
+  /** HTTP status of the last attempt, if any answer came. */
+  status?: number;
+  /** Why the last attempt was not healthy. */
+  problem?: string;
+  /** Body of the last answer (first 2 KiB). */
+  body?: string;
+}
+
+export interface WaitForHealthyOptions {
+  timeoutMs: number;
+  /** Pause between rounds; default 250 ms. */
+  intervalMs?: number;
+  /** Per-request timeout; default 5 s (never past the deadline). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Polls every app's health URL with real HTTP GETs until each has answered healthy once, or the
+ * deadline passes; resolves with one result per app (never rejects for unhealthy apps).
+ * Uses node:http rather than global fetch because fetch drops a caller's Host header.
+ */
+export async function waitForHealthy(
+  targets: readonly HealthTarget[],
+  options: WaitForHealthyOptions,
+): Promise<HealthResult[]> {
+  const deadline = Date.now() + options.timeoutMs;
+  const results = new Map<string, HealthResult>(
+    targets.map((t) => [t.app, { app: t.app, url: t.url, healthy: false, problem: 'not checked yet' }]),
+  );
+  for (;;) {
+    const pending = targets.filter((t) => results.get(t.app)?.healthy !== true);
+    await Promise.all(
+      pending.map(async (t) => {
+        const timeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 5000, deadline - Date.now()));
+        results.set(t.app, await checkOnce(t, timeout));
+      }),
+    );
+    const left = deadline - Date.now();
+    if (targets.every((t) => results.get(t.app)?.healthy === true) || left <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs ?? 250, left)));
+  }
+  return targets.map((t) => results.get(t.app) as HealthResult);
+}
+
+/** One GET of one target. */
+export async function checkOnce(target: HealthTarget, timeoutMs: number): Promise<HealthResult> {
+  const base = { app: target.app, url: target.url };
+  try {
+    const { status, body } = await get(target.url, target.host, timeoutMs);
+    if (status !== 200) return { ...base, healthy: false, status, body, problem: `HTTP ${status}` };
+    const problem = target.checkBody?.(body);
+    return problem === undefined
+      ? { ...base, healthy: true, status, body }
+      : { ...base, healthy: false, status, body, problem };
+  } catch (err: unknown) {
+    return { ...base, healthy: false, problem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function get(
+  url: string,
+  host: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const parsed = new URL(url);
+    const lib = parsed.protocol === 'https:' ? https : http;
+    const req = lib.request(
+      parsed,
+      { method: 'GET', headers: host === undefined ? {} : { Host: host }, timeout: timeoutMs, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (d: Buffer) => {
+          if (size < 2048) chunks.push(d);
+          size += d.length;
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8').slice(0, 2048),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

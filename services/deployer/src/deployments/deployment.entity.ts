@@ -1,0 +1,26 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/** One activated configuration generation on a tenant's machine. */
+@Entity({ name: 'deployments' })
+export class DeploymentEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'tenant_id' })
+  tenantId!: string;
+
+  @Column('uuid', { name: 'machine_id' })
+  machineId!: string;
+
+  @Column('int')
+  generation!: number;
+
+  @Column('text', { name: 'config_hash' })
+  configHash!: string;
+
+  @Column('jsonb')
+  apps!: Array<{ app: string; healthy: boolean; url: string }>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

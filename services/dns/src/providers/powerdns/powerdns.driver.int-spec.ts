@@ -1,0 +1,290 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { diffRRsets, planTenantRecords, tenantZone } from '../../record-plan/record-plan';
+import { DnsProviderError } from '../dns-provider';
+import { PowerDnsDriver } from './powerdns.driver';
+
+interface PdnsEndpoint {
+  apiUrl: string;
+  apiKey: string;
+  dnsPort: number;
+}
+
+/**
+ * The PowerDNS under test: the harness's (jest global setup exports FEDOPS_TEST_PDNS_*), or,
+ * while the harness does not provide one, a pdns_server started by this file.
+ */
+async function pdnsEndpoint(): Promise<{ endpoint: PdnsEndpoint; stop: () => Promise<void> }> {
+  const {
+    FEDOPS_TEST_PDNS_API_URL: apiUrl,
+    FEDOPS_TEST_PDNS_API_KEY: apiKey,
+    FEDOPS_TEST_PDNS_DNS_PORT: port,
+  } = process.env;
+  if (apiUrl && apiKey && port) {
+    return { endpoint: { apiUrl, apiKey, dnsPort: Number(port) }, stop: async () => undefined };
+  }
+  return startLocalPdns();
+}
+
+describe('PowerDnsDriver against a real pdns_server', () => {
+  let endpoint: PdnsEndpoint;
+  let stop: () => Promise<void> = async () => undefined;
+  let driver: PowerDnsDriver;
+  let resolver: Resolver;
+  // A fresh zone per run, so a shared server never sees a clash with another test.
+  const domain = `t${randomBytes(4).toString('hex')}.example.org`;
+  const zone = tenantZone(domain);
+  const hostnames = [
+    { app: 'mastodon', fqdn: `social.${domain}`, port: 3000 },
+    { app: 'pixelfed', fqdn: `photos.${domain}`, port: 8080 },
+  ];
+
+  beforeAll(async () => {
+    ({ endpoint, stop } = await pdnsEndpoint());
+    driver = new PowerDnsDriver({
+      apiUrl: endpoint.apiUrl,
+      apiKey: endpoint.apiKey,
+      nameservers: ['ns1.fedops.test.'],
+      timeoutMs: 5000,
+      retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
+    });
+    resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${endpoint.dnsPort}`]);
+  });
+
+  afterAll(async () => {
+    await driver?.deleteZone(zone).catch(() => undefined);
+    await stop();
+  });
+
+  it('manages a tenant zone end to end and answers real DNS queries', async () => {
+    expect(await driver.ensureZone(zone)).toEqual({ created: true });
+    expect(await driver.ensureZone(zone)).toEqual({ created: false });
+
+    // Apply the plan.
+    const owned = hostnames.map((h) => h.fqdn);
+    const plan1 = planTenantRecords({ domain, hostnames, address: '192.0.2.10' });
+    const changes1 = diffRRsets(await driver.listRRsets(zone), plan1, owned);
+    expect(changes1).toHaveLength(2);
+    await driver.replaceRRsets(zone, changes1);
+    expect(diffRRsets(await driver.listRRsets(zone), plan1, owned)).toEqual([]); // converged
+    await eventually(async () => expect(await resolver.resolve4(`social.${domain}`)).toEqual(['192.0.2.10']));
+
+    const listed = await driver.listRRsets(zone);
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        { name: `social.${zone}`, type: 'A', ttl: 300, records: ['192.0.2.10'] },
+        { name: zone, type: 'NS', ttl: expect.any(Number) as number, records: ['ns1.fedops.test.'] },
+      ]),
+    );
+
+    // A record the platform does not own survives every later change.
+    await driver.replaceRRsets(zone, [
+      { action: 'replace', name: `blog.${zone}`, type: 'A', ttl: 300, records: ['198.51.100.7'] },
+    ]);
+
+    // Move the tenant: only the address changes.
+    const plan2 = planTenantRecords({ domain, hostnames, address: '192.0.2.20' });
+    await driver.replaceRRsets(zone, diffRRsets(await driver.listRRsets(zone), plan2, owned));
+    await eventually(async () => expect(await resolver.resolve4(`social.${domain}`)).toEqual(['192.0.2.20']));
+
+    // Remove the tenant's records.
+    const removal = diffRRsets(await driver.listRRsets(zone), [], owned);
+    expect(removal.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([
+      `delete photos.${zone} A`,
+      `delete social.${zone} A`,
+    ]);
+    await driver.replaceRRsets(zone, removal);
+    await eventually(async () => {
+      await expect(resolver.resolve4(`social.${domain}`)).rejects.toMatchObject({
+        code: expect.stringMatching(/^(ENOTFOUND|ENODATA)$/) as string,
+      });
+    });
+    const remaining = await driver.listRRsets(zone);
+    expect(remaining.filter((r) => r.type === 'A').map((r) => r.name)).toEqual([`blog.${zone}`]);
+    await driver.replaceRRsets(zone, removal); // deleting again is a no-op, not an error
+
+    expect(await driver.deleteZone(zone)).toEqual({ deleted: true });
+    expect(await driver.deleteZone(zone)).toEqual({ deleted: false });
+    await expect(driver.listRRsets(zone)).rejects.toMatchObject({ status: 404, retryable: false });
+  });
+
+  it('maps a 4xx to a DnsProviderError carrying PowerDNS message, without retrying', async () => {
+    const badZone = tenantZone(`bad${randomBytes(4).toString('hex')}.example.org`);
+    await driver.ensureZone(badZone);
+    try {
+      const err = await driver
+        .replaceRRsets(badZone, [
+          { action: 'replace', name: `txt.${badZone}`, type: 'TXT', ttl: 300, records: ['not quoted'] },
+        ])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(DnsProviderError);
+      const e = err as DnsProviderError;
+      expect(e.status).toBe(422);
+      expect(e.retryable).toBe(false);
+      expect(e.providerMessage).toMatch(/should start with quote/);
+      expect(e.message).toContain(e.providerMessage);
+      // The PATCH was all or nothing: no TXT record exists.
+      expect((await driver.listRRsets(badZone)).filter((r) => r.type === 'TXT')).toEqual([]);
+    } finally {
+      await driver.deleteZone(badZone);
+    }
+  });
+
+  it('reports a wrong API key as a 401 DnsProviderError', async () => {
+    const wrong = new PowerDnsDriver({ apiUrl: endpoint.apiUrl, apiKey: 'wrong-key' });
+    await expect(wrong.listRRsets(zone)).rejects.toMatchObject({
+      name: 'DnsProviderError',
+      status: 401,
+      retryable: false,
+    });
+  });
+
+  it('retries and then reports an unreachable server as a retryable error', async () => {
+    const port = await freePort();
+    const unreachable = new PowerDnsDriver({
+      apiUrl: `http://127.0.0.1:${port}`,
+      apiKey: 'k',
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 },
+    });
+    await expect(unreachable.ensureZone(zone)).rejects.toMatchObject({
+      name: 'DnsProviderError',
+      retryable: true,
+      status: undefined,
+      message: expect.stringContaining('attempt 2/2') as string,
+    });
+  });
+});
+
+/** Retries an assertion until it passes or the deadline expires (DNS answers may lag an API write). */
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await delay(100);
+    }
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free for both TCP and UDP (pdns answers DNS on both). */
+async function freeTcpUdpPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort();
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const sock = createSocket('udp4');
+      sock.once('error', () => resolve(false));
+      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no port free for both TCP and UDP');
+}
+
+async function startLocalPdns(): Promise<{ endpoint: PdnsEndpoint; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fedops-pdns-'));
+  const db = join(dir, 'pdns.sqlite3');
+  const schema = spawnSync(
+    'sqlite3',
+    [db, '.read /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (schema.status !== 0) throw new Error(`creating the pdns database failed: ${schema.stderr}`);
+  const apiKey = randomBytes(16).toString('hex');
+  const webPort = await freePort();
+  const dnsPort = await freeTcpUdpPort();
+  writeFileSync(
+    join(dir, 'pdns.conf'),
+    [
+      'launch=gsqlite3',
+      `gsqlite3-database=${db}`,
+      'local-address=127.0.0.1',
+      `local-port=${dnsPort}`,
+      'api=yes',
+      `api-key=${apiKey}`,
+      'webserver-address=127.0.0.1',
+      `webserver-port=${webPort}`,
+      'webserver-allow-from=127.0.0.1',
+      `socket-dir=${dir}`,
+      'guardian=no',
+      'daemon=no',
+      'write-pid=no',
+      // No caches: an answer must reflect the last API write at once.
+      'cache-ttl=0',
+      'negquery-cache-ttl=0',
+      'query-cache-ttl=0',
+      'consistent-backends=yes',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('/usr/sbin/pdns_server', [`--config-dir=${dir}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killed = await Promise.race([
+        exited.then(() => true),
+        delay(5000, undefined, { ref: false }).then(() => false),
+      ]);
+      if (!killed) child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const apiUrl = `http://127.0.0.1:${webPort}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`pdns_server exited early: ${output}`);
+    }
+    const ready = await fetch(`${apiUrl}/api/v1/servers/localhost`, {
+      headers: { 'X-API-Key': apiKey, Accept: 'application/json' },
+      signal: AbortSignal.timeout(1000),
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`pdns_server did not answer within 20 s: ${output}`);
+    }
+    await delay(100);
+  }
+  return { endpoint: { apiUrl, apiKey, dnsPort }, stop };
+}

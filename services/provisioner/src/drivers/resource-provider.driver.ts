@@ -1,0 +1,25 @@
+import type { ActivationKind, ResourceProviderKind } from '@fedops/contracts';
+
+/** A machine as a resource provider reports it. */
+export interface ProvidedMachine {
+  /** The provider's own id for it (VM id, droplet id, namespace name). */
+  providerId: string;
+  address: string;
+  sshPort: number;
+  sshUser: string;
+  sshHostKey: string;
+  fsRoot: string;
+  activation: ActivationKind;
+}
+
+/**
+ * One implementation per kind of resource provider (sandbox now; Proxmox VE, Hetzner Cloud,
+ * DigitalOcean next). Both calls are idempotent, keyed by the tenant label the machine carries.
+ */
+export interface ResourceProviderDriver {
+  readonly kind: ResourceProviderKind;
+  /** Creates the tenant's machine or returns the existing one; `heartbeat` is called while waiting. */
+  ensureMachine(tenantId: string, heartbeat: () => void): Promise<ProvidedMachine>;
+  /** Removes the tenant's machine; false when there was none. */
+  destroyMachine(tenantId: string): Promise<boolean>;
+}

@@ -1,0 +1,2 @@
+export { AppModule } from './app.module';
+export { readTenantApiConfig, tenantApiConfigSpec, type TenantApiConfig } from './config/tenant-api.config';

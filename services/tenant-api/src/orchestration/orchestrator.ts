@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import {
+  TaskQueue,
+  workflowIds,
+  type DeployTenantInput,
+  type DestroyTenantInput,
+  type OperationProgress,
+} from '@fedops/contracts';
+import { deployTenant, destroyTenant, progressQuery } from '@fedops/workflows';
+import { ServiceMetrics } from '@fedops/service-kit';
+
+export interface OperationView {
+  id: string;
+  kind: OperationProgress['kind'];
+  tenantId: string;
+  status: string;
+  startedAt?: string;
+  closedAt?: string;
+  steps: OperationProgress['steps'];
+}
+
+/** Starts and inspects the tenant workflows. Workflow ids come from the tenant id, so starts are idempotent. */
+@Injectable()
+export class Orchestrator {
+  constructor(
+    private readonly client: Client,
+    private readonly metrics: ServiceMetrics,
+  ) {}
+
+  /** Starts deployTenant unless a workflow with its id ran or runs already; returns the operation id. */
+  async startDeploy(input: DeployTenantInput): Promise<string> {
+    const workflowId = workflowIds.deployTenant(input.tenantId);
+    await this.startOnce('deployTenant', workflowId, () =>
+      this.client.workflow.start(deployTenant, {
+        taskQueue: TaskQueue.workflows,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    );
+    return workflowId;
+  }
+
+  async startDestroy(input: DestroyTenantInput): Promise<string> {
+    const workflowId = workflowIds.destroyTenant(input.tenantId);
+    await this.startOnce('destroyTenant', workflowId, () =>
+      this.client.workflow.start(destroyTenant, {
+        taskQueue: TaskQueue.workflows,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    );
+    return workflowId;
+  }
+
+  /** Cancels a running deployTenant and waits until its compensations have run. */
+  async cancelDeployAndWait(tenantId: string): Promise<void> {
+    const handle = this.client.workflow.getHandle(workflowIds.deployTenant(tenantId));
+    try {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return;
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+  }
+
+  /** Status and steps of an operation, or undefined if Temporal does not know it. */
+  async describe(operationId: string): Promise<OperationView | undefined> {
+    const handle = this.client.workflow.getHandle(operationId);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+    const progress = await handle.query(progressQuery);
+    return {
+      id: operationId,
+      kind: progress.kind,
+      tenantId: progress.tenantId,
+      status: description.status.name,
+      startedAt: description.startTime.toISOString(),
+      ...(description.closeTime !== undefined ? { closedAt: description.closeTime.toISOString() } : {}),
+      steps: progress.steps,
+    };
+  }
+
+  private async startOnce(workflowType: string, workflowId: string, start: () => Promise<unknown>): Promise<void> {
+    try {
+      await start();
+      this.metrics.workflowStarted.inc({ workflow: workflowType });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a retry of a start that already happened
+      throw new Error(`Could not start workflow ${workflowId}`, { cause: err });
+    }
+  }
+}

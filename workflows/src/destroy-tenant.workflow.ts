@@ -1,0 +1,33 @@
+import { workflowInfo } from '@temporalio/workflow';
+import type { DestroyTenantInput } from '@fedops/contracts';
+import { activities } from './activity-options';
+import { OperationTracker } from './operation-progress';
+
+export const DESTROY_STEPS = ['dns', 'backup', 'deployments', 'machine'] as const;
+
+/**
+ * Removes everything a tenant has: records, backup repository, deployments, machine. Each step is
+ * idempotent (removing what is already gone succeeds), so the workflow can be retried until nothing
+ * is left; the tenant is marked deleted only after every step succeeded.
+ */
+export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
+  const { provisioner, dns, deployer, backup, tenantApi } = activities;
+  const operationId = workflowInfo().workflowId;
+  const tracker = new OperationTracker('destroyTenant', input.tenantId, [...DESTROY_STEPS]);
+  const { tenantId } = input;
+  try {
+    await tracker.run('dns', () => dns.removeTenantRecords({ tenantId }));
+    await tracker.run('backup', () => backup.deleteRepository({ tenantId }));
+    await tracker.run('deployments', () => deployer.removeDeployments({ tenantId }));
+    await tracker.run('machine', () => provisioner.destroyMachine({ tenantId, provider: input.provider }));
+  } catch (err) {
+    await tenantApi.setTenantStatus({
+      tenantId,
+      status: 'failed',
+      operationId,
+      error: `deletion incomplete: ${err instanceof Error ? err.message : String(err)}`,
+    });
+    throw err;
+  }
+  await tenantApi.setTenantStatus({ tenantId, status: 'deleted', operationId });
+}

@@ -1,0 +1,4 @@
+// Entry point of the workflow bundle: every workflow the orchestration worker runs.
+export { deployTenant, DEPLOY_STEPS, type DeployTenantResult } from './deploy-tenant.workflow';
+export { destroyTenant, DESTROY_STEPS } from './destroy-tenant.workflow';
+export { progressQuery } from './operation-progress';
