@@ -35,6 +35,7 @@ export const activities = {
     heartbeatTimeout: undefined,
     startToCloseTimeout: '30 seconds',
     taskQueue: TaskQueue.tenantApi,
-    retry: { ...base.retry, maximumAttempts: 0 }, // unlimited: recording the outcome must not be lost
+    // No maximumAttempts: retried until it succeeds, since recording the outcome must not be lost.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   }),
 };

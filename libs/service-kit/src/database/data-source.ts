@@ -34,7 +34,8 @@ export async function openServiceDataSource(options: ServiceDataSourceOptions): 
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    extra: { max: 10, application_name: schema },
+    // Unqualified names in migrations and queries resolve to the service's own schema.
+    extra: { max: 10, application_name: schema, options: `-c search_path=${schema}` },
   });
   await ds.initialize();
   await ds.runMigrations();

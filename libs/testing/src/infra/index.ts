@@ -89,7 +89,7 @@ export async function startInfrastructure<C extends InfraComponent = InfraCompon
   const results = await Promise.allSettled(components.map((component) => starters[component]()));
   const stop = once(() => stopAll(started));
   const failures = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${components[index]}: ${describe(result.reason)}`] : [],
+    result.status === 'rejected' ? [`${components[index]}: ${messageOf(result.reason)}`] : [],
   );
   if (failures.length > 0) {
     await stop();
@@ -179,7 +179,7 @@ async function stopAll(started: Started): Promise<void> {
   });
   const results = await Promise.allSettled(running.map(({ one }) => one.stop()));
   const failures = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${running[index]?.component}: ${describe(result.reason)}`] : [],
+    result.status === 'rejected' ? [`${running[index]?.component}: ${messageOf(result.reason)}`] : [],
   );
   if (failures.length > 0)
     throw new Error(`Could not stop the infrastructure cleanly:\n${failures.join('\n')}`);
@@ -221,7 +221,7 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (promise ??= fn());
 }
 
-function describe(reason: unknown): string {
+function messageOf(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
 

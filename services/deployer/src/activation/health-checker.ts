@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 
+const MIN_ROUND_MS = 200;
+
 export interface HealthTarget {
   app: string;
   /** e.g. `http://10.213.0.2:3000/health`: the machine's address, the app's port and health path. */
@@ -44,17 +46,20 @@ export async function waitForHealthy(
   const results = new Map<string, HealthResult>(
     targets.map((t) => [t.app, { app: t.app, url: t.url, healthy: false, problem: 'not checked yet' }]),
   );
-  for (;;) {
+  for (let round = 0; ; round++) {
+    const left = deadline - Date.now();
+    // A last round with almost no time left would only replace real answers with timeouts.
+    if (round > 0 && left < MIN_ROUND_MS) break;
+    const timeout = Math.max(MIN_ROUND_MS, Math.min(options.requestTimeoutMs ?? 5000, left));
     const pending = targets.filter((t) => results.get(t.app)?.healthy !== true);
     await Promise.all(
       pending.map(async (t) => {
-        const timeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 5000, deadline - Date.now()));
         results.set(t.app, await checkOnce(t, timeout));
       }),
     );
-    const left = deadline - Date.now();
-    if (targets.every((t) => results.get(t.app)?.healthy === true) || left <= 0) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs ?? 250, left)));
+    if (targets.every((t) => results.get(t.app)?.healthy === true)) break;
+    const pause = Math.min(options.intervalMs ?? 250, deadline - Date.now() - MIN_ROUND_MS);
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
   return targets.map((t) => results.get(t.app) as HealthResult);
 }

@@ -33,7 +33,8 @@ export class TenantEventsController {
     await this.tenants.findVisible(principal, id);
     const after = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0;
     const consumer = await this.nats.jetstream().consumers.get(EVENTS_STREAM, {
-      filterSubjects: [tenantEventsFilter(id)],
+      // One filter subject (a string): NATS 2.9, as Debian ships it, has no multi-subject filters.
+      filterSubjects: tenantEventsFilter(id),
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : {}),
     });
     res.status(200);
