@@ -13,3 +13,4 @@ export * from './http/bootstrap';
 export * from './temporal/worker-providers';
 export * from './temporal/activity-failure';
 export * from './temporal/with-heartbeat';
+export * from './temporal/temporal-runtime';

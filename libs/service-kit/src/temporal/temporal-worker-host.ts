@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import type { JsonLogger } from '../logging/json-logger';
 import { ActivityMetricsInterceptor } from './activity-metrics.interceptor';
+import { installTemporalRuntime } from './temporal-runtime';
 import { describeError } from '@fedops/domain';
 
 export interface TemporalWorkerHostOptions {
@@ -35,6 +36,7 @@ export class TemporalWorkerHost {
 
   async start(): Promise<void> {
     const log = this.logger.child('temporal-worker');
+    installTemporalRuntime(this.logger);
     this.connection = await NativeConnection.connect({ address: this.options.address });
     this.worker = await Worker.create({
       connection: this.connection,

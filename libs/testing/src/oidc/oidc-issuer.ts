@@ -109,7 +109,7 @@ export async function readClientSecrets(dataDir: string): Promise<Record<string,
 /** The issuer's private signing key (`jwks.json`), for tests that must mint tokens the issuer would not. */
 export async function readIssuerSigningKey(
   dataDir: string,
-): Promise<{ kid: string; alg: string; jwk: Record<string, unknown> }> {
+): Promise<{ kid: string; alg: string; jwk: { kty: string } & Record<string, unknown> }> {
   const parsed: unknown = JSON.parse(await readFile(join(dataDir, 'jwks.json'), 'utf8'));
   const key: unknown =
     typeof parsed === 'object' && parsed !== null && 'keys' in parsed && Array.isArray(parsed.keys)
@@ -121,11 +121,13 @@ export async function readIssuerSigningKey(
     !('kid' in key) ||
     typeof key.kid !== 'string' ||
     !('alg' in key) ||
-    typeof key.alg !== 'string'
+    typeof key.alg !== 'string' ||
+    !('kty' in key) ||
+    typeof key.kty !== 'string'
   ) {
     throw new Error(`jwks.json in ${dataDir} holds no usable key`);
   }
-  return { kid: key.kid, alg: key.alg, jwk: key as Record<string, unknown> };
+  return { kid: key.kid, alg: key.alg, jwk: { ...(key as Record<string, unknown>), kty: key.kty } };
 }
 
 interface CapturedOutput {

@@ -1,16 +1,22 @@
 import { Controller, Get, Headers, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DeliverPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { EVENTS_STREAM, tenantEventsFilter, type DomainEvent } from '@fedops/contracts';
 import { JsonLogger, NATS_CONNECTION } from '@fedops/service-kit';
 import { describeError } from '@fedops/domain';
 import { CurrentPrincipal, Roles, type Principal } from '../auth';
 import { TenantService } from '../tenants/tenant.service';
+import { ApiAuthenticated, ApiProblemResponses } from '../openapi/api-docs.decorators';
+import { TENANT_ID_PARAM } from '../openapi/parameters';
+import { schemaRef } from '../openapi/schemas';
 
 const codec = JSONCodec<DomainEvent>();
 
 @Controller('v1/tenants')
 @Roles('ops', 'operator')
+@ApiTags('tenants')
+@ApiAuthenticated('ops', 'operator')
 export class TenantEventsController {
   constructor(
     private readonly tenants: TenantService,
@@ -23,6 +29,28 @@ export class TenantEventsController {
    * the JetStream sequence of the last event the client saw), then live ones until the client leaves.
    */
   @Get(':id/events')
+  @ApiOperation({
+    operationId: 'streamTenantEvents',
+    summary: 'Follow a tenant\'s events (server-sent events)',
+    description:
+      'A text/event-stream of every domain event of the tenant from the beginning (or after Last-Event-ID), ' +
+      'then live ones until the client disconnects. Each event has `id:` (stream sequence), `event:` (the kind) ' +
+      'and `data:` (a DomainEvent as JSON); comment lines keep the connection alive every 15 s.',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this event (the `id:` of the last event received).',
+    schema: { type: 'string', pattern: '^\\d+$' },
+  })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream; each `data:` line is a DomainEvent.',
+    schema: { type: 'string', example: 'id: 42\nevent: tenant.status.changed\ndata: {"id":"...","kind":"tenant.status.changed"}\n\n' },
+  })
+  @ApiProblemResponses(404)
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

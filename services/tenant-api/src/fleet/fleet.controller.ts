@@ -1,19 +1,30 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { firstValueFrom, timeout } from 'rxjs';
 import { FLEET_MACHINES_LIST_SUBJECT, type MachineRef } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { Roles } from '../auth';
+import { ApiAuthenticated, ApiJsonResponse, ApiProblemResponses } from '../openapi/api-docs.decorators';
 
 export const PROVISIONER_RPC = Symbol('PROVISIONER_RPC');
 
 /** Ops staff watch the fleet: the provisioner's machine inventory, asked over NATS request/reply. */
 @Controller('v1/machines')
 @Roles('ops')
+@ApiTags('fleet')
+@ApiAuthenticated('ops')
 export class FleetController {
   constructor(@Inject(PROVISIONER_RPC) private readonly provisioner: ClientProxy) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'listMachines',
+    summary: 'List the fleet\'s machines',
+    description: 'The provisioner\'s machine inventory. Ops staff only.',
+  })
+  @ApiJsonResponse(200, 'MachineList', 'The machines.')
+  @ApiProblemResponses(502)
   async list(): Promise<{ items: MachineRef[] }> {
     try {
       const machines = await firstValueFrom(

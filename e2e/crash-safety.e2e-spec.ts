@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
+import { ApiClient } from './api-client';
+import { newTenant } from './factories';
+import { namespaces, sandboxHosts } from './sandbox-state';
+
+interface Tenant {
+  id: string;
+  domain: string;
+  status: string;
+  error?: string;
+  operation: { id: string };
+}
+
+// Sandbox machines boot instantly; a simulated boot time keeps ensureMachine running long enough
+// to kill its worker in the middle of it, as a VM's boot would.
+const BOOT_DELAY_MS = 6_000;
+
+let env: TestPlatform;
+let api: ApiClient;
+
+beforeAll(async () => {
+  env = await startTestPlatform('crash', { sandboxBootDelayMs: BOOT_DELAY_MS });
+  api = new ApiClient(env.apiUrl, env.tokens.acme);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+function sandboxHostsOf(tenantId: string): Array<{ name: string }> {
+  return sandboxHosts(env.dataDir).filter((h) => h.label === tenantId);
+}
+
+async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: string; records: unknown[] }>> {
+  const { apiUrl, apiKey } = testInfra().powerdns;
+  const res = await fetch(`${apiUrl}/api/v1/servers/localhost/zones/${zone}.`, { headers: { 'X-API-Key': apiKey } });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { rrsets: Array<{ name: string; type: string; records: unknown[] }> };
+  return body.rrsets;
+}
+
+describe('crash safety', () => {
+  it('finishes deployTenant after the provisioner is killed with SIGKILL mid-activity, with one machine and one set of records', async () => {
+    const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['mastodon', 'gotosocial'] }));
+    expect(created.status).toBe(202);
+    const { id, domain } = created.body;
+
+    // Wait until ensureMachine is running and the machine exists but is still "booting".
+    await waitFor(
+      async () => {
+        const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(`/v1/operations/${created.body.operation.id}`);
+        return op.status === 200 && op.body.steps[0]?.status === 'running' && sandboxHostsOf(id).length === 1;
+      },
+      { description: 'ensureMachine to be in flight', timeoutMs: 30_000, intervalMs: 100 },
+    );
+    env.platform.kill('provisioner', 'SIGKILL');
+    await env.platform.waitForExit('provisioner');
+    await env.platform.startService('provisioner');
+
+    const ready = await waitFor(
+      async () => {
+        const t = (await api.get<Tenant>(`/v1/tenants/${id}`)).body;
+        if (t.status === 'failed') throw new Error(`tenant failed: ${t.error ?? ''}`);
+        return t.status === 'ready' ? t : undefined;
+      },
+      { description: 'the tenant to become ready after the crash', timeoutMs: 120_000, intervalMs: 250 },
+    );
+    expect(ready.status).toBe('ready');
+
+    // Exactly one machine: in the provisioner's inventory, in the sandbox state, as a network namespace.
+    const fleet = await api.as(env.tokens.ops).get<{ items: Array<{ tenantId: string; machineId: string }> }>('/v1/machines');
+    expect(fleet.body.items.filter((m) => m.tenantId === id)).toHaveLength(1);
+    expect(sandboxHostsOf(id)).toHaveLength(1);
+    expect(namespaces()).toContain(sandboxHostsOf(id)[0]!.name);
+
+    // Exactly one A record per app hostname.
+    const aRecords = (await zoneRRsets(domain)).filter((r) => r.type === 'A');
+    expect(aRecords.map((r) => [r.name, r.records.length]).sort()).toEqual([
+      [`gts.${domain}.`, 1],
+      [`social.${domain}.`, 1],
+    ]);
+
+    // The kill really hit the activity: the restarted provisioner completed ensureMachine on a later attempt.
+    const completions = readFileSync(env.platform.service('provisioner').logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; activity?: string; workflowId?: string; attempt?: number })
+      .filter((e) => e.msg === 'activity completed' && e.activity === 'ensureMachine' && e.workflowId === created.body.operation.id);
+    expect(completions.map((e) => e.attempt)).toEqual([expect.any(Number)]);
+    expect(completions[0]!.attempt).toBeGreaterThanOrEqual(2);
+
+    await api.delete(`/v1/tenants/${id}`);
+    await waitFor(async () => (await api.get<Tenant>(`/v1/tenants/${id}`)).body.status === 'deleted', {
+      description: 'the tenant to be deleted',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    expect(sandboxHostsOf(id)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm run bench -- [N ...]`: builds the workspace and the benchmark, then runs bench/src/deploy-tenants.bench.ts.
+# Needs root (network namespaces) and the binaries of scripts/ensure-deps.sh. Exits non-zero when any
+# tenant failed, the deadline passed (FEDOPS_BENCH_DEADLINE_MINUTES, default 20) or cleanup left something.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+[[ "$(id -u)" == 0 ]] || { echo '[bench] run as root: sandbox machines are network namespaces' >&2; exit 1; }
+
+echo '[bench] building the workspace and the benchmark' >&2
+npx tsc -b tsconfig.json
+npx tsc -p bench/tsconfig.json
+
+exec node --enable-source-maps bench/dist/deploy-tenants.bench.js "$@"

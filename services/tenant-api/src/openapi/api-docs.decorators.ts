@@ -1,0 +1,67 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiResponse, type HeaderObject } from '@nestjs/swagger';
+import type { Role } from '../auth/principal';
+import { schemaRef, type SchemaName } from './schemas';
+
+/** Name of the security scheme declared by buildOpenApiDocument. */
+export const BEARER_SCHEME = 'bearer';
+
+/** Operation extension listing the roles a route admits (mirrors `@Roles`, checked by openapi.spec.ts). */
+export const ROLES_EXTENSION = 'x-fedops-roles';
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** Problem statuses documented on routes, with what they mean in this API. */
+const PROBLEM_DESCRIPTIONS = {
+  400: 'The request is invalid; `errors` names every bad field.',
+  401: 'No valid bearer token (missing, malformed, expired, wrong issuer or audience).',
+  403: 'The token lacks a role this operation requires, or the operation is outside its organisation.',
+  404: 'No such resource visible to the caller (resources of other organisations are not found either).',
+  409: 'Conflicts with the current state (e.g. the domain is used by another live tenant).',
+  422: 'The Idempotency-Key was used before for a different request.',
+  502: 'A backing service (provider, provisioner) failed or did not answer.',
+} as const;
+
+export type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
+
+/** Error responses with an RFC 9457 problem body. */
+export function ApiProblemResponses(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: PROBLEM_DESCRIPTIONS[status],
+        content: { [PROBLEM_MEDIA_TYPE]: { schema: schemaRef('ProblemDetails') } },
+      }),
+    ),
+  );
+}
+
+/** A successful JSON response whose body is one of the named schemas. */
+export function ApiJsonResponse(
+  status: number,
+  schema: SchemaName,
+  description: string,
+  headers?: Record<string, HeaderObject>,
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiResponse({
+      status,
+      description,
+      content: { 'application/json': { schema: schemaRef(schema) } },
+      ...(headers !== undefined ? { headers } : {}),
+    }),
+  );
+}
+
+/**
+ * For a controller behind the global AuthGuard: bearer token required, the roles it admits (repeat the
+ * controller's `@Roles`), and the 401/403 problems every such route can answer.
+ */
+export function ApiAuthenticated(...roles: [Role, ...Role[]]): ClassDecorator {
+  return applyDecorators(
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiExtension(ROLES_EXTENSION, roles),
+    ApiProblemResponses(401, 403),
+  );
+}

@@ -1,0 +1,276 @@
+import { activityInfo, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TaskQueue, workflowIds, type DeployTenantInput, type OperationStep } from '@fedops/contracts';
+import { waitFor } from '@fedops/testing';
+
+import { DEPLOY_STEPS, deployTenant, progressQuery } from './index';
+import { recordHistory } from '../test/record-histories';
+import {
+  fakeMachine,
+  newTenantId,
+  openTestNamespace,
+  succeedingServices,
+  withWorkers,
+  type FakeServices,
+  type TestNamespace,
+} from '../test/workflow-harness';
+
+function deployInput(tenantId: string): DeployTenantInput {
+  const domain = `${tenantId}.example.test`;
+  return {
+    tenantId,
+    orgId: 'org-wf-tests',
+    domain,
+    apps: [{ app: 'mastodon', options: { registrations: false } }],
+    hostnames: [{ app: 'mastodon', fqdn: `social.${domain}`, port: 3000 }],
+    provider: 'sandbox',
+  };
+}
+
+function startDeploy(ns: TestNamespace, input: DeployTenantInput): Promise<WorkflowHandle<typeof deployTenant>> {
+  return ns.client.workflow.start(deployTenant, {
+    taskQueue: TaskQueue.workflows,
+    workflowId: workflowIds.deployTenant(input.tenantId),
+    args: [input],
+  });
+}
+
+async function stepStatuses(handle: WorkflowHandle<typeof deployTenant>): Promise<Record<string, OperationStep>> {
+  const progress = await handle.query(progressQuery);
+  return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
+}
+
+/** The workflow's failure, for asserting on its cause chain. */
+async function failureOf(handle: WorkflowHandle<typeof deployTenant>): Promise<WorkflowFailedError> {
+  const error = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(error instanceof WorkflowFailedError)) throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
+  return error;
+}
+
+const healthCheckFails = (services: FakeServices): FakeServices => ({
+  ...services,
+  deployer: {
+    ...services.deployer,
+    deployConfiguration: async () => {
+      throw ApplicationFailure.nonRetryable('boom', 'HEALTH_CHECK_FAILED');
+    },
+  },
+});
+
+describe('deployTenant workflow', () => {
+  let ns: TestNamespace;
+
+  beforeAll(async () => {
+    ns = await openTestNamespace('wf-deploy');
+  });
+  afterAll(async () => {
+    await ns?.close();
+  });
+
+  it('runs provision, dns, deploy and backup in order, passing the machine on, and marks the tenant ready', async () => {
+    const input = deployInput(newTenantId('ok'));
+    const { tenantId } = input;
+    const machine = fakeMachine(tenantId);
+
+    await withWorkers(ns, succeedingServices(), async (run) => {
+      const handle = await startDeploy(ns, input);
+      const result = await handle.result();
+      await recordHistory(handle, 'deploy-tenant-succeeded');
+
+      expect(run.names()).toEqual([
+        'provisioner.ensureMachine',
+        'dns.applyTenantRecords',
+        'deployer.deployConfiguration',
+        'backup.initRepository',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('ensureMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
+      expect(run.inputsOf('applyTenantRecords')).toEqual([
+        { tenantId, domain: input.domain, hostnames: input.hostnames, address: machine.address },
+      ]);
+      expect(run.inputsOf('deployConfiguration')).toEqual([
+        { tenantId, domain: input.domain, apps: input.apps, machine },
+      ]);
+      expect(run.inputsOf('initRepository')).toEqual([{ tenantId }]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        { tenantId, status: 'ready', operationId: handle.workflowId },
+      ]);
+      expect(result.machine).toEqual(machine);
+      expect(result.deployment).toMatchObject({ deploymentId: `d-${tenantId}`, generation: 1 });
+
+      const progress = await handle.query(progressQuery);
+      expect(progress.kind).toBe('deployTenant');
+      expect(progress.tenantId).toBe(tenantId);
+      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(DEPLOY_STEPS.map((n) => [n, 'succeeded']));
+      for (const step of progress.steps) {
+        expect(step.startedAt).toEqual(expect.any(String));
+        expect(step.finishedAt).toEqual(expect.any(String));
+        expect(step.error).toBeUndefined();
+      }
+    });
+  });
+
+  it('undoes dns and provision (not deploy) in reverse when deploy fails permanently, then fails', async () => {
+    const input = deployInput(newTenantId('deployfail'));
+    const { tenantId } = input;
+
+    await withWorkers(ns, healthCheckFails(succeedingServices()), async (run) => {
+      const handle = await startDeploy(ns, input);
+      const failure = await failureOf(handle);
+      await recordHistory(handle, 'deploy-tenant-compensated');
+
+      expect(failure.cause).toBeInstanceOf(ActivityFailure);
+      expect(failure.cause?.cause).toBeInstanceOf(ApplicationFailure);
+      expect((failure.cause?.cause as ApplicationFailure).type).toBe('HEALTH_CHECK_FAILED');
+      expect(run.names()).toEqual([
+        'provisioner.ensureMachine',
+        'dns.applyTenantRecords',
+        'deployer.deployConfiguration', // once: non-retryable
+        'dns.removeTenantRecords',
+        'provisioner.destroyMachine',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('removeTenantRecords')).toEqual([{ tenantId }]);
+      expect(run.inputsOf('destroyMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        { tenantId, status: 'failed', operationId: handle.workflowId, error: expect.stringContaining('boom') },
+      ]);
+
+      const steps = await stepStatuses(handle);
+      expect(steps['provision']?.status).toBe('compensated');
+      expect(steps['dns']?.status).toBe('compensated');
+      expect(steps['deploy']?.status).toBe('failed');
+      expect(steps['deploy']?.error).toContain('boom');
+      expect(steps['backup']?.status).toBe('pending');
+    });
+  });
+
+  it('also removes the deployment when a later step (backup) fails', async () => {
+    const input = deployInput(newTenantId('backupfail'));
+    const services = succeedingServices();
+    services.backup.initRepository = async () => {
+      throw ApplicationFailure.nonRetryable('restic repository unreachable', 'CONFIGURATION_INVALID');
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDeploy(ns, input);
+      await failureOf(handle);
+
+      expect(run.names().slice(4)).toEqual([
+        'deployer.removeDeployments',
+        'dns.removeTenantRecords',
+        'provisioner.destroyMachine',
+        'tenantApi.setTenantStatus',
+      ]);
+      const steps = await stepStatuses(handle);
+      expect([steps['provision'], steps['dns'], steps['deploy']].map((s) => s?.status)).toEqual([
+        'compensated',
+        'compensated',
+        'compensated',
+      ]);
+      expect(steps['backup']?.status).toBe('failed');
+    });
+  });
+
+  it('keeps compensating when one compensation throws', async () => {
+    const input = deployInput(newTenantId('undofail'));
+    const services = healthCheckFails(succeedingServices());
+    services.dns.removeTenantRecords = async () => {
+      throw ApplicationFailure.nonRetryable('dns provider refused', 'PROVIDER_UNAVAILABLE');
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDeploy(ns, input);
+      await failureOf(handle);
+
+      expect(run.names().slice(3)).toEqual([
+        'dns.removeTenantRecords',
+        'provisioner.destroyMachine',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([expect.objectContaining({ status: 'failed' })]);
+      const steps = await stepStatuses(handle);
+      expect(steps['provision']?.status).toBe('compensated');
+      expect(steps['dns']?.status).not.toBe('compensated');
+    });
+  });
+
+  it('compensates and records "cancelled" when cancelled while deploy runs', async () => {
+    const input = deployInput(newTenantId('cancel'));
+    const services = succeedingServices();
+    let deploySawCancellation = false;
+    services.deployer.deployConfiguration = async () => {
+      try {
+        for (;;) {
+          heartbeat();
+          await sleep(100);
+        }
+      } catch (err) {
+        if (err instanceof CancelledFailure) deploySawCancellation = true;
+        throw err;
+      }
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDeploy(ns, input);
+      await waitFor(async () => (await stepStatuses(handle))['deploy']?.status === 'running', {
+        description: 'the deploy step to run',
+        timeoutMs: 20_000,
+      });
+      await waitFor(() => run.names().includes('deployer.deployConfiguration'), {
+        description: 'the deploy activity to start',
+        timeoutMs: 20_000,
+      });
+      await handle.cancel();
+
+      const failure = await failureOf(handle);
+      await recordHistory(handle, 'deploy-tenant-cancelled');
+      expect(failure.cause).toBeInstanceOf(CancelledFailure);
+      expect(run.names().slice(3)).toEqual([
+        'dns.removeTenantRecords',
+        'provisioner.destroyMachine',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        { tenantId: input.tenantId, status: 'failed', operationId: handle.workflowId, error: 'cancelled' },
+      ]);
+      const steps = await stepStatuses(handle);
+      expect([steps['provision'], steps['dns'], steps['deploy']].map((s) => s?.status)).toEqual([
+        'compensated',
+        'compensated',
+        'failed',
+      ]);
+      await waitFor(() => deploySawCancellation, { description: 'the deploy activity to be cancelled' });
+    });
+  });
+
+  it('retries a transient activity failure and succeeds', async () => {
+    const input = deployInput(newTenantId('flaky'));
+    const services = succeedingServices();
+    const succeed = services.deployer.deployConfiguration;
+    services.deployer.deployConfiguration = async (deployment) => {
+      if (activityInfo().attempt === 1) throw new Error('connection reset by machine');
+      return succeed(deployment);
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDeploy(ns, input);
+      await handle.result();
+
+      expect(run.names()).toEqual([
+        'provisioner.ensureMachine',
+        'dns.applyTenantRecords',
+        'deployer.deployConfiguration',
+        'deployer.deployConfiguration',
+        'backup.initRepository',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([expect.objectContaining({ status: 'ready' })]);
+      const steps = await stepStatuses(handle);
+      expect(Object.values(steps).map((s) => s.status)).toEqual(DEPLOY_STEPS.map(() => 'succeeded'));
+    });
+  });
+});

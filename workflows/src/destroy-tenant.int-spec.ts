@@ -1,0 +1,132 @@
+import { heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TaskQueue, workflowIds, type DestroyTenantInput, type OperationStep } from '@fedops/contracts';
+import { waitFor } from '@fedops/testing';
+
+import { DESTROY_STEPS, destroyTenant, progressQuery } from './index';
+import { recordHistory } from '../test/record-histories';
+import {
+  newTenantId,
+  openTestNamespace,
+  succeedingServices,
+  withWorkers,
+  type TestNamespace,
+} from '../test/workflow-harness';
+
+function destroyInput(tenantId: string): DestroyTenantInput {
+  return { tenantId, orgId: 'org-wf-tests', provider: 'sandbox' };
+}
+
+function startDestroy(ns: TestNamespace, input: DestroyTenantInput): Promise<WorkflowHandle<typeof destroyTenant>> {
+  return ns.client.workflow.start(destroyTenant, {
+    taskQueue: TaskQueue.workflows,
+    workflowId: workflowIds.destroyTenant(input.tenantId),
+    args: [input],
+  });
+}
+
+async function stepStatuses(handle: WorkflowHandle<typeof destroyTenant>): Promise<Record<string, OperationStep>> {
+  const progress = await handle.query(progressQuery);
+  return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
+}
+
+async function failureOf(handle: WorkflowHandle<typeof destroyTenant>): Promise<WorkflowFailedError> {
+  const error = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(error instanceof WorkflowFailedError)) throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
+  return error;
+}
+
+describe('destroyTenant workflow', () => {
+  let ns: TestNamespace;
+
+  beforeAll(async () => {
+    ns = await openTestNamespace('wf-destroy');
+  });
+  afterAll(async () => {
+    await ns?.close();
+  });
+
+  it('removes records, backups, deployments and the machine, then marks the tenant deleted', async () => {
+    const input = destroyInput(newTenantId('gone'));
+    const { tenantId } = input;
+
+    await withWorkers(ns, succeedingServices(), async (run) => {
+      const handle = await startDestroy(ns, input);
+      await handle.result();
+      await recordHistory(handle, 'destroy-tenant-succeeded');
+
+      expect(run.names()).toEqual([
+        'dns.removeTenantRecords',
+        'backup.deleteRepository',
+        'deployer.removeDeployments',
+        'provisioner.destroyMachine',
+        'tenantApi.setTenantStatus',
+      ]);
+      expect(run.inputsOf('removeTenantRecords')).toEqual([{ tenantId }]);
+      expect(run.inputsOf('deleteRepository')).toEqual([{ tenantId }]);
+      expect(run.inputsOf('removeDeployments')).toEqual([{ tenantId }]);
+      expect(run.inputsOf('destroyMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        { tenantId, status: 'deleted', operationId: handle.workflowId },
+      ]);
+      const progress = await handle.query(progressQuery);
+      expect(progress).toMatchObject({ kind: 'destroyTenant', tenantId });
+      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(DESTROY_STEPS.map((n) => [n, 'succeeded']));
+    });
+  });
+
+  it('stops at a failing step and marks the tenant failed with "deletion incomplete"', async () => {
+    const input = destroyInput(newTenantId('stuck'));
+    const services = succeedingServices();
+    services.backup.deleteRepository = async () => {
+      throw ApplicationFailure.nonRetryable('repository locked', 'CONFIGURATION_INVALID');
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDestroy(ns, input);
+      const failure = await failureOf(handle);
+      await recordHistory(handle, 'destroy-tenant-failed');
+
+      expect((failure.cause?.cause as ApplicationFailure | undefined)?.type).toBe('CONFIGURATION_INVALID');
+      expect(run.names()).toEqual([
+        'dns.removeTenantRecords',
+        'backup.deleteRepository',
+        'tenantApi.setTenantStatus',
+      ]);
+      const [status] = run.inputsOf('setTenantStatus') as Array<{ status: string; error?: string }>;
+      expect(status?.status).toBe('failed');
+      expect(status?.error).toMatch(/^deletion incomplete: /);
+      expect(status?.error).toContain('repository locked');
+      const steps = await stepStatuses(handle);
+      expect(DESTROY_STEPS.map((n) => steps[n]?.status)).toEqual(['succeeded', 'failed', 'pending', 'pending']);
+    });
+  });
+
+  it('marks the tenant failed when cancelled mid-way', async () => {
+    const input = destroyInput(newTenantId('cancel'));
+    const services = succeedingServices();
+    services.backup.deleteRepository = async () => {
+      for (;;) {
+        heartbeat();
+        await sleep(100);
+      }
+    };
+
+    await withWorkers(ns, services, async (run) => {
+      const handle = await startDestroy(ns, input);
+      await waitFor(() => run.names().includes('backup.deleteRepository'), {
+        description: 'the backup step to start',
+        timeoutMs: 20_000,
+      });
+      await handle.cancel();
+      await failureOf(handle);
+
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        expect.objectContaining({ status: 'failed', error: expect.stringMatching(/^deletion incomplete: /) }),
+      ]);
+    });
+  });
+});

@@ -1,0 +1,263 @@
+// Test harness for the tenant workflows: the workflow bundle, a private Temporal namespace per test
+// file, fake activities that record their calls, and workers on the services' fixed task queues.
+// Not part of the workflow bundle (workflows/src/index.ts); used by workflows/src/*.int-spec.ts.
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { Client, Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import {
+  TaskQueue,
+  type BackupActivities,
+  type DeployerActivities,
+  type DnsActivities,
+  type MachineRef,
+  type ProvisionerActivities,
+  type TenantApiActivities,
+} from '@fedops/contracts';
+import { waitFor } from '@fedops/testing';
+
+/** The workflow bundle's entry point: the same file the orchestration worker bundles. */
+export const WORKFLOWS_ENTRY = join(__dirname, '..', 'src', 'index.ts');
+
+/**
+ * Bundles the workflows from source. `@fedops/contracts` is aliased to its TypeScript source so the
+ * tests exercise the current contracts, not whatever was last built into libs/contracts/dist.
+ */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  quietTemporalRuntime();
+  const contractsSrc = join(dirname(realpathSync(require.resolve('@fedops/contracts/package.json'))), 'src');
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_ENTRY,
+    logger: Runtime.instance().logger,
+    webpackConfigHook: (config) => {
+      const alias = config.resolve?.alias;
+      if (Array.isArray(alias)) throw new Error('Unexpected array form of webpack resolve.alias');
+      return {
+        ...config,
+        resolve: { ...config.resolve, alias: { ...alias, '@fedops/contracts$': contractsSrc } },
+      };
+    },
+  });
+}
+
+let runtimeInstalled = false;
+
+/** Worker and bundler logs at WARN and above only (worker state changes would drown the test output). */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by someone else in this module registry: keep theirs.
+  }
+}
+
+/** Reads the Temporal address exported by the jest global setup. */
+export function testTemporalAddress(): string {
+  const address = process.env['FEDOPS_TEST_TEMPORAL_ADDRESS'];
+  if (!address) {
+    throw new Error(
+      'FEDOPS_TEST_TEMPORAL_ADDRESS is not set: run the workflow tests through jest from the repository root ' +
+        '(its global setup starts Temporal).',
+    );
+  }
+  return address;
+}
+
+/** A private namespace on the test server, so no real service worker polls the task queues we use. */
+export interface TestNamespace {
+  readonly namespace: string;
+  readonly client: Client;
+  readonly workerConnection: NativeConnection;
+  readonly bundle: WorkflowBundleWithSourceMap;
+  /** Deletes the namespace and closes the connections. */
+  close(): Promise<void>;
+}
+
+export async function openTestNamespace(prefix: string): Promise<TestNamespace> {
+  quietTemporalRuntime();
+  const address = testTemporalAddress();
+  const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: { seconds: 24 * 3600 },
+    });
+    const client = new Client({ connection, namespace });
+    // A new namespace reaches the frontend's namespace cache a moment after registration.
+    await waitFor(
+      async () => {
+        await client.workflow.count();
+        return true;
+      },
+      { description: `Temporal namespace ${namespace} to be usable`, timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const [workerConnection, bundle] = await Promise.all([NativeConnection.connect({ address }), bundleWorkflows()]);
+    return {
+      namespace,
+      client,
+      workerConnection,
+      bundle,
+      close: async () => {
+        try {
+          await connection.operatorService.deleteNamespace({ namespace });
+        } finally {
+          await workerConnection.close();
+          await connection.close();
+        }
+      },
+    };
+  } catch (error: unknown) {
+    await connection.close();
+    throw error;
+  }
+}
+
+/** One fake implementation per service, shaped like the real activity interfaces. */
+export interface FakeServices {
+  provisioner: ProvisionerActivities;
+  dns: DnsActivities;
+  deployer: DeployerActivities;
+  backup: BackupActivities;
+  tenantApi: TenantApiActivities;
+}
+
+export type ServiceName = keyof FakeServices;
+
+export interface ActivityCall {
+  service: ServiceName;
+  activity: string;
+  input: unknown;
+}
+
+const SERVICE_QUEUES: Record<ServiceName, string> = {
+  provisioner: TaskQueue.provisioner,
+  dns: TaskQueue.dns,
+  deployer: TaskQueue.deployer,
+  backup: TaskQueue.backup,
+  tenantApi: TaskQueue.tenantApi,
+};
+
+/** A plausible machine for a tenant (what the sandbox provider returns, minus real keys). */
+export function fakeMachine(tenantId: string): MachineRef {
+  return {
+    machineId: `m-${tenantId}`,
+    tenantId,
+    provider: 'sandbox',
+    address: '10.213.7.9',
+    sshPort: 22,
+    sshUser: 'root',
+    sshHostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForWorkflowTests',
+    fsRoot: '/',
+    activation: 'sandbox-standin',
+  };
+}
+
+/** Fakes that all succeed; override single activities per test with spread syntax. */
+export function succeedingServices(): FakeServices {
+  return {
+    provisioner: {
+      ensureMachine: async ({ tenantId }) => fakeMachine(tenantId),
+      destroyMachine: async () => ({ destroyed: true }),
+    },
+    dns: {
+      applyTenantRecords: async ({ hostnames, address }) =>
+        hostnames.map((h) => ({ name: h.fqdn, type: 'A' as const, content: address, ttl: 300 })),
+      removeTenantRecords: async () => ({ removed: 1 }),
+    },
+    deployer: {
+      deployConfiguration: async ({ tenantId, apps, domain }) => ({
+        deploymentId: `d-${tenantId}`,
+        generation: 1,
+        configHash: 'sha256-fake',
+        apps: apps.map((a) => ({ app: a.app, healthy: true, url: `https://${a.app}.${domain}` })),
+      }),
+      removeDeployments: async () => ({ removed: 1 }),
+    },
+    backup: {
+      initRepository: async ({ tenantId }) => ({ repositoryId: `r-${tenantId}`, location: `/srv/restic/${tenantId}` }),
+      deleteRepository: async () => ({ deleted: true }),
+    },
+    tenantApi: {
+      setTenantStatus: async () => undefined,
+    },
+  };
+}
+
+/** Wraps every fake so each call is recorded (in start order) before the fake runs. */
+function recorded(services: FakeServices, calls: ActivityCall[]): Record<ServiceName, Record<string, unknown>> {
+  const out = {} as Record<ServiceName, Record<string, unknown>>;
+  for (const service of Object.keys(services) as ServiceName[]) {
+    const impl = services[service] as unknown as Record<string, (input: unknown) => Promise<unknown>>;
+    out[service] = Object.fromEntries(
+      Object.entries(impl).map(([activity, fn]) => [
+        activity,
+        (input: unknown) => {
+          calls.push({ service, activity, input });
+          return fn(input);
+        },
+      ]),
+    );
+  }
+  return out;
+}
+
+export interface WorkerRun {
+  /** Every activity call so far, in the order the activities started. */
+  readonly calls: ActivityCall[];
+  /** `service.activity` names of the calls, in order. */
+  names(): string[];
+  /** Inputs of the calls to one activity. */
+  inputsOf(activity: string): unknown[];
+}
+
+/**
+ * Runs the workflow worker and one activity worker per service (on the fixed queues of
+ * TaskQueue, in the test namespace) while `body` runs, then shuts them all down.
+ */
+export async function withWorkers<T>(
+  ns: TestNamespace,
+  services: FakeServices,
+  body: (run: WorkerRun) => Promise<T>,
+): Promise<T> {
+  const calls: ActivityCall[] = [];
+  const activities = recorded(services, calls);
+  const common = { connection: ns.workerConnection, namespace: ns.namespace };
+  const workers = await Promise.all([
+    Worker.create({ ...common, taskQueue: TaskQueue.workflows, workflowBundle: ns.bundle }),
+    ...(Object.keys(SERVICE_QUEUES) as ServiceName[]).map((service) =>
+      Worker.create({
+        ...common,
+        taskQueue: SERVICE_QUEUES[service],
+        activities: activities[service],
+        // Deliver heartbeats (and so cancellation) promptly instead of every 0.8 x heartbeatTimeout.
+        maxHeartbeatThrottleInterval: '100 ms',
+      }),
+    ),
+  ]);
+  const run: WorkerRun = {
+    calls,
+    names: () => calls.map((c) => `${c.service}.${c.activity}`),
+    inputsOf: (activity) => calls.filter((c) => c.activity === activity).map((c) => c.input),
+  };
+  const outcome = body(run);
+  const results = await Promise.allSettled(workers.map((w) => w.runUntil(outcome)));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return outcome;
+}
+
+/** A unique tenant id per test, so workflow ids never collide. */
+export function newTenantId(label: string): string {
+  return `${label}-${randomBytes(3).toString('hex')}`;
+}
