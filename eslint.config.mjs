@@ -1,13 +1,43 @@
 // Lint baseline: type-aware TypeScript rules, module boundaries enforced from project tags
 // (project.json), and workflow code kept deterministic.
 import nx from '@nx/eslint-plugin';
-import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
 const scopes = ['tenant-api', 'provisioner', 'deployer', 'dns', 'backup'];
 
+/**
+ * Module boundaries from project tags: a workflow depends only on contracts and utilities, a service
+ * only on its own scope and shared libs. Tests may also use the testing harness.
+ */
+function dependencyRules({ tests }) {
+  const testing = tests ? ['type:testing'] : [];
+  return [
+    { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:contract', ...testing] },
+    { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
+    { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
+    { sourceTag: 'type:workflow', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:testing'] },
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:workflow', 'type:testing'] },
+    ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
+    { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools', 'scope:shared'] },
+    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  ];
+}
+
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', '.fedops/**', '.nx/**', 'coverage/**', 'tools/oidc-issuer/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.fedops/**',
+      '.nx/**',
+      'coverage/**',
+      'tools/oidc-issuer/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
@@ -25,24 +55,7 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
       'import/no-cycle': 'error',
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../../*'], message: 'Import other projects by package name (@fedops/...).' }] }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:contract'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contract', 'type:util'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:contract', 'type:util'] },
-            { sourceTag: 'type:workflow', onlyDependOnLibsWithTags: ['type:contract', 'type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:workflow', 'type:testing'] },
-            ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools', 'scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: dependencyRules({ tests: false }) }],
     },
   },
   {
@@ -54,20 +67,57 @@ export default [
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'child_process', 'crypto', 'http', 'https', 'net', 'os'], message: 'Workflows must be deterministic: do I/O in activities.' },
-            { group: ['@nestjs/*', 'typeorm', 'pg', 'nats', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows orchestrate; activities do I/O.' },
-            { group: ['@fedops/service-kit', '@fedops/testing', '@fedops/tenant-api', '@fedops/provisioner', '@fedops/deployer', '@fedops/dns', '@fedops/backup'], message: 'Workflows depend only on contracts and utilities.' },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'crypto', 'http', 'https', 'net', 'os'],
+              message: 'Workflows must be deterministic: do I/O in activities.',
+            },
+            {
+              group: [
+                '@nestjs/*',
+                'typeorm',
+                'pg',
+                'nats',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Workflows orchestrate; activities do I/O.',
+            },
+            {
+              group: [
+                '@fedops/service-kit',
+                '@fedops/testing',
+                '@fedops/tenant-api',
+                '@fedops/provisioner',
+                '@fedops/deployer',
+                '@fedops/dns',
+                '@fedops/backup',
+              ],
+              message: 'Workflows depend only on contracts and utilities.',
+            },
           ],
         },
       ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@fedops/contracts'], importNamePattern: '^(?!TaskQueue|PROGRESS_QUERY_NAME|workflowIds)', allowTypeImports: true, message: 'Workflow code imports only types (and constants) from contracts.' }] },
+        {
+          patterns: [
+            {
+              group: ['@fedops/contracts'],
+              importNamePattern: '^(?!TaskQueue|PROGRESS_QUERY_NAME|workflowIds)',
+              allowTypeImports: true,
+              message: 'Workflow code imports only types (and constants) from contracts.',
+            },
+          ],
+        },
       ],
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts', 'bench/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: dependencyRules({ tests: true }) }],
+    },
   },
 ];

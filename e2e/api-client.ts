@@ -25,8 +25,13 @@ export class ApiClient {
     let body: string | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    if (body !== undefined && headers['content-type'] === undefined)
+      headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     if (text.length > 0 && /json/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
@@ -36,7 +41,11 @@ export class ApiClient {
   get<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T>> {
     return this.request<T>('GET', path);
   }
-  post<T = Record<string, unknown>>(path: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>> {
+  post<T = Record<string, unknown>>(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>> {
     return this.request<T>('POST', path, { body, ...(headers !== undefined ? { headers } : {}) });
   }
   delete<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T>> {
@@ -55,7 +64,10 @@ export async function readEvents(
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const events: Array<{ id: string; event: string; data: Record<string, unknown> }> = [];
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
     if (res.status !== 200 || res.body === null) throw new Error(`events stream answered ${res.status}`);
     const decoder = new TextDecoder();
     let buffer = '';
@@ -72,7 +84,11 @@ export async function readEvents(
             .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
         );
         if (fields['data'] === undefined) continue;
-        const event = { id: fields['id'] ?? '', event: fields['event'] ?? '', data: JSON.parse(fields['data']) as Record<string, unknown> };
+        const event = {
+          id: fields['id'] ?? '',
+          event: fields['event'] ?? '',
+          data: JSON.parse(fields['data']) as Record<string, unknown>,
+        };
         events.push(event);
         if (until(event)) return events;
       }
@@ -80,7 +96,10 @@ export async function readEvents(
     return events;
   } catch (err) {
     if (controller.signal.aborted) {
-      throw new Error(`events stream: condition not met within ${timeoutMs} ms; saw ${events.map((e) => e.event).join(', ')}`, { cause: err });
+      throw new Error(
+        `events stream: condition not met within ${timeoutMs} ms; saw ${events.map((e) => e.event).join(', ')}`,
+        { cause: err },
+      );
     }
     throw err;
   } finally {

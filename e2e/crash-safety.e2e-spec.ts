@@ -34,7 +34,9 @@ function sandboxHostsOf(tenantId: string): Array<{ name: string }> {
 
 async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: string; records: unknown[] }>> {
   const { apiUrl, apiKey } = testInfra().powerdns;
-  const res = await fetch(`${apiUrl}/api/v1/servers/localhost/zones/${zone}.`, { headers: { 'X-API-Key': apiKey } });
+  const res = await fetch(`${apiUrl}/api/v1/servers/localhost/zones/${zone}.`, {
+    headers: { 'X-API-Key': apiKey },
+  });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { rrsets: Array<{ name: string; type: string; records: unknown[] }> };
   return body.rrsets;
@@ -49,7 +51,9 @@ describe('crash safety', () => {
     // Wait until ensureMachine is running and the machine exists but is still "booting".
     await waitFor(
       async () => {
-        const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(`/v1/operations/${created.body.operation.id}`);
+        const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(
+          `/v1/operations/${created.body.operation.id}`,
+        );
         return op.status === 200 && op.body.steps[0]?.status === 'running' && sandboxHostsOf(id).length === 1;
       },
       { description: 'ensureMachine to be in flight', timeoutMs: 30_000, intervalMs: 100 },
@@ -69,7 +73,9 @@ describe('crash safety', () => {
     expect(ready.status).toBe('ready');
 
     // Exactly one machine: in the provisioner's inventory, in the sandbox state, as a network namespace.
-    const fleet = await api.as(env.tokens.ops).get<{ items: Array<{ tenantId: string; machineId: string }> }>('/v1/machines');
+    const fleet = await api
+      .as(env.tokens.ops)
+      .get<{ items: Array<{ tenantId: string; machineId: string }> }>('/v1/machines');
     expect(fleet.body.items.filter((m) => m.tenantId === id)).toHaveLength(1);
     expect(sandboxHostsOf(id)).toHaveLength(1);
     expect(namespaces()).toContain(sandboxHostsOf(id)[0]!.name);
@@ -86,7 +92,12 @@ describe('crash safety', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { msg?: string; activity?: string; workflowId?: string; attempt?: number })
-      .filter((e) => e.msg === 'activity completed' && e.activity === 'ensureMachine' && e.workflowId === created.body.operation.id);
+      .filter(
+        (e) =>
+          e.msg === 'activity completed' &&
+          e.activity === 'ensureMachine' &&
+          e.workflowId === created.body.operation.id,
+      );
     expect(completions.map((e) => e.attempt)).toEqual([expect.any(Number)]);
     expect(completions[0]!.attempt).toBeGreaterThanOrEqual(2);
 

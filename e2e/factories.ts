@@ -10,9 +10,15 @@ export function uniqueDomain(prefix = 'tenant'): string {
 
 /** A POST /v1/tenants body; override any field. */
 export function newTenant(
-  overrides: { domain?: string; apps?: Array<string | { app: string; options?: Record<string, unknown> }>; org?: string } = {},
+  overrides: {
+    domain?: string;
+    apps?: Array<string | { app: string; options?: Record<string, unknown> }>;
+    org?: string;
+  } = {},
 ): Record<string, unknown> {
-  const apps = (overrides.apps ?? ['mastodon']).map((a) => (typeof a === 'string' ? { app: a, options: {} } : { options: {}, ...a }));
+  const apps = (overrides.apps ?? ['mastodon']).map((a) =>
+    typeof a === 'string' ? { app: a, options: {} } : { options: {}, ...a },
+  );
   return {
     domain: overrides.domain ?? uniqueDomain(),
     apps,

@@ -59,7 +59,9 @@ function sandboxNamespaceOf(tenantId: string): string | undefined {
 
 describe('an operator runs a tenant from creation to deletion', () => {
   it('deploys Mastodon on a sandbox machine with DNS, health and backups, then removes every trace', async () => {
-    const body = newTenant({ apps: [{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 } }] });
+    const body = newTenant({
+      apps: [{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 } }],
+    });
     const created = await api.post<Tenant>('/v1/tenants', body);
     expect(created.status).toBe(202);
     expect(created.body.status).toBe('provisioning');
@@ -68,7 +70,13 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const id = created.body.id;
 
     const ready = await waitForStatus(id, 'ready');
-    expect(ready.apps).toEqual([{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 }, url: `https://social.${body['domain'] as string}/` }]);
+    expect(ready.apps).toEqual([
+      {
+        app: 'mastodon',
+        options: { singleUserMode: true, maxTootChars: 1000 },
+        url: `https://social.${body['domain'] as string}/`,
+      },
+    ]);
 
     // The operation shows every step done.
     const operation = await api.get<{ status: string; steps: Array<{ name: string; status: string }> }>(
@@ -102,11 +110,20 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const events = await readEvents(
       `${env.apiUrl}/v1/tenants/${id}/events`,
       env.tokens.acme,
-      (e) => e.event === 'tenant.status.changed' && e.data['data'] !== undefined && (e.data['data'] as { status: string }).status === 'ready',
+      (e) =>
+        e.event === 'tenant.status.changed' &&
+        e.data['data'] !== undefined &&
+        (e.data['data'] as { status: string }).status === 'ready',
       20_000,
     );
     expect(events.map((e) => e.event)).toEqual(
-      expect.arrayContaining(['machine.created', 'dns.records.applied', 'deployment.activated', 'backup.repository.initialised', 'tenant.status.changed']),
+      expect.arrayContaining([
+        'machine.created',
+        'dns.records.applied',
+        'deployment.activated',
+        'backup.repository.initialised',
+        'tenant.status.changed',
+      ]),
     );
 
     // Deletion removes machine, records, deployment and repository.
@@ -132,14 +149,17 @@ describe('an operator runs a tenant from creation to deletion', () => {
 
 describe('the API refuses bad requests with problem details', () => {
   it('names every bad field of a tenant request', async () => {
-    const res = await api.post<{ status: number; code: string; errors: Array<{ field: string }> }>('/v1/tenants', {
-      domain: 'not a domain',
-      apps: [
-        { app: 'myspace', options: {} },
-        { app: 'mastodon', options: { maxTootChars: 'lots', registrations: 'sometimes', colour: 'blue' } },
-      ],
-      plan: 'gold',
-    });
+    const res = await api.post<{ status: number; code: string; errors: Array<{ field: string }> }>(
+      '/v1/tenants',
+      {
+        domain: 'not a domain',
+        apps: [
+          { app: 'myspace', options: {} },
+          { app: 'mastodon', options: { maxTootChars: 'lots', registrations: 'sometimes', colour: 'blue' } },
+        ],
+        plan: 'gold',
+      },
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.body.code).toBe('VALIDATION_FAILED');
@@ -156,7 +176,10 @@ describe('the API refuses bad requests with problem details', () => {
   });
 
   it('answers a body that is not JSON with a problem', async () => {
-    const res = await api.request<{ status: number }>('POST', '/v1/tenants', { rawBody: '{"domain": ', headers: { 'content-type': 'application/json' } });
+    const res = await api.request<{ status: number }>('POST', '/v1/tenants', {
+      rawBody: '{"domain": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
@@ -171,7 +194,9 @@ describe('the API refuses bad requests with problem details', () => {
     expect(created.status).toBe(202);
     const foreign = await api.as(env.tokens.globex).get(`/v1/tenants/${created.body.id}`);
     expect(foreign.status).toBe(404);
-    const foreignOperation = await api.as(env.tokens.globex).get(`/v1/operations/${created.body.operation.id}`);
+    const foreignOperation = await api
+      .as(env.tokens.globex)
+      .get(`/v1/operations/${created.body.operation.id}`);
     expect(foreignOperation.status).toBe(404);
     const foreignDelete = await api.as(env.tokens.globex).delete(`/v1/tenants/${created.body.id}`);
     expect(foreignDelete.status).toBe(404);

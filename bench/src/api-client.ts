@@ -44,7 +44,10 @@ export class BenchApiClient {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
     this.requests += 1;
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.token}`,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {

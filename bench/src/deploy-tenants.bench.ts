@@ -43,7 +43,11 @@ function readConfig(): BenchConfig {
   const poll = Number(process.env['FEDOPS_BENCH_POLL_MS'] ?? '100');
   if (!(minutes > 0)) throw new Error('FEDOPS_BENCH_DEADLINE_MINUTES must be a positive number');
   if (!(poll >= 10)) throw new Error('FEDOPS_BENCH_POLL_MS must be at least 10');
-  return { counts: parseCounts(process.argv.slice(2), DEFAULT_COUNTS), deadlineMs: minutes * 60_000, pollIntervalMs: poll };
+  return {
+    counts: parseCounts(process.argv.slice(2), DEFAULT_COUNTS),
+    deadlineMs: minutes * 60_000,
+    pollIntervalMs: poll,
+  };
 }
 
 async function main(): Promise<number> {
@@ -52,7 +56,10 @@ async function main(): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'fedops-bench-'));
   const platformDir = join(workDir, 'platform');
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`global deadline of ${config.deadlineMs / 60_000} min passed`)), config.deadlineMs);
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`global deadline of ${config.deadlineMs / 60_000} min passed`)),
+    config.deadlineMs,
+  );
   const onSignal = (): void => deadline.abort(new Error('interrupted'));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -71,7 +78,9 @@ async function main(): Promise<number> {
   let keepWorkDir = false;
 
   try {
-    say(`work dir ${workDir}; rounds ${config.counts.join(', ')}; deadline ${config.deadlineMs / 60_000} min`);
+    say(
+      `work dir ${workDir}; rounds ${config.counts.join(', ')}; deadline ${config.deadlineMs / 60_000} min`,
+    );
     say('starting PostgreSQL, NATS, Temporal, PowerDNS (ephemeral, free ports)');
     infra = await startInfrastructure({ dataDir: join(workDir, 'infra'), ephemeral: true });
     const databaseUrl = await ensureDatabase(infra.endpoints.postgres.url, 'fedops_bench');
@@ -97,8 +106,13 @@ async function main(): Promise<number> {
     // Warm-up, not reported: first workflow on each worker, first SSH connection, JIT.
     say('warm-up: one baseline workflow and one tenant');
     await baseline.run(1);
-    const warm = await deployRound(api, 1, { pollIntervalMs: config.pollIntervalMs, signal: deadline.signal, onCreated: (id) => live.add(id) });
-    if (warm[0]?.outcome !== 'ready') throw new Error(`warm-up tenant did not become ready: ${warm[0]?.error ?? '(unknown)'}`);
+    const warm = await deployRound(api, 1, {
+      pollIntervalMs: config.pollIntervalMs,
+      signal: deadline.signal,
+      onCreated: (id) => live.add(id),
+    });
+    if (warm[0]?.outcome !== 'ready')
+      throw new Error(`warm-up tenant did not become ready: ${warm[0]?.error ?? '(unknown)'}`);
     await cleanupTenants(api, live, deadline.signal, problems);
 
     for (const count of config.counts) {
@@ -113,11 +127,19 @@ async function main(): Promise<number> {
       });
       const roundMs = performance.now() - roundStart;
       const requests = api.requests - requestsBefore;
-      for (const o of outcomes) if (o.outcome !== 'ready') problems.push(`N=${count} tenant ${o.id ?? o.domain}: ${o.outcome}: ${o.error ?? ''}`);
-      say(`round N=${count}: ${outcomes.filter((o) => o.outcome === 'ready').length}/${count} ready in ${Math.round(roundMs)} ms; deleting`);
+      for (const o of outcomes)
+        if (o.outcome !== 'ready')
+          problems.push(`N=${count} tenant ${o.id ?? o.domain}: ${o.outcome}: ${o.error ?? ''}`);
+      say(
+        `round N=${count}: ${outcomes.filter((o) => o.outcome === 'ready').length}/${count} ready in ${Math.round(roundMs)} ms; deleting`,
+      );
       const deleteStart = performance.now();
       const deletionErrors = await cleanupTenants(api, live, deadline.signal, problems);
-      const deletion = { allDeleted: deletionErrors.length === 0, ms: performance.now() - deleteStart, errors: deletionErrors };
+      const deletion = {
+        allDeleted: deletionErrors.length === 0,
+        ms: performance.now() - deleteStart,
+        errors: deletionErrors,
+      };
       if (deadline.signal.aborted) {
         rounds.push(summarizeRound(outcomes, [], { roundMs, requests, deletion }));
         break;
@@ -148,7 +170,9 @@ async function main(): Promise<number> {
   }
 
   if (rounds.length > 0) {
-    process.stdout.write(`\ntime-to-ready of N tenants created at once (ms; steps are p50)\n\n${renderTable(rounds)}\n\n`);
+    process.stdout.write(
+      `\ntime-to-ready of N tenants created at once (ms; steps are p50)\n\n${renderTable(rounds)}\n\n`,
+    );
   }
   const resultFile = await writeResults(root, config, rounds, problems);
   say(`results written to ${resultFile}`);
@@ -162,7 +186,12 @@ async function main(): Promise<number> {
 }
 
 /** Deletes every tenant in `live`, removing the ones seen deleted; returns the errors. */
-async function cleanupTenants(api: BenchApiClient, live: Set<string>, signal: AbortSignal, problems: string[]): Promise<string[]> {
+async function cleanupTenants(
+  api: BenchApiClient,
+  live: Set<string>,
+  signal: AbortSignal,
+  problems: string[],
+): Promise<string[]> {
   const outcomes = await deleteTenants(api, [...live], { signal, timeoutMs: 5 * 60_000 });
   const errors: string[] = [];
   for (const o of outcomes) {
@@ -191,7 +220,8 @@ async function removeLeftoverMachines(platformDir: string, problems: string[]): 
       await manager.destroyAll();
     }
     const still = (await namespaces()).filter((n) => isHostName(SANDBOX_PREFIX, n));
-    if (still.length > 0) problems.push(`sandbox namespaces still present after forced cleanup: ${still.join(', ')}`);
+    if (still.length > 0)
+      problems.push(`sandbox namespaces still present after forced cleanup: ${still.join(', ')}`);
   } catch (err) {
     problems.push(`sandbox cleanup: ${describe(err)}`);
   }
@@ -219,7 +249,12 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
-async function writeResults(root: string, config: BenchConfig, rounds: RoundResult[], problems: string[]): Promise<string> {
+async function writeResults(
+  root: string,
+  config: BenchConfig,
+  rounds: RoundResult[],
+  problems: string[],
+): Promise<string> {
   const dir = join(root, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -228,7 +263,10 @@ async function writeResults(root: string, config: BenchConfig, rounds: RoundResu
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
     config,
-    baseline: { activities: BASELINE_ACTIVITY_COUNT, note: 'plain Temporal workflow, no-op activities, in-process worker, same server' },
+    baseline: {
+      activities: BASELINE_ACTIVITY_COUNT,
+      note: 'plain Temporal workflow, no-op activities, in-process worker, same server',
+    },
     rounds,
     problems,
   };

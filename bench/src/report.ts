@@ -26,7 +26,9 @@ export function summarizeRound(
   extra: { roundMs: number; requests: number; deletion: RoundResult['deletion'] },
 ): RoundResult {
   const ready = outcomes.filter((o) => o.outcome === 'ready');
-  const timeToReady = summarize(ready.flatMap((o) => (o.timeToReadyMs === undefined ? [] : [o.timeToReadyMs])));
+  const timeToReady = summarize(
+    ready.flatMap((o) => (o.timeToReadyMs === undefined ? [] : [o.timeToReadyMs])),
+  );
   const baseline = summarize(baselineSamplesMs);
   const stepsP50: Partial<Record<string, number>> = {};
   for (const step of DEPLOY_STEP_NAMES) {

@@ -23,7 +23,14 @@ describe('percentile (nearest rank)', () => {
 describe('summarize', () => {
   it('gives nothing for no samples and every figure otherwise', () => {
     expect(summarize([])).toBeUndefined();
-    expect(summarize([300, 100, 200])).toEqual({ count: 3, p50: 200, p95: 300, min: 100, max: 300, mean: 200 });
+    expect(summarize([300, 100, 200])).toEqual({
+      count: 3,
+      p50: 200,
+      p95: 300,
+      min: 100,
+      max: 300,
+      mean: 200,
+    });
   });
 });
 

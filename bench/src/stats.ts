@@ -60,11 +60,13 @@ export function spanMs(startedAt: string | undefined, finishedAt: string | undef
 
 /** Parses the tenant counts of the command line ("1 10 50"); defaults when none are given. */
 export function parseCounts(args: readonly string[], defaults: readonly number[]): number[] {
-  const counts = args.filter((a) => a !== '--').map((a) => {
-    if (!/^\d+$/.test(a)) throw new Error(`tenant count must be a positive integer, got "${a}"`);
-    const n = Number(a);
-    if (n < 1 || n > 200) throw new Error(`tenant count must be within 1..200, got ${n}`);
-    return n;
-  });
+  const counts = args
+    .filter((a) => a !== '--')
+    .map((a) => {
+      if (!/^\d+$/.test(a)) throw new Error(`tenant count must be a positive integer, got "${a}"`);
+      const n = Number(a);
+      if (n < 1 || n > 200) throw new Error(`tenant count must be within 1..200, got ${n}`);
+      return n;
+    });
   return counts.length > 0 ? counts : [...defaults];
 }

@@ -30,7 +30,11 @@ export interface RoundOptions {
 }
 
 /** Creates `count` Mastodon tenants at once and follows each to ready or failed. */
-export async function deployRound(api: BenchApiClient, count: number, options: RoundOptions): Promise<TenantOutcome[]> {
+export async function deployRound(
+  api: BenchApiClient,
+  count: number,
+  options: RoundOptions,
+): Promise<TenantOutcome[]> {
   const runId = randomBytes(3).toString('hex');
   return Promise.all(
     Array.from({ length: count }, (_, i) => deployOne(api, `bench-${runId}-${i}.example`, options)),
@@ -43,8 +47,16 @@ async function deployOne(api: BenchApiClient, domain: string, options: RoundOpti
   const base = { domain, postSentAt: postSentAt.toISOString(), stepsMs: {} };
   let created: TenantView;
   try {
-    const res = await api.createTenant({ domain, apps: [{ app: 'mastodon', options: { singleUserMode: true } }] });
-    if (res.status !== 202) return { ...base, outcome: 'error', error: `POST /v1/tenants answered ${res.status}: ${JSON.stringify(res.body)}` };
+    const res = await api.createTenant({
+      domain,
+      apps: [{ app: 'mastodon', options: { singleUserMode: true } }],
+    });
+    if (res.status !== 202)
+      return {
+        ...base,
+        outcome: 'error',
+        error: `POST /v1/tenants answered ${res.status}: ${JSON.stringify(res.body)}`,
+      };
     created = res.body;
     options.onCreated(created.id);
   } catch (err) {
@@ -77,9 +89,24 @@ async function deployOne(api: BenchApiClient, domain: string, options: RoundOpti
     if (ms !== undefined) stepsMs[step.name] = ms;
   }
   if (final.status === 'failed') {
-    return { ...base, id: created.id, outcome: 'failed', stepsMs, ...(operation ? { operation } : {}), error: final.error ?? '(no error given)' };
+    return {
+      ...base,
+      id: created.id,
+      outcome: 'failed',
+      stepsMs,
+      ...(operation ? { operation } : {}),
+      error: final.error ?? '(no error given)',
+    };
   }
-  return { ...base, id: created.id, outcome: 'ready', timeToReadyMs, readyObservedAt, stepsMs, ...(operation ? { operation } : {}) };
+  return {
+    ...base,
+    id: created.id,
+    outcome: 'ready',
+    timeToReadyMs,
+    readyObservedAt,
+    stepsMs,
+    ...(operation ? { operation } : {}),
+  };
 }
 
 async function fetchOperation(api: BenchApiClient, id: string): Promise<OperationView | undefined> {
@@ -107,7 +134,8 @@ export async function deleteTenants(
     ids.map(async (id): Promise<DeletionOutcome> => {
       try {
         const res = await api.deleteTenant(id);
-        if (res.status !== 202 && res.status !== 200) throw new Error(`DELETE answered ${res.status}: ${JSON.stringify(res.body)}`);
+        if (res.status !== 202 && res.status !== 200)
+          throw new Error(`DELETE answered ${res.status}: ${JSON.stringify(res.body)}`);
         await waitFor(
           async () => {
             const got = await api.getTenant(id);
@@ -115,7 +143,12 @@ export async function deleteTenants(
             if (got.status !== 200) throw new Error(`GET answered ${got.status}`);
             return got.body.status === 'deleted';
           },
-          { description: `tenant ${id} to be deleted`, timeoutMs: options.timeoutMs, intervalMs: 250, signal: options.signal },
+          {
+            description: `tenant ${id} to be deleted`,
+            timeoutMs: options.timeoutMs,
+            intervalMs: 250,
+            signal: options.signal,
+          },
         );
         return { id, deleted: true };
       } catch (err) {

@@ -1,5 +1,10 @@
 import { activityInfo, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { TaskQueue, workflowIds, type DeployTenantInput, type OperationStep } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 
@@ -27,7 +32,10 @@ function deployInput(tenantId: string): DeployTenantInput {
   };
 }
 
-function startDeploy(ns: TestNamespace, input: DeployTenantInput): Promise<WorkflowHandle<typeof deployTenant>> {
+function startDeploy(
+  ns: TestNamespace,
+  input: DeployTenantInput,
+): Promise<WorkflowHandle<typeof deployTenant>> {
   return ns.client.workflow.start(deployTenant, {
     taskQueue: TaskQueue.workflows,
     workflowId: workflowIds.deployTenant(input.tenantId),
@@ -35,7 +43,9 @@ function startDeploy(ns: TestNamespace, input: DeployTenantInput): Promise<Workf
   });
 }
 
-async function stepStatuses(handle: WorkflowHandle<typeof deployTenant>): Promise<Record<string, OperationStep>> {
+async function stepStatuses(
+  handle: WorkflowHandle<typeof deployTenant>,
+): Promise<Record<string, OperationStep>> {
   const progress = await handle.query(progressQuery);
   return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
 }
@@ -46,7 +56,8 @@ async function failureOf(handle: WorkflowHandle<typeof deployTenant>): Promise<W
     () => undefined,
     (err: unknown) => err,
   );
-  if (!(error instanceof WorkflowFailedError)) throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
+  if (!(error instanceof WorkflowFailedError))
+    throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
   return error;
 }
 
@@ -104,7 +115,9 @@ describe('deployTenant workflow', () => {
       const progress = await handle.query(progressQuery);
       expect(progress.kind).toBe('deployTenant');
       expect(progress.tenantId).toBe(tenantId);
-      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(DEPLOY_STEPS.map((n) => [n, 'succeeded']));
+      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(
+        DEPLOY_STEPS.map((n) => [n, 'succeeded']),
+      );
       for (const step of progress.steps) {
         expect(step.startedAt).toEqual(expect.any(String));
         expect(step.finishedAt).toEqual(expect.any(String));
@@ -136,7 +149,12 @@ describe('deployTenant workflow', () => {
       expect(run.inputsOf('removeTenantRecords')).toEqual([{ tenantId }]);
       expect(run.inputsOf('destroyMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
       expect(run.inputsOf('setTenantStatus')).toEqual([
-        { tenantId, status: 'failed', operationId: handle.workflowId, error: expect.stringContaining('boom') },
+        {
+          tenantId,
+          status: 'failed',
+          operationId: handle.workflowId,
+          error: expect.stringContaining('boom'),
+        },
       ]);
 
       const steps = await stepStatuses(handle);

@@ -29,7 +29,12 @@ export async function deployTenant(input: DeployTenantInput): Promise<DeployTena
     saga.push('provision', () => provisioner.destroyMachine({ tenantId, provider: input.provider }));
 
     await tracker.run('dns', () =>
-      dns.applyTenantRecords({ tenantId, domain: input.domain, hostnames: input.hostnames, address: machine.address }),
+      dns.applyTenantRecords({
+        tenantId,
+        domain: input.domain,
+        hostnames: input.hostnames,
+        address: machine.address,
+      }),
     );
     saga.push('dns', () => dns.removeTenantRecords({ tenantId }));
 

@@ -17,7 +17,10 @@ function destroyInput(tenantId: string): DestroyTenantInput {
   return { tenantId, orgId: 'org-wf-tests', provider: 'sandbox' };
 }
 
-function startDestroy(ns: TestNamespace, input: DestroyTenantInput): Promise<WorkflowHandle<typeof destroyTenant>> {
+function startDestroy(
+  ns: TestNamespace,
+  input: DestroyTenantInput,
+): Promise<WorkflowHandle<typeof destroyTenant>> {
   return ns.client.workflow.start(destroyTenant, {
     taskQueue: TaskQueue.workflows,
     workflowId: workflowIds.destroyTenant(input.tenantId),
@@ -25,7 +28,9 @@ function startDestroy(ns: TestNamespace, input: DestroyTenantInput): Promise<Wor
   });
 }
 
-async function stepStatuses(handle: WorkflowHandle<typeof destroyTenant>): Promise<Record<string, OperationStep>> {
+async function stepStatuses(
+  handle: WorkflowHandle<typeof destroyTenant>,
+): Promise<Record<string, OperationStep>> {
   const progress = await handle.query(progressQuery);
   return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
 }
@@ -35,7 +40,8 @@ async function failureOf(handle: WorkflowHandle<typeof destroyTenant>): Promise<
     () => undefined,
     (err: unknown) => err,
   );
-  if (!(error instanceof WorkflowFailedError)) throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
+  if (!(error instanceof WorkflowFailedError))
+    throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
   return error;
 }
 
@@ -74,7 +80,9 @@ describe('destroyTenant workflow', () => {
       ]);
       const progress = await handle.query(progressQuery);
       expect(progress).toMatchObject({ kind: 'destroyTenant', tenantId });
-      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(DESTROY_STEPS.map((n) => [n, 'succeeded']));
+      expect(progress.steps.map((s) => [s.name, s.status])).toEqual(
+        DESTROY_STEPS.map((n) => [n, 'succeeded']),
+      );
     });
   });
 
@@ -101,7 +109,12 @@ describe('destroyTenant workflow', () => {
       expect(status?.error).toMatch(/^deletion incomplete: /);
       expect(status?.error).toContain('repository locked');
       const steps = await stepStatuses(handle);
-      expect(DESTROY_STEPS.map((n) => steps[n]?.status)).toEqual(['succeeded', 'failed', 'pending', 'pending']);
+      expect(DESTROY_STEPS.map((n) => steps[n]?.status)).toEqual([
+        'succeeded',
+        'failed',
+        'pending',
+        'pending',
+      ]);
     });
   });
 

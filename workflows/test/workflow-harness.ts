@@ -103,7 +103,10 @@ export async function openTestNamespace(prefix: string): Promise<TestNamespace> 
       },
       { description: `Temporal namespace ${namespace} to be usable`, timeoutMs: 30_000, intervalMs: 200 },
     );
-    const [workerConnection, bundle] = await Promise.all([NativeConnection.connect({ address }), bundleWorkflows()]);
+    const [workerConnection, bundle] = await Promise.all([
+      NativeConnection.connect({ address }),
+      bundleWorkflows(),
+    ]);
     return {
       namespace,
       client,
@@ -186,7 +189,10 @@ export function succeedingServices(): FakeServices {
       removeDeployments: async () => ({ removed: 1 }),
     },
     backup: {
-      initRepository: async ({ tenantId }) => ({ repositoryId: `r-${tenantId}`, location: `/srv/restic/${tenantId}` }),
+      initRepository: async ({ tenantId }) => ({
+        repositoryId: `r-${tenantId}`,
+        location: `/srv/restic/${tenantId}`,
+      }),
       deleteRepository: async () => ({ deleted: true }),
     },
     tenantApi: {
@@ -196,7 +202,10 @@ export function succeedingServices(): FakeServices {
 }
 
 /** Wraps every fake so each call is recorded (in start order) before the fake runs. */
-function recorded(services: FakeServices, calls: ActivityCall[]): Record<ServiceName, Record<string, unknown>> {
+function recorded(
+  services: FakeServices,
+  calls: ActivityCall[],
+): Record<ServiceName, Record<string, unknown>> {
   const out = {} as Record<ServiceName, Record<string, unknown>>;
   for (const service of Object.keys(services) as ServiceName[]) {
     const impl = services[service] as unknown as Record<string, (input: unknown) => Promise<unknown>>;

@@ -14,7 +14,11 @@ export class BaselineRunner {
     private readonly client: Client,
   ) {}
 
-  static async start(connection: NativeConnection, namespace: string, client: Client): Promise<BaselineRunner> {
+  static async start(
+    connection: NativeConnection,
+    namespace: string,
+    client: Client,
+  ): Promise<BaselineRunner> {
     const worker = await Worker.create({
       connection,
       namespace,

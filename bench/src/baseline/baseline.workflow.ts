@@ -8,7 +8,12 @@ import type { BaselineActivities } from './baseline.activities';
 const activities = proxyActivities<BaselineActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 6,
+  },
 });
 
 export async function baselineDeploy(tenantId: string): Promise<void> {

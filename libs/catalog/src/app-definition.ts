@@ -1,6 +1,14 @@
 /** Typed option of an app, validated at the API edge and rendered into the app's NixOS module. */
 export type OptionSpec =
-  | { type: 'string'; description: string; default?: string; required?: boolean; pattern?: string; patternHint?: string; maxLength?: number }
+  | {
+      type: 'string';
+      description: string;
+      default?: string;
+      required?: boolean;
+      pattern?: string;
+      patternHint?: string;
+      maxLength?: number;
+    }
   | { type: 'boolean'; description: string; default?: boolean; required?: boolean }
   | { type: 'integer'; description: string; default?: number; required?: boolean; min?: number; max?: number }
   | { type: 'enum'; description: string; default?: string; required?: boolean; values: readonly string[] };

@@ -10,14 +10,24 @@ export const mastodon: AppDefinition = {
   healthPath: '/health',
   defaultSubdomain: 'social',
   options: {
-    singleUserMode: { type: 'boolean', description: 'Open the instance for one account only.', default: false },
+    singleUserMode: {
+      type: 'boolean',
+      description: 'Open the instance for one account only.',
+      default: false,
+    },
     registrations: {
       type: 'enum',
       description: 'Who may sign up.',
       values: ['open', 'approval', 'closed'],
       default: 'approval',
     },
-    maxTootChars: { type: 'integer', description: 'Longest post, in characters.', default: 500, min: 500, max: 10000 },
+    maxTootChars: {
+      type: 'integer',
+      description: 'Longest post, in characters.',
+      default: 500,
+      min: 500,
+      max: 10000,
+    },
     adminEmail: {
       type: 'string',
       description: 'Address of the first admin account.',

@@ -65,7 +65,8 @@ export function validateAppSelections(apps: unknown, field = 'apps'): FieldError
       return;
     }
     const { app: appId, options, ...rest } = entry as Record<string, unknown>;
-    for (const extra of Object.keys(rest)) errors.push({ field: `${path}.${extra}`, message: 'is not allowed' });
+    for (const extra of Object.keys(rest))
+      errors.push({ field: `${path}.${extra}`, message: 'is not allowed' });
     if (typeof appId !== 'string') {
       errors.push({ field: `${path}.app`, message: 'must be a string naming a catalog app' });
       return;
@@ -78,7 +79,8 @@ export function validateAppSelections(apps: unknown, field = 'apps'): FieldError
       });
       return;
     }
-    if (seenApps.has(app.id)) errors.push({ field: `${path}.app`, message: `app "${app.id}" is listed twice` });
+    if (seenApps.has(app.id))
+      errors.push({ field: `${path}.app`, message: `app "${app.id}" is listed twice` });
     seenApps.add(app.id);
     const schema = optionSchema(app);
     const given = options ?? {};

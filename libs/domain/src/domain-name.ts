@@ -13,7 +13,6 @@ export function validateDomain(domain: string, field = 'domain'): FieldError[] {
   if (name.length === 0) return [{ field, message: 'must not be empty' }];
   if (name.length > 253) return [{ field, message: 'must be at most 253 characters' }];
   const labels = name.split('.');
-  if (labels.length < 2) return [{ field, message: 'must have at least two labels, like example.org' }];
   const bad = labels.find((l) => !LABEL.test(l));
   if (bad !== undefined) {
     return [
@@ -23,6 +22,7 @@ export function validateDomain(domain: string, field = 'domain'): FieldError[] {
       },
     ];
   }
+  if (labels.length < 2) return [{ field, message: 'must have at least two labels, like example.org' }];
   if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) {
     return [{ field, message: 'top-level label must not be numeric' }];
   }

@@ -95,7 +95,15 @@ export class ServiceKitModule {
       global: true,
       controllers: [HealthController],
       providers,
-      exports: [COMMON_CONFIG, JsonLogger, ServiceMetrics, ReadinessRegistry, DataSource, NATS_CONNECTION, EventPublisher],
+      exports: [
+        COMMON_CONFIG,
+        JsonLogger,
+        ServiceMetrics,
+        ReadinessRegistry,
+        DataSource,
+        NATS_CONNECTION,
+        EventPublisher,
+      ],
     };
   }
 }

@@ -19,11 +19,18 @@ export class AppModule {
           service: 'backup',
           config,
           logger,
-          database: { schema: 'backup', entities: [BackupRepositoryEntity], migrations: [Repositories1764284400003] },
+          database: {
+            schema: 'backup',
+            entities: [BackupRepositoryEntity],
+            migrations: [Repositories1764284400003],
+          },
         }),
       ],
       providers: [
-        { provide: ResticRepositoryManager, useFactory: () => new ResticRepositoryManager({ rootDir: config.backupRootDir }) },
+        {
+          provide: ResticRepositoryManager,
+          useFactory: () => new ResticRepositoryManager({ rootDir: config.backupRootDir }),
+        },
         { provide: SecretBox, useFactory: () => new SecretBox(config.secretKey) },
         BackupRepositoryService,
         ...workerProviders({

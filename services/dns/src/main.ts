@@ -3,4 +3,8 @@ import { bootstrapService } from '@fedops/service-kit';
 import { AppModule } from './app.module';
 import { readDnsConfig } from './config/dns.config';
 
-void bootstrapService('dns', () => readDnsConfig(), (config, logger) => AppModule.register(config, logger));
+void bootstrapService(
+  'dns',
+  () => readDnsConfig(),
+  (config, logger) => AppModule.register(config, logger),
+);

@@ -33,16 +33,29 @@ export class AppModule {
         }),
         AuthModule.register({ issuerUrl: config.oidcIssuerUrl, audience: config.oidcAudience }),
       ],
-      controllers: [TenantController, TenantEventsController, OperationController, CatalogController, FleetController],
+      controllers: [
+        TenantController,
+        TenantEventsController,
+        OperationController,
+        CatalogController,
+        FleetController,
+      ],
       providers: [
         ...orchestrationProviders(),
         TenantService,
         {
           provide: PROVISIONER_RPC,
           useFactory: () =>
-            ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [config.natsUrl], name: 'tenant-api-rpc-client' } }),
+            ClientProxyFactory.create({
+              transport: Transport.NATS,
+              options: { servers: [config.natsUrl], name: 'tenant-api-rpc-client' },
+            }),
         },
-        { provide: APP_FILTER, useFactory: (l: JsonLogger) => new ProblemDetailsFilter(l), inject: [JsonLogger] },
+        {
+          provide: APP_FILTER,
+          useFactory: (l: JsonLogger) => new ProblemDetailsFilter(l),
+          inject: [JsonLogger],
+        },
       ],
     };
   }

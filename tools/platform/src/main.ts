@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     process.stderr.write(`[fedops] failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (err instanceof Error && err.cause !== undefined) process.stderr.write(`  cause: ${String(err.cause)}\n`);
+    if (err instanceof Error && err.cause !== undefined)
+      process.stderr.write(`  cause: ${String(err.cause)}\n`);
     await stop(1);
     return;
   }

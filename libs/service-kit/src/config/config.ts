@@ -92,7 +92,8 @@ export const parse = {
   oneOf:
     <T extends string>(values: readonly T[]) =>
     (raw: string): T => {
-      if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+      if (!(values as readonly string[]).includes(raw))
+        throw new Error(`must be one of ${values.join(', ')}`);
       return raw as T;
     },
   boolean: (raw: string): boolean => {
@@ -104,8 +105,17 @@ export const parse = {
 
 /** Variables every service has. */
 export const commonConfigSpec = {
-  httpPort: { env: 'FEDOPS_HTTP_PORT', description: 'port of /healthz, /readyz, /metrics (and the API)', parse: parse.port },
-  httpHost: { env: 'FEDOPS_HTTP_HOST', description: 'address to listen on', parse: parse.string, default: '127.0.0.1' },
+  httpPort: {
+    env: 'FEDOPS_HTTP_PORT',
+    description: 'port of /healthz, /readyz, /metrics (and the API)',
+    parse: parse.port,
+  },
+  httpHost: {
+    env: 'FEDOPS_HTTP_HOST',
+    description: 'address to listen on',
+    parse: parse.string,
+    default: '127.0.0.1',
+  },
   databaseUrl: {
     env: 'FEDOPS_DATABASE_URL',
     description: 'PostgreSQL URL; the service keeps its tables in its own schema',
@@ -113,7 +123,11 @@ export const commonConfigSpec = {
     secret: true,
   },
   natsUrl: { env: 'FEDOPS_NATS_URL', description: 'NATS server with JetStream', parse: parse.url(['nats']) },
-  temporalAddress: { env: 'FEDOPS_TEMPORAL_ADDRESS', description: 'Temporal frontend host:port', parse: parse.hostPort },
+  temporalAddress: {
+    env: 'FEDOPS_TEMPORAL_ADDRESS',
+    description: 'Temporal frontend host:port',
+    parse: parse.hostPort,
+  },
   temporalNamespace: {
     env: 'FEDOPS_TEMPORAL_NAMESPACE',
     description: 'Temporal namespace',

@@ -53,7 +53,14 @@ export class EventPublisher {
     id: string,
     data: T,
   ): Promise<DomainEvent<T>> {
-    const event: DomainEvent<T> = { id, tenantId, kind, source: this.source, at: new Date().toISOString(), data };
+    const event: DomainEvent<T> = {
+      id,
+      tenantId,
+      kind,
+      source: this.source,
+      at: new Date().toISOString(),
+      data,
+    };
     const h = natsHeaders();
     h.set('Nats-Msg-Id', id);
     await this.js.publish(eventSubject(tenantId, kind), codec.encode(event), { headers: h, msgID: id });

@@ -14,13 +14,15 @@ interface BootConfig {
 
 /**
  * Starts a service: reads its configuration (exiting with one readable message listing every bad
- * variable), builds the Nest app with JSON logs and shutdown hooks, connects its NATS request/reply
- * handlers (queue group = service name), and listens for HTTP.
+ * variable), builds the Nest app with JSON logs and shutdown hooks, lets the service `configure` the
+ * app (e.g. mount its OpenAPI document), connects its NATS request/reply handlers (queue group =
+ * service name), and listens for HTTP.
  */
 export async function bootstrapService<C extends BootConfig>(
   service: string,
   readConfig: () => C,
   buildModule: (config: C, logger: JsonLogger) => unknown,
+  configure?: (app: INestApplication, config: C) => void | Promise<void>,
 ): Promise<INestApplication> {
   let config: C;
   try {
@@ -37,6 +39,7 @@ export async function bootstrapService<C extends BootConfig>(
     // Nest's module type is structural; each service passes its own DynamicModule.
     const app = await NestFactory.create(buildModule(config, logger) as never, { logger });
     app.enableShutdownHooks();
+    if (configure !== undefined) await configure(app, config);
     app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,
       options: { servers: [config.natsUrl], queue: service, name: `${service}-rpc` },

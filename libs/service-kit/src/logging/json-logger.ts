@@ -17,7 +17,12 @@ export class JsonLogger implements LoggerService {
 
   emit(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, service: this.service, msg };
+    const entry: Record<string, unknown> = {
+      time: new Date().toISOString(),
+      level,
+      service: this.service,
+      msg,
+    };
     for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? serialiseError(v) : v;
     this.write(JSON.stringify(entry));
   }

@@ -13,7 +13,10 @@ export class ActivityMetricsInterceptor implements ActivityInboundCallsIntercept
     private readonly logger: ContextLogger,
   ) {}
 
-  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+  async execute(
+    input: ActivityExecuteInput,
+    next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+  ): Promise<unknown> {
     const { activityType, taskQueue, workflowExecution, attempt } = this.ctx.info;
     const labels = { activity: activityType, task_queue: taskQueue };
     this.metrics.activityStarted.inc(labels);

@@ -3,7 +3,13 @@ import type { JsonLogger, LogLevel } from '../logging/json-logger';
 
 let installed = false;
 
-const LEVELS: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const LEVELS: Record<string, LogLevel> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /**
  * Routes the Temporal SDK's logs (TypeScript and native core) into the service's JSON log, so every

@@ -46,7 +46,8 @@ export function workerProviders(options: WorkerProvidersOptions): Provider[] {
     {
       provide: Symbol(`worker-lifecycle:${options.taskQueue}`),
       inject: [hostToken, ReadinessRegistry],
-      useFactory: (host: TemporalWorkerHost, readiness: ReadinessRegistry) => new WorkerLifecycle(host, readiness),
+      useFactory: (host: TemporalWorkerHost, readiness: ReadinessRegistry) =>
+        new WorkerLifecycle(host, readiness),
     },
   ];
 }

@@ -19,10 +19,21 @@ export async function ensurePlatformSecrets(dir: string): Promise<PlatformSecret
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const sshPrivateKeyFile = join(dir, 'id_ed25519');
   if (!existsSync(sshPrivateKeyFile)) {
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fedops-platform', '-f', sshPrivateKeyFile]);
+    await run('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'fedops-platform',
+      '-f',
+      sshPrivateKeyFile,
+    ]);
   }
   const keyFile = join(dir, 'secret.key');
-  if (!existsSync(keyFile)) await writeFile(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  if (!existsSync(keyFile))
+    await writeFile(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
   return {
     sshPrivateKeyFile,
     sshPublicKeyFile: `${sshPrivateKeyFile}.pub`,

@@ -114,7 +114,9 @@ export class Platform {
       );
     } catch (err) {
       await proc.stop();
-      throw new Error(`${name} did not start. Last log lines:\n${await logTail(logFile, 30)}`, { cause: err });
+      throw new Error(`${name} did not start. Last log lines:\n${await logTail(logFile, 30)}`, {
+        cause: err,
+      });
     }
     const service = { name, url, process: proc, logFile };
     this.running.set(name, service);

@@ -35,16 +35,24 @@ export class BackupRepositoryService {
       });
       await repo.insert(row);
     }
-    const ensured = await this.manager.ensureRepository(tenantId, this.secrets.open(row.passwordSealed, tenantId));
+    const ensured = await this.manager.ensureRepository(
+      tenantId,
+      this.secrets.open(row.passwordSealed, tenantId),
+    );
     if (row.resticId !== ensured.repositoryId) {
       row.resticId = ensured.repositoryId;
       await repo.save(row);
     }
     if (ensured.created) this.log.info('repository initialised', { tenantId, location: ensured.location });
-    await this.events.publish(tenantId, 'backup.repository.initialised', `backup/${tenantId}/repository/${ensured.repositoryId}`, {
-      repositoryId: ensured.repositoryId,
-      target: row.target,
-    });
+    await this.events.publish(
+      tenantId,
+      'backup.repository.initialised',
+      `backup/${tenantId}/repository/${ensured.repositoryId}`,
+      {
+        repositoryId: ensured.repositoryId,
+        target: row.target,
+      },
+    );
     return { repositoryId: ensured.repositoryId, location: ensured.location };
   }
 
@@ -56,9 +64,14 @@ export class BackupRepositoryService {
     if (row !== null) await repo.remove(row);
     if (deleted || row !== null) {
       this.log.info('repository deleted', { tenantId });
-      await this.events.publish(tenantId, 'backup.repository.deleted', `backup/${tenantId}/repository/deleted`, {
-        location,
-      });
+      await this.events.publish(
+        tenantId,
+        'backup.repository.deleted',
+        `backup/${tenantId}/repository/deleted`,
+        {
+          location,
+        },
+      );
     }
     return deleted || row !== null;
   }

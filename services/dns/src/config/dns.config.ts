@@ -22,7 +22,11 @@ export const dnsConfigSpec = {
   nameservers: {
     env: 'FEDOPS_DNS_NAMESERVERS',
     description: 'comma-separated NS names written into zones the platform creates',
-    parse: (raw: string) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    parse: (raw: string) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
     default: ['ns1.fedops.invalid.', 'ns2.fedops.invalid.'],
   },
   recordTtl: {

@@ -27,7 +27,12 @@ export class TenantRecordsService {
 
   async apply(input: ApplyTenantRecordsInput): Promise<DnsRecordSummary[]> {
     const zone = tenantZone(input.domain);
-    const desired = planTenantRecords({ domain: input.domain, hostnames: input.hostnames, address: input.address, ttl: this.ttl });
+    const desired = planTenantRecords({
+      domain: input.domain,
+      hostnames: input.hostnames,
+      address: input.address,
+      ttl: this.ttl,
+    });
     const repo = this.dataSource.getRepository(TenantZoneEntity);
     const previous = await repo.findOneBy({ tenantId: input.tenantId });
     const { created } = await this.provider.ensureZone(zone);
@@ -47,10 +52,15 @@ export class TenantRecordsService {
       }),
     );
     this.log.info('records applied', { tenantId: input.tenantId, zone, changes: changes.length });
-    await this.events.publish(input.tenantId, 'dns.records.applied', `dns/${input.tenantId}/applied/${hashRecords(records)}`, {
-      zone,
-      records,
-    });
+    await this.events.publish(
+      input.tenantId,
+      'dns.records.applied',
+      `dns/${input.tenantId}/applied/${hashRecords(records)}`,
+      {
+        zone,
+        records,
+      },
+    );
     return records;
   }
 
@@ -62,7 +72,11 @@ export class TenantRecordsService {
       await this.provider.deleteZone(row.zone);
     } else {
       const current = await this.provider.listRRsets(row.zone);
-      const changes = diffRRsets(current, [], row.records.map((r) => r.name));
+      const changes = diffRRsets(
+        current,
+        [],
+        row.records.map((r) => r.name),
+      );
       if (changes.length > 0) await this.provider.replaceRRsets(row.zone, changes);
     }
     await repo.remove(row);

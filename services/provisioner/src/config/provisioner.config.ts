@@ -20,7 +20,8 @@ export const provisionerConfigSpec = {
     env: 'FEDOPS_SANDBOX_SUBNET',
     description: 'IPv4 /16 the sandbox machines take their addresses from',
     parse: (raw: string) => {
-      if (!/^\d{1,3}\.\d{1,3}\.0\.0\/16$/.test(raw)) throw new Error('must be an IPv4 /16 like 10.213.0.0/16');
+      if (!/^\d{1,3}\.\d{1,3}\.0\.0\/16$/.test(raw))
+        throw new Error('must be an IPv4 /16 like 10.213.0.0/16');
       return raw;
     },
     default: '10.213.0.0/16',
@@ -43,6 +44,8 @@ export const provisionerConfigSpec = {
 };
 export type ProvisionerConfig = ConfigOf<typeof provisionerConfigSpec>;
 
-export function readProvisionerConfig(env: Record<string, string | undefined> = process.env): ProvisionerConfig {
+export function readProvisionerConfig(
+  env: Record<string, string | undefined> = process.env,
+): ProvisionerConfig {
   return loadConfig('provisioner', provisionerConfigSpec, env);
 }

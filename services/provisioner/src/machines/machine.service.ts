@@ -16,7 +16,8 @@ export class MachineService {
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(RESOURCE_PROVIDER_DRIVERS) private readonly drivers: Map<ResourceProviderKind, ResourceProviderDriver>,
+    @Inject(RESOURCE_PROVIDER_DRIVERS)
+    private readonly drivers: Map<ResourceProviderKind, ResourceProviderDriver>,
     private readonly events: EventPublisher,
     logger: JsonLogger,
   ) {
@@ -32,7 +33,12 @@ export class MachineService {
     Object.assign(machine, provided);
     await repo.save(machine);
     if (existing === null || existing.providerId !== provided.providerId) {
-      this.log.info('machine created', { tenantId, provider, machineId: machine.id, address: machine.address });
+      this.log.info('machine created', {
+        tenantId,
+        provider,
+        machineId: machine.id,
+        address: machine.address,
+      });
     }
     await this.events.publish(tenantId, 'machine.created', `machine/${machine.id}/created`, {
       machineId: machine.id,

@@ -26,7 +26,12 @@ export class CatalogController {
   @ApiJsonResponse(200, 'CatalogAppList', 'The apps.')
   list(): { items: CatalogAppView[] } {
     return {
-      items: listApps().map((a) => ({ id: a.id, name: a.name, description: a.description, options: optionSchema(a) })),
+      items: listApps().map((a) => ({
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        options: optionSchema(a),
+      })),
     };
   }
 }

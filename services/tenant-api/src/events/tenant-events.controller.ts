@@ -31,7 +31,7 @@ export class TenantEventsController {
   @Get(':id/events')
   @ApiOperation({
     operationId: 'streamTenantEvents',
-    summary: 'Follow a tenant\'s events (server-sent events)',
+    summary: "Follow a tenant's events (server-sent events)",
     description:
       'A text/event-stream of every domain event of the tenant from the beginning (or after Last-Event-ID), ' +
       'then live ones until the client disconnects. Each event has `id:` (stream sequence), `event:` (the kind) ' +
@@ -47,8 +47,11 @@ export class TenantEventsController {
   @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
-    description: 'The event stream; each `data:` line is a DomainEvent.',
-    schema: { type: 'string', example: 'id: 42\nevent: tenant.status.changed\ndata: {"id":"...","kind":"tenant.status.changed"}\n\n' },
+    description: 'The event stream; each `data:` line is a DomainEvent (components.schemas.DomainEvent).',
+    schema: {
+      type: 'string',
+      example: 'id: 42\nevent: tenant.status.changed\ndata: {"id":"...","kind":"tenant.status.changed"}\n\n',
+    },
   })
   @ApiProblemResponses(404)
   async stream(

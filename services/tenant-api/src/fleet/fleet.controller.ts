@@ -20,8 +20,8 @@ export class FleetController {
   @Get()
   @ApiOperation({
     operationId: 'listMachines',
-    summary: 'List the fleet\'s machines',
-    description: 'The provisioner\'s machine inventory. Ops staff only.',
+    summary: "List the fleet's machines",
+    description: "The provisioner's machine inventory. Ops staff only.",
   })
   @ApiJsonResponse(200, 'MachineList', 'The machines.')
   @ApiProblemResponses(502)

@@ -7,7 +7,8 @@ import { buildPreviewDocument } from './openapi-preview';
 export const OPENAPI_JSON_PATH = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
 
 /** How to regenerate the committed document; printed by the staleness checks. */
-export const REGENERATE_COMMAND = 'npx tsc -b services/tenant-api && node services/tenant-api/dist/openapi/generate-openapi.js';
+export const REGENERATE_COMMAND =
+  'npx tsc -b services/tenant-api && node services/tenant-api/dist/openapi/generate-openapi.js';
 
 /**
  * Writes docs/openapi.json from the controllers; with `--check`, writes nothing and exits 1 when the
@@ -29,7 +30,9 @@ async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`generate-openapi failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `generate-openapi failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 1;
   });
 }

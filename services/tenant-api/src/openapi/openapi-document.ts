@@ -14,7 +14,8 @@ export interface OpenApiDocumentOptions {
 /** tenant-api's version, from its package.json (two levels above both src/openapi and dist/openapi). */
 export function apiVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
-  if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
+  if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string')
+    return pkg.version;
   throw new Error('services/tenant-api/package.json has no version');
 }
 
@@ -22,7 +23,10 @@ export function apiVersion(): string {
  * The OpenAPI 3 document of the public API, from the controllers' decorators and the explicit schemas
  * in ./schemas. Only AppModule's own controllers are included (not /healthz, /readyz, /metrics).
  */
-export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocumentOptions = {}): OpenAPIObject {
+export function buildOpenApiDocument(
+  app: INestApplication,
+  options: OpenApiDocumentOptions = {},
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('fedops')
     .setDescription(
@@ -34,7 +38,12 @@ export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocu
     .setVersion(apiVersion())
     .addServer(options.serverUrl ?? '/')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'OIDC access token of the configured issuer' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'OIDC access token of the configured issuer',
+      },
       BEARER_SCHEME,
     )
     .addTag('tenants', 'Tenants: a domain with apps on a machine')

@@ -43,7 +43,9 @@ const WORKFLOW_STATUSES = [
   'PAUSED',
   'UNKNOWN',
 ] as const satisfies readonly WorkflowExecutionStatusName[];
-const ALL_WORKFLOW_STATUSES_LISTED: [Exclude<WorkflowExecutionStatusName, (typeof WORKFLOW_STATUSES)[number]>] extends [never]
+const ALL_WORKFLOW_STATUSES_LISTED: [
+  Exclude<WorkflowExecutionStatusName, (typeof WORKFLOW_STATUSES)[number]>,
+] extends [never]
   ? true
   : false = true;
 void ALL_WORKFLOW_STATUSES_LISTED;
@@ -99,7 +101,8 @@ const FieldError: SchemaObject = {
 
 const CreateTenantRequest: SchemaObject = {
   type: 'object',
-  description: 'Desired state of a new tenant. Every problem is reported at once in a 400 problem (`errors`).',
+  description:
+    'Desired state of a new tenant. Every problem is reported at once in a 400 problem (`errors`).',
   required: ['domain', 'apps'],
   additionalProperties: false,
   properties: {
@@ -145,7 +148,18 @@ const CreateTenantRequest: SchemaObject = {
 
 const TenantView: SchemaObject = {
   type: 'object',
-  required: ['id', 'org', 'domain', 'status', 'provider', 'apps', 'operation', 'createdAt', 'updatedAt', 'links'],
+  required: [
+    'id',
+    'org',
+    'domain',
+    'status',
+    'provider',
+    'apps',
+    'operation',
+    'createdAt',
+    'updatedAt',
+    'links',
+  ],
   properties: {
     id: { type: 'string', format: 'uuid' },
     org: { type: 'string', example: 'acme' },
@@ -159,8 +173,15 @@ const TenantView: SchemaObject = {
         required: ['app', 'options', 'url'],
         properties: {
           app: { type: 'string', example: 'mastodon' },
-          options: { ...APP_OPTIONS, description: 'The option values as requested (defaults are not filled in).' },
-          url: { type: 'string', description: 'Where the app answers.', example: 'https://social.acme.example/' },
+          options: {
+            ...APP_OPTIONS,
+            description: 'The option values as requested (defaults are not filled in).',
+          },
+          url: {
+            type: 'string',
+            description: 'Where the app answers.',
+            example: 'https://social.acme.example/',
+          },
         },
       },
     },
@@ -170,7 +191,10 @@ const TenantView: SchemaObject = {
       required: ['id', 'href'],
       properties: {
         id: { type: 'string', example: 'tenant-0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e-deploy' },
-        href: { type: 'string', example: '/v1/operations/tenant-0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e-deploy' },
+        href: {
+          type: 'string',
+          example: '/v1/operations/tenant-0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e-deploy',
+        },
       },
     },
     error: { type: 'string', description: 'Why the latest operation failed (status `failed`).' },
@@ -252,7 +276,7 @@ const CatalogApp: SchemaObject = {
     description: { type: 'string' },
     options: {
       type: 'object',
-      description: 'The app\'s options by name, `subdomain` included.',
+      description: "The app's options by name, `subdomain` included.",
       additionalProperties: { $ref: '#/components/schemas/OptionSpec' },
     },
   },
@@ -267,7 +291,17 @@ const CatalogAppList: SchemaObject = {
 const MachineRef: SchemaObject = {
   type: 'object',
   description: 'A machine of the fleet, as the provisioner knows it.',
-  required: ['machineId', 'tenantId', 'provider', 'address', 'sshPort', 'sshUser', 'sshHostKey', 'fsRoot', 'activation'],
+  required: [
+    'machineId',
+    'tenantId',
+    'provider',
+    'address',
+    'sshPort',
+    'sshUser',
+    'sshHostKey',
+    'fsRoot',
+    'activation',
+  ],
   properties: {
     machineId: { type: 'string' },
     tenantId: { type: 'string', format: 'uuid' },
@@ -275,8 +309,12 @@ const MachineRef: SchemaObject = {
     address: { type: 'string', description: 'IP address or host name.', example: '10.213.0.2' },
     sshPort: { type: 'integer', example: 22 },
     sshUser: { type: 'string', example: 'root' },
-    sshHostKey: { type: 'string', description: 'The host\'s public key line.', example: 'ssh-ed25519 AAAA...' },
-    fsRoot: { type: 'string', description: '`/` on a VM, the machine\'s root folder on a sandbox host.' },
+    sshHostKey: {
+      type: 'string',
+      description: "The host's public key line.",
+      example: 'ssh-ed25519 AAAA...',
+    },
+    fsRoot: { type: 'string', description: "`/` on a VM, the machine's root folder on a sandbox host." },
     activation: { type: 'string', enum: ['nixos-rebuild', 'sandbox-standin'] },
   },
 };
@@ -290,7 +328,7 @@ const MachineList: SchemaObject = {
 const DomainEvent: SchemaObject = {
   type: 'object',
   description:
-    'Payload (`data:` line) of a server-sent event. The `id:` line carries the event\'s stream sequence ' +
+    "Payload (`data:` line) of a server-sent event. The `id:` line carries the event's stream sequence " +
     '(send it back as Last-Event-ID to resume), the `event:` line its `kind`.',
   required: ['id', 'tenantId', 'kind', 'source', 'at', 'data'],
   properties: {

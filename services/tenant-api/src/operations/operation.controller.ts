@@ -20,10 +20,10 @@ export class OperationController {
 
   /** A tenant workflow's status and steps; operations of other orgs' tenants are not found. */
   @Get(':id')
-  @ApiOperation({ operationId: 'getOperation', summary: 'Get an operation\'s status and steps' })
+  @ApiOperation({ operationId: 'getOperation', summary: "Get an operation's status and steps" })
   @ApiParam({
     name: 'id',
-    description: 'Operation id, as in a tenant\'s `operation.id`.',
+    description: "Operation id, as in a tenant's `operation.id`.",
     schema: { type: 'string', pattern: '^tenant-[0-9a-f-]{36}-(deploy|destroy)$' },
   })
   @ApiJsonResponse(200, 'OperationView', 'The operation.')

@@ -98,7 +98,11 @@ export class Orchestrator {
     };
   }
 
-  private async startOnce(workflowType: string, workflowId: string, start: () => Promise<unknown>): Promise<void> {
+  private async startOnce(
+    workflowType: string,
+    workflowId: string,
+    start: () => Promise<unknown>,
+  ): Promise<void> {
     try {
       await start();
       this.metrics.workflowStarted.inc({ workflow: workflowType });

@@ -1,6 +1,12 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { FedopsError, FedopsErrorCode, assertUnreachable, describeError, type FieldError } from '@fedops/domain';
+import {
+  FedopsError,
+  FedopsErrorCode,
+  assertUnreachable,
+  describeError,
+  type FieldError,
+} from '@fedops/domain';
 import type { JsonLogger } from '@fedops/service-kit';
 
 /** RFC 9457 problem details, with `errors` naming every bad field of the request. */
@@ -66,7 +72,10 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       title: TITLES[status] ?? 'Error',
       status,
       // Internal errors do not leak their message to clients.
-      detail: status >= 500 && exception.code !== FedopsErrorCode.ProviderFailed ? 'Internal error' : exception.message,
+      detail:
+        status >= 500 && exception.code !== FedopsErrorCode.ProviderFailed
+          ? 'Internal error'
+          : exception.message,
       code: exception.code,
       ...(instance !== undefined ? { instance } : {}),
       ...(exception.details.fields !== undefined ? { errors: exception.details.fields } : {}),
@@ -79,7 +88,8 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       typeof response === 'object' && response !== null && 'message' in response
         ? String((response as { message: unknown }).message)
         : exception.message;
-    const code = status === 404 ? FedopsErrorCode.NotFound : status < 500 ? 'HTTP_' + status : FedopsErrorCode.Internal;
+    const code =
+      status === 404 ? FedopsErrorCode.NotFound : status < 500 ? 'HTTP_' + status : FedopsErrorCode.Internal;
     return {
       type: problemType(code),
       title: TITLES[status] ?? 'Error',
@@ -116,7 +126,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       });
     }
     if (res.headersSent) return;
-    if (problem.status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer realm="fedops"');
+    if (problem.status === 401 && !res.hasHeader('WWW-Authenticate'))
+      res.setHeader('WWW-Authenticate', 'Bearer realm="fedops"');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 }

@@ -36,7 +36,7 @@ export class TenantController {
     schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
   })
   @ApiJsonResponse(202, 'TenantView', 'The tenant was stored and its deploy operation started.', {
-    Location: { description: 'The tenant\'s URL (`links.self`).', schema: { type: 'string' } },
+    Location: { description: "The tenant's URL (`links.self`).", schema: { type: 'string' } },
   })
   @ApiProblemResponses(400, 409, 422)
   async create(
@@ -59,7 +59,7 @@ export class TenantController {
   @ApiOperation({
     operationId: 'listTenants',
     summary: 'List tenants',
-    description: 'Tenants of the caller\'s organisation; ops staff see every organisation\'s.',
+    description: "Tenants of the caller's organisation; ops staff see every organisation's.",
   })
   @ApiJsonResponse(200, 'TenantList', 'The tenants, oldest first.')
   async list(@CurrentPrincipal() principal: Principal): Promise<{ items: TenantView[] }> {

@@ -26,9 +26,13 @@ export function parseCreateTenantRequest(body: unknown): CreateTenantCommand {
     if (!KNOWN_FIELDS.has(key)) errors.push({ field: key, message: 'is not a known field' });
   }
   if (raw['org'] !== undefined && (typeof raw['org'] !== 'string' || !ORG.test(raw['org']))) {
-    errors.push({ field: 'org', message: 'must be an organisation id (lower-case letters, digits, hyphens)' });
+    errors.push({
+      field: 'org',
+      message: 'must be an organisation id (lower-case letters, digits, hyphens)',
+    });
   }
-  if (typeof raw['domain'] !== 'string') errors.push({ field: 'domain', message: 'is required and must be a string' });
+  if (typeof raw['domain'] !== 'string')
+    errors.push({ field: 'domain', message: 'is required and must be a string' });
   else errors.push(...validateDomain(raw['domain']));
   errors.push(...validateAppSelections(raw['apps']));
   const provider = raw['provider'] ?? 'sandbox';

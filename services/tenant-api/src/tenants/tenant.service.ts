@@ -79,7 +79,10 @@ export class TenantService {
       });
     } catch (err) {
       if (isUniqueViolation(err, 'tenants_live_domain')) {
-        throw new FedopsError(FedopsErrorCode.Conflict, `Domain ${command.domain} is already used by another tenant`);
+        throw new FedopsError(
+          FedopsErrorCode.Conflict,
+          `Domain ${command.domain} is already used by another tenant`,
+        );
       }
       if (idempotencyKey !== undefined && isUniqueViolation(err, 'idempotency_keys_pkey')) {
         // A concurrent request with the same key won the race: answer as it did.
@@ -89,7 +92,12 @@ export class TenantService {
       throw err;
     }
     await this.startDeploy(tenant);
-    this.log.info('tenant created', { tenantId, orgId, domain: command.domain, apps: command.apps.map((a) => a.app) });
+    this.log.info('tenant created', {
+      tenantId,
+      orgId,
+      domain: command.domain,
+      apps: command.apps.map((a) => a.app),
+    });
     return result;
   }
 
@@ -125,7 +133,8 @@ export class TenantService {
   async setStatus(input: SetTenantStatusInput): Promise<void> {
     const repo = this.dataSource.getRepository(TenantEntity);
     const tenant = await repo.findOneBy({ id: input.tenantId });
-    if (tenant === null) throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${input.tenantId} does not exist`);
+    if (tenant === null)
+      throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${input.tenantId} does not exist`);
     // An outcome of an older operation (e.g. a cancelled deploy finishing late) never overwrites a newer one.
     if (tenant.lastOperationId !== input.operationId) {
       this.log.info('ignoring status from a superseded operation', { ...input });
@@ -144,11 +153,16 @@ export class TenantService {
         (Date.now() - tenant.operationStartedAt.getTime()) / 1000,
       );
     }
-    await this.events.publish(input.tenantId, 'tenant.status.changed', `${input.operationId}/status/${input.status}`, {
-      status: input.status,
-      operationId: input.operationId,
-      ...(input.error !== undefined ? { error: input.error } : {}),
-    });
+    await this.events.publish(
+      input.tenantId,
+      'tenant.status.changed',
+      `${input.operationId}/status/${input.status}`,
+      {
+        status: input.status,
+        operationId: input.operationId,
+        ...(input.error !== undefined ? { error: input.error } : {}),
+      },
+    );
   }
 
   /** The tenant if the caller may see it; a tenant of another org is reported as not found. */
@@ -164,17 +178,27 @@ export class TenantService {
   private orgFor(principal: Principal, requested: string | undefined): string {
     if (principal.roles.includes('ops')) {
       if (requested === undefined)
-        throw FedopsError.validation([{ field: 'org', message: 'is required when ops staff create a tenant' }]);
+        throw FedopsError.validation([
+          { field: 'org', message: 'is required when ops staff create a tenant' },
+        ]);
       return requested;
     }
-    if (principal.orgId === undefined) throw new FedopsError(FedopsErrorCode.Forbidden, 'Token carries no organisation');
+    if (principal.orgId === undefined)
+      throw new FedopsError(FedopsErrorCode.Forbidden, 'Token carries no organisation');
     if (requested !== undefined && requested !== principal.orgId) {
-      throw new FedopsError(FedopsErrorCode.Forbidden, `Operators create tenants only in their own organisation`);
+      throw new FedopsError(
+        FedopsErrorCode.Forbidden,
+        `Operators create tenants only in their own organisation`,
+      );
     }
     return principal.orgId;
   }
 
-  private async replay(orgId: string, key: string, requestHash: string): Promise<ApiResult<TenantView> | undefined> {
+  private async replay(
+    orgId: string,
+    key: string,
+    requestHash: string,
+  ): Promise<ApiResult<TenantView> | undefined> {
     const record = await this.dataSource.getRepository(IdempotencyKeyEntity).findOneBy({ orgId, key });
     if (record === null) return undefined;
     if (record.requestHash !== requestHash) {
@@ -212,7 +236,9 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 }
 
 function hashRequest(orgId: string, command: CreateTenantCommand): string {
-  return createHash('sha256').update(canonicalJson({ orgId, ...command })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ orgId, ...command }))
+    .digest('hex');
 }
 
 function canonicalJson(value: unknown): string {

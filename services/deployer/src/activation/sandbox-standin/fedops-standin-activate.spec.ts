@@ -11,7 +11,6 @@ interface ParsedArgs {
   json: boolean;
 }
 // The stand-in is plain JavaScript shipped to machines; its exports exist for this test.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const standin = require('./fedops-standin-activate.js') as { parseArgs(argv: string[]): ParsedArgs };
 const SCRIPT = path.join(__dirname, 'fedops-standin-activate.js');
 

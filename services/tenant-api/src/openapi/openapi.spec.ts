@@ -1,0 +1,249 @@
+import { readFile } from 'node:fs/promises';
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { OpenAPIObject, OperationObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+import { JsonLogger } from '@fedops/service-kit';
+import { AppModule } from '../app.module';
+import { IS_PUBLIC_KEY, ROLES_KEY } from '../auth';
+import { CatalogController } from '../catalog/catalog.controller';
+import { readTenantApiConfig } from '../config/tenant-api.config';
+import { toProblem } from '../problem/problem-details.filter';
+import type { TenantEntity } from '../tenants/tenant.entity';
+import { toView } from '../tenants/tenant.service';
+import { BEARER_SCHEME, PROBLEM_MEDIA_TYPE, ROLES_EXTENSION } from './api-docs.decorators';
+import { OPENAPI_JSON_PATH, REGENERATE_COMMAND } from './generate-openapi';
+import { serialiseDocument } from './openapi-document';
+import { buildPreviewDocument } from './openapi-preview';
+import { SCHEMAS } from './schemas';
+
+interface Route {
+  controller: string;
+  handler: string;
+  verb: string;
+  path: string;
+  roles: unknown;
+  isPublic: boolean;
+}
+
+/** Every HTTP route of AppModule's controllers, read from Nest's own metadata (path in OpenAPI form). */
+function routesOf(controllers: Type[]): Route[] {
+  return controllers.flatMap((controller) => {
+    const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    return Object.getOwnPropertyNames(controller.prototype).flatMap((name): Route[] => {
+      const handler: unknown = Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
+      if (typeof handler !== 'function') return [];
+      const method: unknown = Reflect.getMetadata(METHOD_METADATA, handler);
+      if (typeof method !== 'number') return [];
+      const segments = [prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')]
+        .flatMap((p) => p.split('/'))
+        .filter((s) => s !== '');
+      return [
+        {
+          controller: controller.name,
+          handler: name,
+          verb: RequestMethod[method].toLowerCase(),
+          path: '/' + segments.map((s) => s.replace(/^:(\w+)$/, '{$1}')).join('/'),
+          roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller),
+          isPublic: (Reflect.getMetadata(IS_PUBLIC_KEY, handler) ?? Reflect.getMetadata(IS_PUBLIC_KEY, controller)) === true,
+        },
+      ];
+    });
+  });
+}
+
+function appControllers(): Type[] {
+  const config = readTenantApiConfig({
+    FEDOPS_HTTP_PORT: '0',
+    FEDOPS_DATABASE_URL: 'postgres://spec.invalid/fedops',
+    FEDOPS_NATS_URL: 'nats://spec.invalid:4222',
+    FEDOPS_TEMPORAL_ADDRESS: 'spec.invalid:7233',
+    FEDOPS_OIDC_ISSUER_URL: 'https://issuer.spec.invalid',
+  });
+  return (AppModule.register(config, new JsonLogger('tenant-api', 'error')).controllers ?? []) as Type[];
+}
+
+function operationOf(document: OpenAPIObject, route: Route): OperationObject | undefined {
+  const item = document.paths[route.path] as Record<string, OperationObject | undefined> | undefined;
+  return item?.[route.verb];
+}
+
+function resolve(schema: SchemaObject | ReferenceObject): SchemaObject {
+  if ('$ref' in schema) {
+    const name = schema.$ref.replace('#/components/schemas/', '') as keyof typeof SCHEMAS;
+    const target: SchemaObject | undefined = SCHEMAS[name];
+    if (target === undefined) throw new Error(`dangling reference ${schema.$ref}`);
+    return target;
+  }
+  return schema;
+}
+
+/** Where `value` breaks `schema` (types, enums, required and unknown properties); empty when it conforms. */
+function violations(schema: SchemaObject | ReferenceObject, value: unknown, at = '$'): string[] {
+  const s = resolve(schema);
+  if (s.oneOf !== undefined) {
+    return s.oneOf.some((alt) => violations(alt, value, at).length === 0) ? [] : [`${at}: matches no alternative`];
+  }
+  if (s.enum !== undefined && !s.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} is not in the enum`];
+  switch (s.type) {
+    case 'string':
+      return typeof value === 'string' ? [] : [`${at}: not a string`];
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${at}: not an integer`];
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : [`${at}: not a boolean`];
+    case 'array': {
+      if (!Array.isArray(value)) return [`${at}: not an array`];
+      const items = s.items;
+      return items === undefined ? [] : value.flatMap((v, i) => violations(items, v, `${at}[${i}]`));
+    }
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: not an object`];
+      const record = value as Record<string, unknown>;
+      const problems = (s.required ?? []).filter((k) => !(k in record)).map((k) => `${at}.${k}: missing`);
+      for (const [key, v] of Object.entries(record)) {
+        const property = s.properties?.[key];
+        if (property !== undefined) problems.push(...violations(property, v, `${at}.${key}`));
+        else if (typeof s.additionalProperties === 'object') problems.push(...violations(s.additionalProperties, v, `${at}.${key}`));
+        else if (s.additionalProperties !== true) problems.push(`${at}.${key}: not in the schema`);
+      }
+      return problems;
+    }
+    default:
+      return [];
+  }
+}
+
+let document: OpenAPIObject;
+const routes = routesOf(appControllers());
+
+beforeAll(async () => {
+  document = await buildPreviewDocument();
+});
+
+describe('docs/openapi.json', () => {
+  it('is what the controllers generate', async () => {
+    const committed = await readFile(OPENAPI_JSON_PATH, 'utf8').catch(() => '(missing)');
+    if (committed !== serialiseDocument(document)) {
+      throw new Error(`docs/openapi.json is stale: run ${REGENERATE_COMMAND}`);
+    }
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('finds the routes of every controller', () => {
+    expect(routes.map((r) => `${r.verb} ${r.path}`).sort()).toEqual(
+      [
+        'delete /v1/tenants/{id}',
+        'get /v1/apps',
+        'get /v1/machines',
+        'get /v1/operations/{id}',
+        'get /v1/tenants',
+        'get /v1/tenants/{id}',
+        'get /v1/tenants/{id}/events',
+        'post /v1/tenants',
+      ].sort(),
+    );
+  });
+
+  it('documents exactly the routes of the controllers', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((k) => ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(k))
+        .map((verb) => `${verb} ${path}`),
+    );
+    expect(documented.sort()).toEqual(routes.map((r) => `${r.verb} ${r.path}`).sort());
+  });
+
+  it.each(routes.map((r) => [`${r.controller}.${r.handler}`, r] as const))(
+    '%s: security, roles, success and problem responses',
+    (_name, route) => {
+      const operation = operationOf(document, route);
+      if (operation === undefined) throw new Error(`${route.verb.toUpperCase()} ${route.path} is not documented`);
+      expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(operation.tags?.length).toBeGreaterThan(0);
+
+      if (route.isPublic) {
+        expect(operation.security ?? []).toEqual([]);
+      } else {
+        expect(operation.security).toEqual([{ [BEARER_SCHEME]: [] }]);
+        expect((operation as Record<string, unknown>)[ROLES_EXTENSION]).toEqual(route.roles);
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+      }
+      if (route.path.includes('{id}')) {
+        expect(Object.keys(operation.responses)).toContain('404');
+        expect(operation.parameters).toEqual(
+          expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', required: true })]),
+        );
+      }
+
+      const statuses = Object.keys(operation.responses);
+      expect(statuses.some((s) => /^2\d\d$/.test(s))).toBe(true);
+      for (const status of statuses) {
+        const response = operation.responses[status] as ResponseObject;
+        expect(response.description).not.toBe('');
+        if (Number(status) >= 400) {
+          expect(response.content).toEqual({ [PROBLEM_MEDIA_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } } });
+        } else {
+          expect(Object.keys(response.content ?? {}).length).toBeGreaterThan(0);
+        }
+      }
+    },
+  );
+
+  it('has unique operation ids', () => {
+    const ids = routes.map((r) => operationOf(document, r)?.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('resolves every schema reference', () => {
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const name of refs) expect(document.components?.schemas).toHaveProperty([name ?? '']);
+  });
+
+  it('declares the bearer scheme and the package version', () => {
+    expect(document.components?.securitySchemes?.[BEARER_SCHEME]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.info.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('the schemas describe what the API sends', () => {
+  it('ProblemDetails: a validation problem and an unexpected error', () => {
+    const invalid = toProblem(FedopsError.validation([{ field: 'domain', message: 'must be a domain name' }]), '/v1/tenants');
+    expect(violations(SCHEMAS.ProblemDetails, invalid)).toEqual([]);
+    expect(violations(SCHEMAS.ProblemDetails, toProblem(new Error('boom')))).toEqual([]);
+    expect(violations(SCHEMAS.ProblemDetails, toProblem(new FedopsError(FedopsErrorCode.NotFound, 'gone')))).toEqual([]);
+  });
+
+  it('CatalogAppList: the catalog as GET /v1/apps returns it', () => {
+    const body = new CatalogController().list();
+    expect(body.items.length).toBeGreaterThan(0);
+    expect(violations(SCHEMAS.CatalogAppList, body)).toEqual([]);
+  });
+
+  it('TenantView: a failed tenant', () => {
+    const id = '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e';
+    const entity = {
+      id,
+      orgId: 'acme',
+      domain: 'acme.example',
+      apps: [{ app: 'mastodon', options: { subdomain: 'social' } }],
+      hostnames: [{ app: 'mastodon', fqdn: 'social.acme.example', port: 3000 }],
+      provider: 'sandbox',
+      status: 'failed',
+      lastOperationId: `tenant-${id}-deploy`,
+      operationStartedAt: new Date(),
+      error: 'machine did not boot',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    } as unknown as TenantEntity;
+    expect(violations(SCHEMAS.TenantView, toView(entity))).toEqual([]);
+    expect(violations(SCHEMAS.TenantList, { items: [toView(entity)] })).toEqual([]);
+  });
+
+  it('the checker itself rejects what does not fit', () => {
+    expect(violations(SCHEMAS.FieldError, { field: 'x' })).toEqual(['$.message: missing']);
+    expect(violations(SCHEMAS.TenantView, { status: 'sleeping' })).toContain('$.status: "sleeping" is not in the enum');
+  });
+});
