@@ -64,7 +64,6 @@ interface ProtoRoot {
 
 function protoJsonCodec(): { protojson: ProtoJson; historyType: unknown } {
   const protoDir = dirname(require.resolve('@temporalio/proto/package.json'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved from @temporalio/proto's own dependencies
   const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] })) as ProtoJson;
   const root = patchProtobufRoot(proto as unknown as Record<string, unknown>) as unknown as ProtoRoot;
   const historyType = root.lookupType('temporal.api.history.v1.History');

@@ -6,6 +6,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -92,7 +93,7 @@ export async function openTestNamespace(prefix: string): Promise<TestNamespace> 
   try {
     await connection.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 24 * 3600 },
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     const client = new Client({ connection, namespace });
     // A new namespace reaches the frontend's namespace cache a moment after registration.

@@ -1,21 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { serialiseDocument } from './openapi-document';
-import { buildPreviewDocument } from './openapi-preview';
-
-/** docs/openapi.json at the repository root (four levels above both src/openapi and dist/openapi). */
-export const OPENAPI_JSON_PATH = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
-
-/** How to regenerate the committed document; printed by the staleness checks. */
-export const REGENERATE_COMMAND =
-  'npx tsc -b services/tenant-api && node services/tenant-api/dist/openapi/generate-openapi.js';
+import {
+  OPENAPI_JSON_PATH,
+  REGENERATE_COMMAND,
+  buildPreviewDocument,
+  renderOpenApiJson,
+} from './openapi-preview';
 
 /**
- * Writes docs/openapi.json from the controllers; with `--check`, writes nothing and exits 1 when the
- * committed file differs (for CI).
+ * Writes docs/openapi.json from the controllers, without any infrastructure. With `--check`, writes
+ * nothing and exits 1 when the committed file differs (for CI).
  */
 async function main(argv: string[]): Promise<void> {
-  const text = serialiseDocument(await buildPreviewDocument());
+  const text = await renderOpenApiJson(await buildPreviewDocument());
   if (argv.includes('--check')) {
     const committed = await readFile(OPENAPI_JSON_PATH, 'utf8').catch(() => '');
     if (committed !== text) {
@@ -28,11 +24,9 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`wrote ${OPENAPI_JSON_PATH}\n`);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(
-      `generate-openapi failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  });
-}
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(
+    `generate-openapi failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,9 +1,17 @@
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { JsonLogger } from '@fedops/service-kit';
 import { AppModule } from '../app.module';
 import { readTenantApiConfig } from '../config/tenant-api.config';
 import { buildOpenApiDocument } from './openapi-document';
+
+/** docs/openapi.json at the repository root (four levels above both src/openapi and dist/openapi). */
+export const OPENAPI_JSON_PATH = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
+
+/** How to regenerate the committed document; printed by the staleness checks. */
+export const REGENERATE_COMMAND =
+  'npx tsc -b services/tenant-api && node services/tenant-api/dist/openapi/generate-openapi.js';
 
 /**
  * Placeholder configuration: in preview mode Nest resolves the module graph without instantiating

@@ -10,7 +10,10 @@ export const OPENAPI_ROUTES = { ui: '/docs', json: '/openapi.json', yaml: '/open
  * Serves the OpenAPI document without a token: GET /openapi.json (and /openapi.yaml), and the Swagger
  * UI at /docs (assets from swagger-ui-dist, no CDN). `servers` names FEDOPS_PUBLIC_URL when set.
  */
-export function serveOpenApiDocument(app: INestApplication, config: Pick<TenantApiConfig, 'publicUrl'>): void {
+export function serveOpenApiDocument(
+  app: INestApplication,
+  config: Pick<TenantApiConfig, 'publicUrl'>,
+): void {
   const document = buildOpenApiDocument(app, config.publicUrl !== '' ? { serverUrl: config.publicUrl } : {});
   SwaggerModule.setup(OPENAPI_ROUTES.ui.slice(1), app, document, {
     jsonDocumentUrl: OPENAPI_ROUTES.json.slice(1),
