@@ -22,7 +22,9 @@ describe('interpolate', () => {
 
   it('fails naming the variable that is missing', () => {
     expect(() => interpolate('${MISSING}', env, 'svc.KEY')).toThrow('svc.KEY: variable MISSING is not set');
-    expect(() => interpolate('${EMPTY:?set it in .env}', env)).toThrow('variable EMPTY is required (set it in .env)');
+    expect(() => interpolate('${EMPTY:?set it in .env}', env)).toThrow(
+      'variable EMPTY is required (set it in .env)',
+    );
   });
 });
 
@@ -38,7 +40,11 @@ describe('variableReferences', () => {
 
 describe('parseEnvFile', () => {
   it('reads KEY=value lines, skipping comments, and rejects anything else', () => {
-    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=x=y\n')).toEqual({ A: '1', B: 'two words', C: 'x=y' });
+    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=x=y\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x=y',
+    });
     expect(() => parseEnvFile('A=1\nnot a pair\n')).toThrow('line 2');
   });
 });

@@ -81,7 +81,8 @@ export function parseEnvFile(text: string): Env {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-    if (match === null) throw new Error(`env file line ${index + 1} is not KEY=value: ${JSON.stringify(line)}`);
+    if (match === null)
+      throw new Error(`env file line ${index + 1} is not KEY=value: ${JSON.stringify(line)}`);
     const [, key = '', value = ''] = match;
     env[key] = /^(['"]).*\1$/.test(value) ? value.slice(1, -1) : value;
   }
@@ -94,7 +95,8 @@ export interface VariableReference {
   optional: boolean;
 }
 
-const REFERENCE = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+const REFERENCE =
+  /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
 
 /** The variables a compose value refers to (`$$` is an escaped dollar, not a reference). */
 export function variableReferences(value: string): VariableReference[] {
@@ -267,7 +269,8 @@ export function buildSpec(service: ComposeService): BuildSpec | undefined {
   const value = service.raw['build'];
   if (value === undefined) return undefined;
   const where = `services.${service.name}.build`;
-  if (typeof value === 'string') return { context: value, dockerfile: 'Dockerfile', target: undefined, args: {} };
+  if (typeof value === 'string')
+    return { context: value, dockerfile: 'Dockerfile', target: undefined, args: {} };
   const build = record(value, where);
   const args: Env = {};
   const rawArgs = build['args'];
@@ -278,7 +281,8 @@ export function buildSpec(service: ComposeService): BuildSpec | undefined {
       if (eq > 0) args[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
   } else {
-    for (const [k, v] of Object.entries(record(rawArgs, `${where}.args`))) args[k] = scalar(v, `${where}.args`);
+    for (const [k, v] of Object.entries(record(rawArgs, `${where}.args`)))
+      args[k] = scalar(v, `${where}.args`);
   }
   return {
     context: build['context'] === undefined ? '.' : scalar(build['context'], where),

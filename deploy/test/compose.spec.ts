@@ -108,9 +108,12 @@ describe('docker-compose.yml', () => {
       const build = buildSpec(service(name));
       expect(build).toBeDefined();
       const problems: string[] = [];
-      if (build?.context !== '.') problems.push(`build.context is ${build?.context}, expected "." (repo root)`);
-      if (build?.dockerfile !== DOCKERFILE) problems.push(`build.dockerfile is ${build?.dockerfile}, expected ${DOCKERFILE}`);
-      if (build?.args['SERVICE'] !== name) problems.push(`build.args.SERVICE is ${build?.args['SERVICE']}, expected ${name}`);
+      if (build?.context !== '.')
+        problems.push(`build.context is ${build?.context}, expected "." (repo root)`);
+      if (build?.dockerfile !== DOCKERFILE)
+        problems.push(`build.dockerfile is ${build?.dockerfile}, expected ${DOCKERFILE}`);
+      if (build?.args['SERVICE'] !== name)
+        problems.push(`build.args.SERVICE is ${build?.args['SERVICE']}, expected ${name}`);
       const stages = dockerfileStages(dockerfile);
       const target = build?.target ?? stages[stages.length - 1];
       if (target !== 'service') problems.push(`builds Dockerfile stage ${target}, expected "service"`);
@@ -165,7 +168,8 @@ describe('docker-compose.yml', () => {
         if (path === undefined) continue;
         const secret = serviceSecrets(s).find((sec) => secretTarget(s, sec) === path);
         if (secret === undefined) problems.push(`${v.env}=${path} is not a secret mounted into ${name}`);
-        else if (!compose.secrets.has(secret)) problems.push(`secret ${secret} is not declared at the top level`);
+        else if (!compose.secrets.has(secret))
+          problems.push(`secret ${secret} is not declared at the top level`);
       }
       expect(problems).toEqual([]);
     });
@@ -180,7 +184,9 @@ describe('docker-compose.yml', () => {
         const dir = env[v.env];
         if (dir === undefined) continue;
         if (!mounts.some((m) => isUnder(dir, m.target)))
-          problems.push(`${v.env}=${dir} is not on a named volume: its data would be lost with the container`);
+          problems.push(
+            `${v.env}=${dir} is not on a named volume: its data would be lost with the container`,
+          );
       }
       expect(problems).toEqual([]);
     });
@@ -206,17 +212,24 @@ describe('docker-compose.yml', () => {
       for (const [dep, d] of dependsOn(s)) {
         const target = compose.services.get(dep);
         if (target === undefined) problems.push(`${s.name} depends on undeclared service ${dep}`);
-        else if (d.condition === 'service_healthy' && !hasHealthcheck(target) && buildSpec(target) === undefined)
+        else if (
+          d.condition === 'service_healthy' &&
+          !hasHealthcheck(target) &&
+          buildSpec(target) === undefined
+        )
           problems.push(`${s.name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       }
       const networkMode = s.raw['network_mode'];
       if (typeof networkMode === 'string' && networkMode.startsWith('service:')) {
         const other = networkMode.slice('service:'.length);
-        if (!dependsOn(s).has(other)) problems.push(`${s.name} joins ${other}'s network but does not depend on it`);
+        if (!dependsOn(s).has(other))
+          problems.push(`${s.name} joins ${other}'s network but does not depend on it`);
       }
     }
     // Built services rely on the Dockerfile's HEALTHCHECK.
-    if (!dockerfileInstructions(dockerfile).some((l) => l.startsWith('HEALTHCHECK ') && l.includes('/healthz')))
+    if (
+      !dockerfileInstructions(dockerfile).some((l) => l.startsWith('HEALTHCHECK ') && l.includes('/healthz'))
+    )
       problems.push(`${DOCKERFILE} has no HEALTHCHECK against /healthz`);
     for (const name of ['postgres', 'nats', 'temporal', 'pdns'])
       if (!hasHealthcheck(service(name))) problems.push(`${name} has no healthcheck`);
@@ -257,10 +270,12 @@ describe('docker-compose.yml', () => {
     const problems: string[] = [];
     for (const name of FEDOPS_SERVICES) {
       for (const [key, value] of Object.entries(resolvedEnvironment(service(name)))) {
-        const host = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^:/?#]+)/i.exec(value)?.[1] ??
+        const host =
+          /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^:/?#]+)/i.exec(value)?.[1] ??
           /^([a-z][a-z0-9-]*):\d+$/i.exec(value)?.[1];
         if (host === undefined || host.includes('.') || host === 'localhost') continue;
-        if (!compose.services.has(host)) problems.push(`${name}: ${key} points at ${host}, which is not a service`);
+        if (!compose.services.has(host))
+          problems.push(`${name}: ${key} points at ${host}, which is not a service`);
       }
     }
     expect(problems).toEqual([]);
@@ -278,10 +293,14 @@ describe('docker-compose.yml', () => {
         problems.push(`${name} uses database ${db}, which the init script does not create`);
     }
     const temporalEnv = serviceEnvironment(service('temporal'));
-    if (temporalEnv['DB'] !== 'postgres12') problems.push(`temporal DB is ${temporalEnv['DB']}, expected postgres12`);
-    if (temporalEnv['POSTGRES_SEEDS'] !== 'postgres') problems.push('temporal POSTGRES_SEEDS must be postgres');
+    if (temporalEnv['DB'] !== 'postgres12')
+      problems.push(`temporal DB is ${temporalEnv['DB']}, expected postgres12`);
+    if (temporalEnv['POSTGRES_SEEDS'] !== 'postgres')
+      problems.push('temporal POSTGRES_SEEDS must be postgres');
     if (!initScript.includes(`CREATE ROLE ${temporalEnv['POSTGRES_USER']} `))
-      problems.push(`temporal connects as ${temporalEnv['POSTGRES_USER']}, which the init script does not create`);
+      problems.push(
+        `temporal connects as ${temporalEnv['POSTGRES_USER']}, which the init script does not create`,
+      );
     expect(problems).toEqual([]);
   });
 
@@ -318,7 +337,8 @@ describe('deploy/Dockerfile', () => {
     for (const { program, pkg, usedBy } of REQUIRED_PROGRAMS) {
       if (pkg !== undefined && !packages.has(pkg))
         problems.push(`package ${pkg} (for ${program}, used by ${usedBy}) is not installed`);
-      if (!checked.has(program)) problems.push(`${program} (used by ${usedBy}) is not checked with command -v`);
+      if (!checked.has(program))
+        problems.push(`${program} (used by ${usedBy}) is not checked with command -v`);
     }
     expect(problems).toEqual([]);
   });
@@ -332,13 +352,17 @@ describe('deploy/Dockerfile', () => {
       ['RUN npx tsc -b tsconfig.json', (l) => l === 'RUN npx tsc -b tsconfig.json'],
       ['ARG SERVICE', (l) => l === 'ARG SERVICE'],
       ['USER node', (l) => l === 'USER node'],
-      ['CMD running services/$SERVICE/dist/main.js', (l) => l.startsWith('CMD ') && l.includes('/dist/main.js')],
+      [
+        'CMD running services/$SERVICE/dist/main.js',
+        (l) => l.startsWith('CMD ') && l.includes('/dist/main.js'),
+      ],
     ];
     for (const [what, test] of want) if (!lines.some(test)) problems.push(`missing: ${what}`);
     const stages = new Set(dockerfileStages(dockerfile));
     for (const s of compose.services.values()) {
       const target = buildSpec(s)?.target;
-      if (target !== undefined && !stages.has(target)) problems.push(`${s.name} builds unknown stage ${target}`);
+      if (target !== undefined && !stages.has(target))
+        problems.push(`${s.name} builds unknown stage ${target}`);
     }
     expect(problems).toEqual([]);
   });
@@ -350,7 +374,9 @@ describe('deploy/Dockerfile', () => {
         .map((l) => l.trim())
         .filter((l) => l !== '' && !l.startsWith('#')),
     );
-    const missing = ['**/node_modules', '**/dist', '.env', 'deploy/secrets', '.git'].filter((p) => !ignored.has(p));
+    const missing = ['**/node_modules', '**/dist', '.env', 'deploy/secrets', '.git'].filter(
+      (p) => !ignored.has(p),
+    );
     expect(missing.map((p) => `.dockerignore lacks ${p}`)).toEqual([]);
   });
 });

@@ -2,14 +2,12 @@
  * The configuration specs of the five fedops services, read from their sources so the compose test
  * follows every rename. Services publish no library entry point, hence the relative imports.
  */
-/* eslint-disable no-restricted-imports -- deploy/ checks the services' own config specs */
 import type { ConfigSpec } from '@fedops/service-kit';
 import { backupConfigSpec } from '../../services/backup/src/config/backup.config';
 import { deployerConfigSpec } from '../../services/deployer/src/config/deployer.config';
 import { dnsConfigSpec } from '../../services/dns/src/config/dns.config';
 import { provisionerConfigSpec } from '../../services/provisioner/src/config/provisioner.config';
 import { tenantApiConfigSpec } from '../../services/tenant-api/src/config/tenant-api.config';
-/* eslint-enable no-restricted-imports */
 
 export const FEDOPS_SERVICES = ['tenant-api', 'provisioner', 'deployer', 'dns', 'backup'] as const;
 export type FedopsService = (typeof FEDOPS_SERVICES)[number];

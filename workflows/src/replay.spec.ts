@@ -18,7 +18,10 @@ describe('workflow history replay', () => {
   async function replayFailures(recorded: RecordedHistory[]): Promise<string[]> {
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'fedops-replay' }, recorded)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle, replayName: 'fedops-replay' },
+      recorded,
+    )) {
       replayed += 1;
       if (result.error !== undefined) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
@@ -50,7 +53,8 @@ describe('workflow history replay', () => {
     const scheduled = (tampered.history.events ?? []).find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyTenantRecords',
     );
-    if (!scheduled?.activityTaskScheduledEventAttributes?.activityType) throw new Error('no applyTenantRecords event');
+    if (!scheduled?.activityTaskScheduledEventAttributes?.activityType)
+      throw new Error('no applyTenantRecords event');
     scheduled.activityTaskScheduledEventAttributes.activityType.name = 'applyTenantRecordsV0';
 
     const failures = await replayFailures([tampered]);

@@ -5,6 +5,7 @@
 //   FEDOPS_RECORD_HISTORIES=1 npx jest --selectProjects integration -- workflows/src/deploy-tenant.int-spec.ts workflows/src/destroy-tenant.int-spec.ts
 // The tests that call recordHistory() then write workflows/test/histories/<name>.json. Keep old files
 // when a change is meant to stay compatible with running workflows: they are the point.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -32,7 +33,16 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`History name must be kebab-case: ${name}`);
   const history = historyToProtoJson(await handle.fetchHistory());
   const file = join(HISTORIES_DIR, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, history }, null, 1)}\n`);
+  writeFileSync(file, JSON.stringify({ workflowId: handle.workflowId, history }));
+  // Formatted as the repository's `prettier --check .` expects (the CLI: prettier's API needs ESM
+  // dynamic imports, which jest's CommonJS runtime refuses).
+  execFileSync(process.execPath, [
+    require.resolve('prettier/bin/prettier.cjs'),
+    '--log-level',
+    'warn',
+    '--write',
+    file,
+  ]);
 }
 
 /** Every recorded history, sorted by file name. */
@@ -41,7 +51,10 @@ export function loadHistories(): Array<RecordedHistory & { file: string }> {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => {
-      const raw = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as { workflowId?: unknown; history?: unknown };
+      const raw = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
+        workflowId?: unknown;
+        history?: unknown;
+      };
       if (typeof raw.workflowId !== 'string' || typeof raw.history !== 'object' || raw.history === null) {
         throw new Error(`${file}: expected { workflowId, history }`);
       }

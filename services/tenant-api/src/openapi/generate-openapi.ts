@@ -1,10 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import {
-  OPENAPI_JSON_PATH,
-  REGENERATE_COMMAND,
-  buildPreviewDocument,
-  renderOpenApiJson,
-} from './openapi-preview';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { format, resolveConfig } from 'prettier';
+import { serialiseDocument } from './openapi-document';
+import { OPENAPI_JSON_PATH, REGENERATE_COMMAND, buildPreviewDocument } from './openapi-preview';
+
+/**
+ * The text of docs/openapi.json: sorted keys, in the repository's prettier style so that
+ * `npm run format` leaves the file as generated. (Prettier 3 loads its internals with dynamic
+ * imports, which jest's CommonJS runtime refuses: openapi.spec.ts therefore compares parsed JSON.)
+ */
+async function renderOpenApiJson(document: OpenAPIObject): Promise<string> {
+  const options = (await resolveConfig(OPENAPI_JSON_PATH)) ?? {};
+  return format(serialiseDocument(document), { ...options, parser: 'json' });
+}
 
 /**
  * Writes docs/openapi.json from the controllers, without any infrastructure. With `--check`, writes

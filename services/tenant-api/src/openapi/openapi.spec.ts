@@ -19,12 +19,8 @@ import { toProblem } from '../problem/problem-details.filter';
 import type { TenantEntity } from '../tenants/tenant.entity';
 import { toView } from '../tenants/tenant.service';
 import { BEARER_SCHEME, PROBLEM_MEDIA_TYPE, ROLES_EXTENSION } from './api-docs.decorators';
-import {
-  OPENAPI_JSON_PATH,
-  REGENERATE_COMMAND,
-  buildPreviewDocument,
-  renderOpenApiJson,
-} from './openapi-preview';
+import { serialiseDocument } from './openapi-document';
+import { OPENAPI_JSON_PATH, REGENERATE_COMMAND, buildPreviewDocument } from './openapi-preview';
 import { SCHEMAS } from './schemas';
 
 interface Route {
