@@ -42,6 +42,41 @@ async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: str
   return body.rrsets;
 }
 
+interface LogLine {
+  msg?: string;
+  activity?: string;
+  workflowId?: string;
+  attempt?: number;
+}
+
+function logLines(file: string): LogLine[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+async function waitForStep(operationId: string, step: string, status: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(`/v1/operations/${operationId}`);
+      return op.status === 200 && op.body.steps.find((s) => s.name === step)?.status === status;
+    },
+    { description: `step ${step} of ${operationId} to be ${status}`, timeoutMs: 60_000, intervalMs: 50 },
+  );
+}
+
+async function waitForTenantStatus(id: string, status: string): Promise<Tenant> {
+  return waitFor(
+    async () => {
+      const t = (await api.get<Tenant>(`/v1/tenants/${id}`)).body;
+      if (t.status === 'failed' && status !== 'failed') throw new Error(`tenant failed: ${t.error ?? ''}`);
+      return t.status === status ? t : undefined;
+    },
+    { description: `tenant ${id} to be ${status}`, timeoutMs: 120_000, intervalMs: 250 },
+  );
+}
+
 describe('crash safety', () => {
   it('finishes deployTenant after the provisioner is killed with SIGKILL mid-activity, with one machine and one set of records', async () => {
     const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['mastodon', 'gotosocial'] }));
@@ -88,11 +123,7 @@ describe('crash safety', () => {
     ]);
 
     // The kill really hit the activity: the restarted provisioner completed ensureMachine on a later attempt.
-    const completions = readFileSync(env.platform.service('provisioner').logFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; activity?: string; workflowId?: string; attempt?: number })
-      .filter(
+    const completions = logLines(env.platform.logFile('provisioner')).filter(
         (e) =>
           e.msg === 'activity completed' &&
           e.activity === 'ensureMachine' &&
@@ -108,5 +139,27 @@ describe('crash safety', () => {
       intervalMs: 250,
     });
     expect(sandboxHostsOf(id)).toHaveLength(0);
+  });
+
+  it('drains the deployer on SIGTERM: the activity in flight completes on its first attempt', async () => {
+    const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['forgejo'] }));
+    expect(created.status).toBe(202);
+    const operationId = created.body.operation.id;
+    await waitForStep(operationId, 'deploy', 'running');
+
+    env.platform.kill('deployer', 'SIGTERM');
+    await env.platform.waitForExit('deployer');
+    const deployerLog = logLines(env.platform.logFile('deployer'));
+    const completed = deployerLog.filter(
+      (e) => e.msg === 'activity completed' && e.activity === 'deployConfiguration' && e.workflowId === operationId,
+    );
+    expect(completed.map((e) => e.attempt)).toEqual([1]);
+    const stopped = deployerLog.findIndex((e) => e.msg === 'worker stopped');
+    expect(stopped).toBeGreaterThan(deployerLog.indexOf(completed[0]!));
+
+    await env.platform.startService('deployer');
+    await waitForTenantStatus(created.body.id, 'ready');
+    await api.delete(`/v1/tenants/${created.body.id}`);
+    await waitForTenantStatus(created.body.id, 'deleted');
   });
 });

@@ -86,9 +86,14 @@ export class Platform {
     return `http://127.0.0.1:${this.ports[name]}`;
   }
 
+  /** A service's log file (JSON lines), kept across restarts. */
+  logFile(name: ServiceName): string {
+    return join(this.options.dataDir, 'logs', `${name}.log`);
+  }
+
   /** Starts one service (again) and waits until its /readyz answers 200. */
   async startService(name: ServiceName): Promise<RunningService> {
-    const logFile = join(this.options.dataDir, 'logs', `${name}.log`);
+    const logFile = this.logFile(name);
     const proc = await spawnManaged({
       name,
       command: process.execPath,

@@ -9,7 +9,6 @@ import { CurrentPrincipal, Roles, type Principal } from '../auth';
 import { TenantService } from '../tenants/tenant.service';
 import { ApiAuthenticated, ApiProblemResponses } from '../openapi/api-docs.decorators';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
-import { schemaRef } from '../openapi/schemas';
 
 const codec = JSONCodec<DomainEvent>();
 

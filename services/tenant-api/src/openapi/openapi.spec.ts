@@ -122,6 +122,7 @@ function violations(schema: SchemaObject | ReferenceObject, value: unknown, at =
       }
       return problems;
     }
+    case undefined: // no type: any value
     default:
       return [];
   }
