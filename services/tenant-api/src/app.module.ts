@@ -14,6 +14,7 @@ import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { TenantController } from './tenants/tenant.controller';
 import { IdempotencyKeyEntity, TenantEntity } from './tenants/tenant.entity';
 import { TenantService } from './tenants/tenant.service';
+import { TenantReconciler } from './orchestration/tenant-reconciler';
 
 @Module({})
 export class AppModule {
@@ -43,6 +44,7 @@ export class AppModule {
       providers: [
         ...orchestrationProviders(),
         TenantService,
+        TenantReconciler,
         {
           provide: PROVISIONER_RPC,
           useFactory: () =>

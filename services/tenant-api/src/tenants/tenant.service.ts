@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { workflowIds, type SetTenantStatusInput, type TenantStatus } from '@fedops/contracts';
 import { appHostnames } from '@fedops/catalog';
-import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+import { FedopsError, FedopsErrorCode, describeError } from '@fedops/domain';
 import { EventPublisher, JsonLogger, ServiceMetrics } from '@fedops/service-kit';
 import type { Principal } from '../auth/principal';
 import { Orchestrator } from '../orchestration/orchestrator';
@@ -91,7 +91,7 @@ export class TenantService {
       }
       throw err;
     }
-    await this.startDeploy(tenant);
+    await this.ensureWorkflow(tenant);
     this.log.info('tenant created', {
       tenantId,
       orgId,
@@ -125,7 +125,7 @@ export class TenantService {
       tenant.error = null;
       await this.dataSource.getRepository(TenantEntity).save(tenant);
     }
-    await this.orchestrator.startDestroy({ tenantId, orgId: tenant.orgId, provider: tenant.provider });
+    await this.ensureWorkflow(tenant);
     return { status: 202, body: toView(tenant) };
   }
 
@@ -209,19 +209,36 @@ export class TenantService {
     }
     const tenant = await this.dataSource.getRepository(TenantEntity).findOneBy({ id: record.tenantId });
     // The first attempt may have died between storing and starting: starting again is a no-op otherwise.
-    if (tenant !== null && tenant.status === 'provisioning') await this.startDeploy(tenant);
+    if (tenant !== null) await this.ensureWorkflow(tenant);
     return { status: record.statusCode, body: record.body as TenantView };
   }
 
-  private async startDeploy(tenant: TenantEntity): Promise<void> {
-    await this.orchestrator.startDeploy({
-      tenantId: tenant.id,
-      orgId: tenant.orgId,
-      domain: tenant.domain,
-      apps: tenant.apps,
-      hostnames: tenant.hostnames,
-      provider: tenant.provider,
-    });
+  /**
+   * Starts the workflow the tenant's status calls for, unless it ran or runs already. A failure to
+   * reach Temporal is logged, not thrown: the desired state is stored, and the reconciler starts the
+   * workflow once Temporal answers.
+   */
+  async ensureWorkflow(tenant: TenantEntity): Promise<void> {
+    try {
+      if (tenant.status === 'provisioning') {
+        await this.orchestrator.startDeploy({
+          tenantId: tenant.id,
+          orgId: tenant.orgId,
+          domain: tenant.domain,
+          apps: tenant.apps,
+          hostnames: tenant.hostnames,
+          provider: tenant.provider,
+        });
+      } else if (tenant.status === 'deleting') {
+        await this.orchestrator.startDestroy({ tenantId: tenant.id, orgId: tenant.orgId, provider: tenant.provider });
+      }
+    } catch (err) {
+      this.log.warn('could not start workflow; the reconciler will retry', {
+        tenantId: tenant.id,
+        status: tenant.status,
+        error: describeError(err),
+      });
+    }
   }
 }
 
