@@ -16,9 +16,24 @@ function dependencyRules({ tests }) {
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
     { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
     { sourceTag: 'type:workflow', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
-    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:testing'] },
-    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:workflow', 'type:testing'] },
-    ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
+    {
+      sourceTag: 'type:testing',
+      onlyDependOnLibsWithTags: ['type:contract', 'type:util', 'type:feature', 'type:testing'],
+    },
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: [
+        'type:contract',
+        'type:util',
+        'type:feature',
+        'type:workflow',
+        'type:testing',
+      ],
+    },
+    ...scopes.map((s) => ({
+      sourceTag: `scope:${s}`,
+      onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'],
+    })),
     { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:tools', 'scope:shared'] },
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   ];
@@ -55,7 +70,10 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
       'import/no-cycle': 'error',
-      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: dependencyRules({ tests: false }) }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { allow: [], depConstraints: dependencyRules({ tests: false }) },
+      ],
     },
   },
   {
@@ -114,10 +132,20 @@ export default [
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      '**/test/**/*.ts',
+      'e2e/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: dependencyRules({ tests: true }) }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { allow: [], depConstraints: dependencyRules({ tests: true }) },
+      ],
     },
   },
 ];

@@ -59,7 +59,9 @@ function logLines(file: string): LogLine[] {
 async function waitForStep(operationId: string, step: string, status: string): Promise<void> {
   await waitFor(
     async () => {
-      const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(`/v1/operations/${operationId}`);
+      const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(
+        `/v1/operations/${operationId}`,
+      );
       return op.status === 200 && op.body.steps.find((s) => s.name === step)?.status === status;
     },
     { description: `step ${step} of ${operationId} to be ${status}`, timeoutMs: 60_000, intervalMs: 50 },
@@ -124,11 +126,11 @@ describe('crash safety', () => {
 
     // The kill really hit the activity: the restarted provisioner completed ensureMachine on a later attempt.
     const completions = logLines(env.platform.logFile('provisioner')).filter(
-        (e) =>
-          e.msg === 'activity completed' &&
-          e.activity === 'ensureMachine' &&
-          e.workflowId === created.body.operation.id,
-      );
+      (e) =>
+        e.msg === 'activity completed' &&
+        e.activity === 'ensureMachine' &&
+        e.workflowId === created.body.operation.id,
+    );
     expect(completions.map((e) => e.attempt)).toEqual([expect.any(Number)]);
     expect(completions[0]!.attempt).toBeGreaterThanOrEqual(2);
 
@@ -151,7 +153,10 @@ describe('crash safety', () => {
     await env.platform.waitForExit('deployer');
     const deployerLog = logLines(env.platform.logFile('deployer'));
     const completed = deployerLog.filter(
-      (e) => e.msg === 'activity completed' && e.activity === 'deployConfiguration' && e.workflowId === operationId,
+      (e) =>
+        e.msg === 'activity completed' &&
+        e.activity === 'deployConfiguration' &&
+        e.workflowId === operationId,
     );
     expect(completed.map((e) => e.attempt)).toEqual([1]);
     const stopped = deployerLog.findIndex((e) => e.msg === 'worker stopped');

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { SERVICE_NAMES, repoRoot } from '@fedops/testing';
 
 const REQUIRED: Record<(typeof SERVICE_NAMES)[number], string[]> = {
-  'tenant-api': ['FEDOPS_HTTP_PORT', 'FEDOPS_DATABASE_URL', 'FEDOPS_NATS_URL', 'FEDOPS_TEMPORAL_ADDRESS', 'FEDOPS_OIDC_ISSUER_URL'],
+  'tenant-api': [
+    'FEDOPS_HTTP_PORT',
+    'FEDOPS_DATABASE_URL',
+    'FEDOPS_NATS_URL',
+    'FEDOPS_TEMPORAL_ADDRESS',
+    'FEDOPS_OIDC_ISSUER_URL',
+  ],
   provisioner: ['FEDOPS_HTTP_PORT', 'FEDOPS_SANDBOX_STATE_DIR', 'FEDOPS_SSH_PUBLIC_KEY_FILE'],
   dns: ['FEDOPS_HTTP_PORT', 'FEDOPS_POWERDNS_API_URL', 'FEDOPS_POWERDNS_API_KEY'],
   deployer: ['FEDOPS_HTTP_PORT', 'FEDOPS_SSH_PRIVATE_KEY_FILE', 'FEDOPS_DEPLOYER_WORK_DIR'],
@@ -39,7 +45,9 @@ describe('a service started with bad configuration', () => {
     expect(run.status).toBe(78);
     expect(run.stderr).toContain('FEDOPS_HTTP_PORT="eighty" is invalid: must be a TCP port');
     expect(run.stderr).toContain('FEDOPS_NATS_URL="http://not-nats" is invalid: must use nats');
-    expect(run.stderr).toContain('FEDOPS_BACKUP_ROOT_DIR="relative/backups" is invalid: must be an absolute path');
+    expect(run.stderr).toContain(
+      'FEDOPS_BACKUP_ROOT_DIR="relative/backups" is invalid: must be an absolute path',
+    );
     expect(run.stderr).toContain('FEDOPS_SECRET_KEY=<hidden> is invalid: must be 32 bytes');
     expect(run.stderr).not.toContain('hunter2');
     expect(run.stderr).not.toContain('c2hvcnQ=');

@@ -175,6 +175,17 @@ describe('the API refuses bad requests with problem details', () => {
     );
   });
 
+  it('serves its OpenAPI document without a token', async () => {
+    const res = await api
+      .as(undefined)
+      .get<{ openapi: string; paths: Record<string, unknown> }>('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/tenants', '/v1/tenants/{id}', '/v1/operations/{id}']),
+    );
+  });
+
   it('answers a body that is not JSON with a problem', async () => {
     const res = await api.request<{ status: number }>('POST', '/v1/tenants', {
       rawBody: '{"domain": ',

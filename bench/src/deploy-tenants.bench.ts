@@ -10,11 +10,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { isHostName, SandboxHostManager } from '@fedops/sandbox-host';
 import {
+  ensureDatabase,
   fetchToken,
   Platform,
   repoRoot,
@@ -245,20 +245,6 @@ async function namespaces(): Promise<string[]> {
     .split('\n')
     .map((line) => line.split(' ')[0] ?? '')
     .filter((name) => name.length > 0);
-}
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
-  const pg = new PgClient({ connectionString: adminUrl });
-  await pg.connect();
-  try {
-    const exists = await pg.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await pg.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await pg.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function writeResults(

@@ -1,4 +1,9 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  patched,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import {
   TaskQueue,
   type BackupActivities,
@@ -24,18 +29,31 @@ const base: ActivityOptions = {
   },
 };
 
-/** Activity stubs per service, each on the service's own task queue. */
-export const activities = {
-  provisioner: proxyActivities<ProvisionerActivities>({ ...base, taskQueue: TaskQueue.provisioner }),
-  dns: proxyActivities<DnsActivities>({ ...base, taskQueue: TaskQueue.dns }),
-  deployer: proxyActivities<DeployerActivities>({ ...base, taskQueue: TaskQueue.deployer }),
-  backup: proxyActivities<BackupActivities>({ ...base, taskQueue: TaskQueue.backup }),
-  tenantApi: proxyActivities<TenantApiActivities>({
-    ...base,
-    heartbeatTimeout: undefined,
-    startToCloseTimeout: '30 seconds',
-    taskQueue: TaskQueue.tenantApi,
-    // No maximumAttempts: retried until it succeeds, since recording the outcome must not be lost.
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-  }),
-};
+/**
+ * Patch: on cancellation, wait until the activity attempt in flight has ended before compensating
+ * (a machine or deployment that finished after its undo ran would be orphaned). Runs recorded before
+ * the patch keep the old behaviour on replay (workflows/test/histories/*-v1.json).
+ */
+export const WAIT_FOR_CANCELLED_ACTIVITIES_PATCH = 'wait-for-cancelled-activities';
+
+/** Activity stubs per service, each on the service's own task queue. Call once, at workflow start. */
+export function serviceActivities() {
+  const cancellationType = patched(WAIT_FOR_CANCELLED_ACTIVITIES_PATCH)
+    ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+    : ActivityCancellationType.TRY_CANCEL;
+  const options: ActivityOptions = { ...base, cancellationType };
+  return {
+    provisioner: proxyActivities<ProvisionerActivities>({ ...options, taskQueue: TaskQueue.provisioner }),
+    dns: proxyActivities<DnsActivities>({ ...options, taskQueue: TaskQueue.dns }),
+    deployer: proxyActivities<DeployerActivities>({ ...options, taskQueue: TaskQueue.deployer }),
+    backup: proxyActivities<BackupActivities>({ ...options, taskQueue: TaskQueue.backup }),
+    tenantApi: proxyActivities<TenantApiActivities>({
+      ...options,
+      heartbeatTimeout: undefined,
+      startToCloseTimeout: '30 seconds',
+      taskQueue: TaskQueue.tenantApi,
+      // No maximumAttempts: retried until it succeeds, since recording the outcome must not be lost.
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+    }),
+  };
+}

@@ -1,7 +1,7 @@
-import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { DeployTenantInput, DeploymentResult, MachineRef } from '@fedops/contracts';
-import { activities } from './activity-options';
-import { OperationTracker } from './operation-progress';
+import { serviceActivities } from './activity-options';
+import { OperationTracker, failureMessage } from './operation-progress';
 import { Saga } from './saga';
 
 export const DEPLOY_STEPS = ['provision', 'dns', 'deploy', 'backup'] as const;
@@ -17,7 +17,7 @@ export interface DeployTenantResult {
  * what was done, records the tenant as failed and fails the workflow.
  */
 export async function deployTenant(input: DeployTenantInput): Promise<DeployTenantResult> {
-  const { provisioner, dns, deployer, backup, tenantApi } = activities;
+  const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
   const operationId = workflowInfo().workflowId;
   const tracker = new OperationTracker('deployTenant', input.tenantId, [...DEPLOY_STEPS]);
   const saga = new Saga();
@@ -49,8 +49,8 @@ export async function deployTenant(input: DeployTenantInput): Promise<DeployTena
     await tenantApi.setTenantStatus({ tenantId, status: 'ready', operationId });
     return { machine, deployment };
   } catch (err) {
-    await saga.compensate((step) => tracker.markCompensated(step));
-    const reason = isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err);
+    await saga.compensate((step, failure) => tracker.markCompensated(step, failure));
+    const reason = failureMessage(err);
     await CancellationScope.nonCancellable(() =>
       tenantApi.setTenantStatus({ tenantId, status: 'failed', operationId, error: reason }),
     );

@@ -1,7 +1,7 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { DestroyTenantInput } from '@fedops/contracts';
-import { activities } from './activity-options';
-import { OperationTracker } from './operation-progress';
+import { serviceActivities } from './activity-options';
+import { OperationTracker, failureMessage } from './operation-progress';
 
 export const DESTROY_STEPS = ['dns', 'backup', 'deployments', 'machine'] as const;
 
@@ -11,7 +11,7 @@ export const DESTROY_STEPS = ['dns', 'backup', 'deployments', 'machine'] as cons
  * is left; the tenant is marked deleted only after every step succeeded.
  */
 export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
-  const { provisioner, dns, deployer, backup, tenantApi } = activities;
+  const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
   const operationId = workflowInfo().workflowId;
   const tracker = new OperationTracker('destroyTenant', input.tenantId, [...DESTROY_STEPS]);
   const { tenantId } = input;
@@ -21,12 +21,14 @@ export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
     await tracker.run('deployments', () => deployer.removeDeployments({ tenantId }));
     await tracker.run('machine', () => provisioner.destroyMachine({ tenantId, provider: input.provider }));
   } catch (err) {
-    await tenantApi.setTenantStatus({
-      tenantId,
-      status: 'failed',
-      operationId,
-      error: `deletion incomplete: ${err instanceof Error ? err.message : String(err)}`,
-    });
+    await CancellationScope.nonCancellable(() =>
+      tenantApi.setTenantStatus({
+        tenantId,
+        status: 'failed',
+        operationId,
+        error: `deletion incomplete: ${failureMessage(err)}`,
+      }),
+    );
     throw err;
   }
   await tenantApi.setTenantStatus({ tenantId, status: 'deleted', operationId });

@@ -1,4 +1,10 @@
-import { defineQuery, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ChildWorkflowFailure,
+  defineQuery,
+  isCancellation,
+  setHandler,
+} from '@temporalio/workflow';
 import { PROGRESS_QUERY_NAME, type OperationProgress, type OperationStep } from '@fedops/contracts';
 
 export const progressQuery = defineQuery<OperationProgress>(PROGRESS_QUERY_NAME);
@@ -27,15 +33,22 @@ export class OperationTracker {
       return result;
     } catch (err) {
       step.status = 'failed';
-      step.error = err instanceof Error ? err.message : String(err);
+      step.error = failureMessage(err);
       throw err;
     } finally {
       step.finishedAt = new Date().toISOString();
     }
   }
 
-  markCompensated(name: string): void {
-    this.step(name).status = 'compensated';
+  /** Records the outcome of a step's undo: compensated, or compensation-failed with the reason. */
+  markCompensated(name: string, failure?: unknown): void {
+    const step = this.step(name);
+    if (failure === undefined) {
+      step.status = 'compensated';
+    } else {
+      step.status = 'compensation-failed';
+      step.error = failureMessage(failure);
+    }
   }
 
   private step(name: string): OperationStep {
@@ -43,4 +56,17 @@ export class OperationTracker {
     if (step === undefined) throw new Error(`Unknown step ${name}`);
     return step;
   }
+}
+
+/** The message worth recording for a failure: the activity's own error, not "Activity task failed". */
+export function failureMessage(err: unknown): string {
+  if (isCancellation(err)) return 'cancelled';
+  let cause: unknown = err;
+  while (
+    (cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) &&
+    cause.cause !== undefined
+  ) {
+    cause = cause.cause;
+  }
+  return cause instanceof Error ? cause.message : String(cause);
 }

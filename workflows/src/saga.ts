@@ -17,7 +17,7 @@ export class Saga {
     this.stack.push({ step, undo });
   }
 
-  async compensate(onUndone: (step: string) => void): Promise<void> {
+  async compensate(onUndone: (step: string, failure?: unknown) => void): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
       for (const { step, undo } of [...this.stack].reverse()) {
         try {
@@ -25,6 +25,7 @@ export class Saga {
           onUndone(step);
         } catch (err) {
           log.error('compensation failed', { step, error: err instanceof Error ? err.message : String(err) });
+          onUndone(step, err);
         }
       }
     });

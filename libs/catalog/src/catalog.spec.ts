@@ -13,7 +13,10 @@ describe('validateAppSelections', () => {
   it('names every problem by its path', () => {
     const errors = validateAppSelections([
       { app: 'myspace', options: {} },
-      { app: 'mastodon', options: { maxTootChars: 100, registrations: 'sometimes', colour: 'blue', adminEmail: 'nope' } },
+      {
+        app: 'mastodon',
+        options: { maxTootChars: 100, registrations: 'sometimes', colour: 'blue', adminEmail: 'nope' },
+      },
       { app: 'mastodon', options: { maxTootChars: 1.5 } },
       { app: 'gotosocial', options: { subdomain: 'social' } },
       'mastodon',
@@ -35,7 +38,9 @@ describe('validateAppSelections', () => {
   });
 
   it('rejects a missing or empty app list', () => {
-    expect(validateAppSelections(undefined)).toEqual([{ field: 'apps', message: 'must be an array of { app, options }' }]);
+    expect(validateAppSelections(undefined)).toEqual([
+      { field: 'apps', message: 'must be an array of { app, options }' },
+    ]);
     expect(validateAppSelections([])).toEqual([{ field: 'apps', message: 'must name at least one app' }]);
   });
 });

@@ -17,7 +17,14 @@ export interface DestroyTenantInput {
   provider: ResourceProviderKind;
 }
 
-export const OPERATION_STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'compensated'] as const;
+export const OPERATION_STEP_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'compensated',
+  'compensation-failed',
+] as const;
 export type OperationStepStatus = (typeof OPERATION_STEP_STATUSES)[number];
 
 export interface OperationStep {

@@ -1,9 +1,12 @@
 import { normaliseDomain, validateDomain } from './domain-name';
 
 describe('validateDomain', () => {
-  it.each(['example.org', 'Example.ORG.', 'social.my-host.example.co.uk', 'xn--bcher-kva.example'])('accepts %s', (d) => {
-    expect(validateDomain(d)).toEqual([]);
-  });
+  it.each(['example.org', 'Example.ORG.', 'social.my-host.example.co.uk', 'xn--bcher-kva.example'])(
+    'accepts %s',
+    (d) => {
+      expect(validateDomain(d)).toEqual([]);
+    },
+  );
 
   it.each([
     ['', 'must not be empty'],

@@ -26,8 +26,12 @@ export async function namespacePids(name: string): Promise<number[]> {
   return result.exitCode === 0 ? parsePids(result.stdout) : [];
 }
 
-/** Creates what is missing of: the namespace, the veth pair, both addresses, `lo` and the default route. */
-export async function ensureNetwork(name: string, block: HostBlock): Promise<void> {
+/**
+ * Creates what is missing of the namespace and the veth pair, and puts the host end's address on the
+ * host. Once this returns, the address is visible to `hostInterfaceAddresses()` of every process on the
+ * machine, so callers run it under the machine-wide network lock right after allocating the address.
+ */
+export async function claimHostSide(name: string, block: HostBlock): Promise<void> {
   const veth = vethNames(name);
   if (!(await namespaceExists(name))) await run('ip', ['netns', 'add', name]);
   if (!(await linkExists(veth.hostSide))) {
@@ -44,8 +48,13 @@ export async function ensureNetwork(name: string, block: HostBlock): Promise<voi
       name,
     ]);
   }
-  const inNs = (...args: string[]): string[] => ['netns', 'exec', name, 'ip', ...args];
   await run('ip', ['addr', 'replace', `${block.hostAddress}/${block.prefixLength}`, 'dev', veth.hostSide]);
+}
+
+/** Brings the host end up and configures the namespace: `lo`, its address and the default route. Idempotent. */
+export async function configureNetwork(name: string, block: HostBlock): Promise<void> {
+  const veth = vethNames(name);
+  const inNs = (...args: string[]): string[] => ['netns', 'exec', name, 'ip', ...args];
   await run('ip', ['link', 'set', veth.hostSide, 'up']);
   await run('ip', inNs('link', 'set', 'lo', 'up'));
   await run(
@@ -54,6 +63,12 @@ export async function ensureNetwork(name: string, block: HostBlock): Promise<voi
   );
   await run('ip', inNs('link', 'set', veth.namespaceSide, 'up'));
   await run('ip', inNs('route', 'replace', 'default', 'via', block.hostAddress));
+}
+
+/** Creates what is missing of: the namespace, the veth pair, both addresses, `lo` and the default route. */
+export async function ensureNetwork(name: string, block: HostBlock): Promise<void> {
+  await claimHostSide(name, block);
+  await configureNetwork(name, block);
 }
 
 /** Deletes the veth pair and the namespace if present (callers kill the namespace's processes first). */

@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import { join } from 'node:path';
 import {
   Platform,
+  ensureDatabase,
   repoRoot,
   startInfrastructure,
   startOidcIssuer,
@@ -85,20 +85,6 @@ Create a tenant:
 
 Ctrl-C stops everything; the next npm start reuses the data. (seeded clients: ${Object.values(SEEDED_CLIENT_IDS).join(', ')})
 `);
-}
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 function say(msg: string): void {

@@ -12,9 +12,13 @@ describe('toActivityFailure', () => {
   });
 
   it('keeps provider failures retryable unless the error says otherwise', () => {
-    const transient = toActivityFailure(new FedopsError(FedopsErrorCode.ProviderFailed, 'timeout')) as ApplicationFailure;
+    const transient = toActivityFailure(
+      new FedopsError(FedopsErrorCode.ProviderFailed, 'timeout'),
+    ) as ApplicationFailure;
     expect(transient.nonRetryable).toBe(false);
-    const refused = Object.assign(new FedopsError(FedopsErrorCode.ProviderFailed, '422 bad record'), { retryable: false });
+    const refused = Object.assign(new FedopsError(FedopsErrorCode.ProviderFailed, '422 bad record'), {
+      retryable: false,
+    });
     expect((toActivityFailure(refused) as ApplicationFailure).nonRetryable).toBe(true);
   });
 

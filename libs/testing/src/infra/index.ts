@@ -244,3 +244,4 @@ export { temporalDevServerArgs, temporalBinaryCandidates } from './temporal.conf
 export { startPowerDns, pdnsServerInfo, type PowerDnsOptions } from './powerdns';
 export { renderPdnsConfig, pdnsConfigEntries, PDNS_SQLITE_SCHEMA } from './powerdns.config';
 export { CONTAINER_IMAGES, containerRuntimeAvailable } from './containers';
+export { ensureDatabase } from './database';

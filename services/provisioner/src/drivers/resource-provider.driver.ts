@@ -1,16 +1,10 @@
-import type { ActivationKind, ResourceProviderKind } from '@fedops/contracts';
+import type { MachineRef, ResourceProviderKind } from '@fedops/contracts';
 
-/** A machine as a resource provider reports it. */
-export interface ProvidedMachine {
+/** A machine as a resource provider reports it: a MachineRef before the inventory gives it an id. */
+export type ProvidedMachine = Omit<MachineRef, 'machineId' | 'tenantId' | 'provider'> & {
   /** The provider's own id for it (VM id, droplet id, namespace name). */
   providerId: string;
-  address: string;
-  sshPort: number;
-  sshUser: string;
-  sshHostKey: string;
-  fsRoot: string;
-  activation: ActivationKind;
-}
+};
 
 /**
  * One implementation per kind of resource provider (sandbox now; Proxmox VE, Hetzner Cloud,

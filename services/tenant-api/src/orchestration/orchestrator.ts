@@ -34,32 +34,13 @@ export class Orchestrator {
   ) {}
 
   /** Starts deployTenant unless a workflow with its id ran or runs already; returns the operation id. */
-  async startDeploy(input: DeployTenantInput): Promise<string> {
-    const workflowId = workflowIds.deployTenant(input.tenantId);
-    await this.startOnce('deployTenant', workflowId, () =>
-      this.client.workflow.start(deployTenant, {
-        taskQueue: TaskQueue.workflows,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    );
-    return workflowId;
+  startDeploy(input: DeployTenantInput): Promise<string> {
+    return this.startOnce(deployTenant, workflowIds.deployTenant(input.tenantId), input);
   }
 
-  async startDestroy(input: DestroyTenantInput): Promise<string> {
-    const workflowId = workflowIds.destroyTenant(input.tenantId);
-    await this.startOnce('destroyTenant', workflowId, () =>
-      this.client.workflow.start(destroyTenant, {
-        taskQueue: TaskQueue.workflows,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    );
-    return workflowId;
+  /** Starts destroyTenant unless it ran or runs already; returns the operation id. */
+  startDestroy(input: DestroyTenantInput): Promise<string> {
+    return this.startOnce(destroyTenant, workflowIds.destroyTenant(input.tenantId), input);
   }
 
   /** Cancels a running deployTenant and waits until its compensations have run. */
@@ -98,17 +79,26 @@ export class Orchestrator {
     };
   }
 
-  private async startOnce(
-    workflowType: string,
+  private async startOnce<I>(
+    workflow: (input: I) => Promise<unknown>,
     workflowId: string,
-    start: () => Promise<unknown>,
-  ): Promise<void> {
+    input: I,
+  ): Promise<string> {
     try {
-      await start();
-      this.metrics.workflowStarted.inc({ workflow: workflowType });
+      await this.client.workflow.start(workflow, {
+        taskQueue: TaskQueue.workflows,
+        workflowId,
+        args: [input],
+        // A closed run is never repeated, a running one is joined: retried requests start nothing new.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      this.metrics.workflowStarted.inc({ workflow: workflow.name });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a retry of a start that already happened
-      throw new Error(`Could not start workflow ${workflowId}`, { cause: err });
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        throw new Error(`Could not start workflow ${workflowId}`, { cause: err });
+      }
     }
+    return workflowId;
   }
 }

@@ -41,7 +41,10 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
   async sweep(): Promise<number> {
     try {
       const pending = await this.dataSource.getRepository(TenantEntity).find({
-        where: { status: In(['provisioning', 'deleting']), updatedAt: LessThan(new Date(Date.now() - GRACE_MS)) },
+        where: {
+          status: In(['provisioning', 'deleting']),
+          updatedAt: LessThan(new Date(Date.now() - GRACE_MS)),
+        },
         take: 100,
       });
       for (const tenant of pending) await this.tenants.ensureWorkflow(tenant);

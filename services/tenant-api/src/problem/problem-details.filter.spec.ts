@@ -10,7 +10,10 @@ describe('problem details', () => {
   });
 
   it('carries the bad fields of a validation error', () => {
-    const problem = toProblem(FedopsError.validation([{ field: 'domain', message: 'must not be empty' }]), '/v1/tenants');
+    const problem = toProblem(
+      FedopsError.validation([{ field: 'domain', message: 'must not be empty' }]),
+      '/v1/tenants',
+    );
     expect(problem).toEqual({
       type: 'https://fedops.dev/problems/validation-failed',
       title: 'Invalid request',

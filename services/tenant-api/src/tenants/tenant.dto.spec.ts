@@ -22,7 +22,13 @@ describe('parseCreateTenantRequest', () => {
 
   it('reports every bad field at once', () => {
     expect(
-      fieldsOf({ org: 'Not An Org', domain: 42, apps: [{ app: 'nope' }], provider: 'aws', plan: 'gold' }).sort(),
+      fieldsOf({
+        org: 'Not An Org',
+        domain: 42,
+        apps: [{ app: 'nope' }],
+        provider: 'aws',
+        plan: 'gold',
+      }).sort(),
     ).toEqual(['apps[0].app', 'domain', 'org', 'plan', 'provider']);
   });
 

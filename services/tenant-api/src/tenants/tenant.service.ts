@@ -230,7 +230,11 @@ export class TenantService {
           provider: tenant.provider,
         });
       } else if (tenant.status === 'deleting') {
-        await this.orchestrator.startDestroy({ tenantId: tenant.id, orgId: tenant.orgId, provider: tenant.provider });
+        await this.orchestrator.startDestroy({
+          tenantId: tenant.id,
+          orgId: tenant.orgId,
+          provider: tenant.provider,
+        });
       }
     } catch (err) {
       this.log.warn('could not start workflow; the reconciler will retry', {
