@@ -26,43 +26,45 @@ export async function namespacePids(name: string): Promise<number[]> {
   return result.exitCode === 0 ? parsePids(result.stdout) : [];
 }
 
-/**
- * Creates what is missing of the namespace and the veth pair, and puts the host end's address on the
- * host. Once this returns, the address is visible to `hostInterfaceAddresses()` of every process on the
- * machine, so callers run it under the machine-wide network lock right after allocating the address.
- */
-export async function claimHostSide(name: string, block: HostBlock): Promise<void> {
-  const veth = vethNames(name);
-  if (!(await namespaceExists(name))) await run('ip', ['netns', 'add', name]);
-  if (!(await linkExists(veth.hostSide))) {
-    await run('ip', [
-      'link',
-      'add',
-      veth.hostSide,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      veth.namespaceSide,
-      'netns',
-      name,
-    ]);
-  }
-  await run('ip', ['addr', 'replace', `${block.hostAddress}/${block.prefixLength}`, 'dev', veth.hostSide]);
+/** What already exists of a host's network; unknown parts are looked up. */
+export interface ExistingNetwork {
+  namespace: boolean;
+  link: boolean;
 }
 
-/** Brings the host end up and configures the namespace: `lo`, its address and the default route. Idempotent. */
+/**
+ * Creates what is missing of the namespace and the veth pair, puts the host end's address on the
+ * host and brings it up, in one `ip -batch`. Once this returns, the address is visible to
+ * `hostInterfaceAddresses()` of every process on the machine, so callers run it under the
+ * machine-wide network lock right after allocating the address.
+ */
+export async function claimHostSide(
+  name: string,
+  block: HostBlock,
+  existing?: ExistingNetwork,
+): Promise<void> {
+  const veth = vethNames(name);
+  const namespace = existing?.namespace ?? (await namespaceExists(name));
+  const link = existing?.link ?? (await linkExists(veth.hostSide));
+  const lines = [
+    ...(namespace ? [] : [`netns add ${name}`]),
+    ...(link ? [] : [`link add ${veth.hostSide} type veth peer name ${veth.namespaceSide} netns ${name}`]),
+    `addr replace ${block.hostAddress}/${block.prefixLength} dev ${veth.hostSide}`,
+    `link set ${veth.hostSide} up`,
+  ];
+  await run('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n` });
+}
+
+/** Configures the namespace end: `lo`, its address, link up and the default route, in one `ip -batch`. Idempotent. */
 export async function configureNetwork(name: string, block: HostBlock): Promise<void> {
   const veth = vethNames(name);
-  const inNs = (...args: string[]): string[] => ['netns', 'exec', name, 'ip', ...args];
-  await run('ip', ['link', 'set', veth.hostSide, 'up']);
-  await run('ip', inNs('link', 'set', 'lo', 'up'));
-  await run(
-    'ip',
-    inNs('addr', 'replace', `${block.address}/${block.prefixLength}`, 'dev', veth.namespaceSide),
-  );
-  await run('ip', inNs('link', 'set', veth.namespaceSide, 'up'));
-  await run('ip', inNs('route', 'replace', 'default', 'via', block.hostAddress));
+  const lines = [
+    'link set lo up',
+    `addr replace ${block.address}/${block.prefixLength} dev ${veth.namespaceSide}`,
+    `link set ${veth.namespaceSide} up`,
+    `route replace default via ${block.hostAddress}`,
+  ];
+  await run('ip', ['-netns', name, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 /** Creates what is missing of: the namespace, the veth pair, both addresses, `lo` and the default route. */

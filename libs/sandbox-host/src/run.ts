@@ -5,6 +5,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Resolve with the result instead of throwing when the exit code is not 0. */
   allowFailure?: boolean;
+  /** Written to the command's stdin (which is otherwise closed). */
+  input?: string;
 }
 
 export interface RunResult {
@@ -37,7 +39,10 @@ export class CommandFailedError extends Error {
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: 'pipe' });
+    // A command that exits without reading all of its input must not fail us with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;

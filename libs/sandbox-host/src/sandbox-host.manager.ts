@@ -1,17 +1,25 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { FedopsError, FedopsErrorCode, type FieldError } from '@fedops/domain';
+import { BatchRunner, type Settled } from './batch-runner';
 import { withFileLock } from './file-lock';
-import { hostLayout, ROOT_SUBDIRS, type HostLayout } from './host-layout';
-import { Mutex } from './mutex';
+import { hostLayout, labelLockFile, ROOT_SUBDIRS, type HostLayout } from './host-layout';
+import { KeyedMutex } from './mutex';
 import { hostName, validateLabel, validatePrefix } from './names';
-import { deleteNetwork, ensureNetwork, hostInterfaceAddresses, listNamespaces, namespacePids } from './netns';
+import {
+  claimHostSide,
+  configureNetwork,
+  deleteNetwork,
+  hostInterfaceAddresses,
+  listNamespaces,
+  namespacePids,
+} from './netns';
 import { run } from './run';
 import type { ListedSandboxHost, SandboxHost, SandboxHostManagerOptions } from './sandbox-host.types';
 import { buildSshdCommand, SSH_PORT } from './sshd-args';
 import { probeSshBanner, waitForSsh } from './ssh-probe';
 import { normalizePublicKey, renderAuthorizedKeys, validatePublicKeyLine } from './ssh-keys';
-import type { HostRecord, SandboxState } from './state-file';
+import type { HostEntry, HostRecord, HostReservation } from './state-file';
 import { isNotFound, StateStore } from './state-store';
 import {
   allocateBlock,
@@ -27,10 +35,21 @@ export const DEFAULT_SANDBOX_SUBNET = '10.213.0.0/16';
 const DEFAULT_NETWORK_LOCK = '/run/lock/fedops-sandbox-host.lock';
 
 /**
- * Creates, repairs and destroys sandbox machines (see ARCHITECTURE.md "Machines"). Every mutation
- * runs under an in-process mutex plus a lock file in stateDir, so concurrent calls in one process
- * and processes sharing a stateDir never race; allocations are recorded in `<stateDir>/state.json`.
- * sshd daemonises, so hosts outlive the Node process; `ensureHost` repairs them after a crash or reboot.
+ * Creates, repairs and destroys sandbox machines (see ARCHITECTURE.md "Machines"), recorded in
+ * `<stateDir>/state.json`.
+ *
+ * Locking, always taken in this order:
+ * - per label: an in-process mutex plus a lock file in `<stateDir>/locks/`, held for the whole
+ *   ensureHost/destroyHost of that label, so one label is never worked on twice at once, in this
+ *   process or another. flock dies with its holder, so whoever gets a label's lock and finds a
+ *   `creating` reservation knows its creator crashed, and completes (or destroys) it.
+ * - `<stateDir>/state.lock`, held only to read the state and write a change (a reservation, the
+ *   finished entry, a removal). Callers arriving while it is busy are served together in one round.
+ * - the machine-wide network lock, held only to allocate addresses and put them on host-side veths,
+ *   so processes with other state dirs sharing the subnet see them.
+ * The slow part (namespace setup, host key, sshd, waiting for SSH) runs under the label lock only, so
+ * different labels are created in parallel. sshd daemonises, so hosts outlive the Node process;
+ * `ensureHost` repairs them after a crash or reboot.
  */
 export class SandboxHostManager {
   private readonly stateDir: string;
@@ -41,7 +60,9 @@ export class SandboxHostManager {
   private readonly lockTimeoutMs: number;
   private readonly networkLockFile: string;
   private readonly store: StateStore;
-  private readonly mutex = new Mutex();
+  private readonly labels = new KeyedMutex();
+  private readonly reservations = new BatchRunner<string, HostEntry>((labels) => this.reserveRound(labels));
+  private readonly commits = new BatchRunner<StateChange, void>((changes) => this.commitRound(changes));
 
   constructor(options: SandboxHostManagerOptions) {
     const fields: FieldError[] = [];
@@ -83,60 +104,66 @@ export class SandboxHostManager {
   /** Returns the host for `label`, creating it or repairing it (network, host key, sshd) as needed. */
   async ensureHost(label: string): Promise<SandboxHost> {
     this.checkLabel(label);
-    return this.exclusive(async () => {
-      const state = await this.store.read();
-      const existing = state.hosts.find((host) => host.label === label);
-      const record = existing ? await this.repair(state, existing) : await this.create(state, label);
+    return this.forLabel(label, async () => {
+      // Holding the label's lock, nobody else changes this label's entry: no state lock needed to read it.
+      const existing = (await this.store.read()).hosts.find((host) => host.label === label);
+      if (existing) return this.toHost(await this.repair(existing));
+      const entry = await this.reservations.submit(label);
+      const record = entry.status === 'creating' ? await this.build(entry) : await this.repair(entry);
       return this.toHost(record);
     });
   }
 
-  /** The recorded host for `label`, without checking or repairing it. */
+  /** The recorded host for `label`, without checking or repairing it; undefined while it is being created. */
   async findHost(label: string): Promise<SandboxHost | undefined> {
     const state = await this.store.read();
     const record = state.hosts.find((host) => host.label === label);
-    return record ? this.toHost(record) : undefined;
+    return record?.status === 'ready' ? this.toHost(record) : undefined;
   }
 
-  /** Every recorded host, with whether its namespace exists right now. */
+  /** Every recorded host (not those being created), with whether its namespace exists right now. */
   async listHosts(): Promise<ListedSandboxHost[]> {
     const [state, namespaces] = await Promise.all([this.store.read(), listNamespaces()]);
     const present = new Set(namespaces);
-    return state.hosts.map((record) => ({
-      ...this.toHost(record),
-      namespacePresent: present.has(record.name),
-    }));
+    return state.hosts
+      .filter((record): record is HostRecord => record.status === 'ready')
+      .map((record) => ({ ...this.toHost(record), namespacePresent: present.has(record.name) }));
   }
 
   /**
    * Kills every process in the host's namespace, deletes its veth pair and namespace, its folder
-   * (root folder included) and its state entry. Also removes leftovers of a creation that crashed
-   * before it was recorded. Returns false when nothing existed.
+   * (root folder included) and its state entry, also a reservation left by a crashed creation, and
+   * leftovers of a creation that crashed before anything was recorded. Returns false when nothing existed.
    */
   async destroyHost(label: string): Promise<boolean> {
     this.checkLabel(label);
-    return this.exclusive(async () => {
+    return this.forLabel(label, async () => {
       const state = await this.store.read();
       const record = state.hosts.find((host) => host.label === label);
       const name = record?.name ?? hostName(this.namePrefix, this.stateDir, label);
       // Without a record, the derived name may belong to another label after a hash collision: keep it.
       if (!record && state.hosts.some((host) => host.name === name)) return false;
+      // The entry goes last: until the veth is gone its address must stay reserved.
       const removed = await this.removeHostResources(name);
-      if (record) {
-        await this.store.write({ ...state, hosts: state.hosts.filter((host) => host !== record) });
-      }
+      if (record) await this.commits.submit({ label, name, entry: undefined });
       return removed || record !== undefined;
     });
   }
 
-  /** Destroys every recorded host (test cleanup). Returns the labels destroyed. */
+  /** Destroys every recorded host, reservations included (test cleanup). Returns the labels destroyed. */
   async destroyAll(): Promise<string[]> {
     const state = await this.store.read();
-    const destroyed: string[] = [];
-    for (const record of state.hosts) {
-      if (await this.destroyHost(record.label)) destroyed.push(record.label);
-    }
-    return destroyed;
+    const outcomes = await Promise.allSettled(state.hosts.map((record) => this.destroyHost(record.label)));
+    const failed = outcomes.find(
+      (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+    );
+    if (failed) throw new Error('Could not destroy every sandbox host', { cause: failed.reason });
+    return state.hosts
+      .filter((_, i) => {
+        const outcome = outcomes[i];
+        return outcome?.status === 'fulfilled' && outcome.value;
+      })
+      .map((record) => record.label);
   }
 
   private checkLabel(label: string): void {
@@ -144,10 +171,18 @@ export class SandboxHostManager {
     if (problem) throw FedopsError.validation([{ field: 'label', message: problem }]);
   }
 
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.mutex.runExclusive(() =>
-      withFileLock(join(this.stateDir, 'state.lock'), this.lockTimeoutMs, task),
+  private forLabel<T>(label: string, task: () => Promise<T>): Promise<T> {
+    return this.labels.runExclusive(label, () =>
+      withFileLock(labelLockFile(this.stateDir, label), this.lockTimeoutMs, task),
     );
+  }
+
+  private withStateLock<T>(task: () => Promise<T>): Promise<T> {
+    return withFileLock(join(this.stateDir, 'state.lock'), this.lockTimeoutMs, task);
+  }
+
+  private withNetworkLock<T>(task: () => Promise<T>): Promise<T> {
+    return withFileLock(this.networkLockFile, this.lockTimeoutMs, task);
   }
 
   private toHost(record: HostRecord): SandboxHost {
@@ -165,71 +200,186 @@ export class SandboxHostManager {
     };
   }
 
-  private async create(state: SandboxState, label: string): Promise<HostRecord> {
-    const taken = new Set(state.hosts.map((host) => host.name));
-    let attempt = 0;
-    let name = hostName(this.namePrefix, this.stateDir, label);
-    while (taken.has(name)) name = hostName(this.namePrefix, this.stateDir, label, ++attempt);
-    // A namespace or folder with this name but no state entry is what a crashed creation left behind.
-    await this.removeHostResources(name);
+  /**
+   * One round of reservations (callers hold their labels' locks): under the state lock, picks a name
+   * for each label, removes what a crashed creation left under that name, then under the network lock
+   * allocates addresses, records `creating` entries and claims the addresses on host-side veths.
+   * A label that already has an entry gets that entry back.
+   */
+  private async reserveRound(labels: readonly string[]): Promise<Array<Settled<HostEntry>>> {
+    return this.withStateLock(async () => {
+      const state = await this.store.read();
+      const outcomes: Array<Settled<HostEntry>> = [];
+      const names = new Set(state.hosts.map((host) => host.name));
+      const wanted: Array<{ index: number; label: string; name: string }> = [];
+      labels.forEach((label, index) => {
+        const existing = state.hosts.find((host) => host.label === label);
+        if (existing) {
+          outcomes[index] = { ok: true, value: existing };
+          return;
+        }
+        let attempt = 0;
+        let name = hostName(this.namePrefix, this.stateDir, label);
+        while (names.has(name)) name = hostName(this.namePrefix, this.stateDir, label, ++attempt);
+        names.add(name);
+        wanted.push({ index, label, name });
+      });
+      if (wanted.length === 0) return outcomes;
 
+      // A namespace or folder with this name but no state entry is what a crashed creation left behind.
+      const namespaces = new Set(await listNamespaces());
+      for (const { name } of wanted) {
+        if (namespaces.has(name) || (await pathExists(hostLayout(this.stateDir, name).hostDir))) {
+          await this.removeHostResources(name);
+        }
+      }
+
+      await this.withNetworkLock(async () => {
+        const used = new Set(state.hosts.map((host) => blockOfAddress(this.subnet, host.address).index));
+        // Addresses configured on the host by anything else (another state dir sharing the subnet).
+        const taken = (await hostInterfaceAddresses()).map((a) =>
+          rangeOfInterfaceAddress(a.local, a.prefixLength),
+        );
+        const reserved: Array<{ index: number; entry: HostReservation; block: HostBlock }> = [];
+        const createdAt = new Date().toISOString();
+        for (const { index, label, name } of wanted) {
+          const block = allocateBlock(this.subnet, used, taken);
+          if (!block) {
+            outcomes[index] = {
+              ok: false,
+              error: new FedopsError(
+                FedopsErrorCode.ProviderFailed,
+                `No free /30 left in sandbox subnet ${formatSubnet(this.subnet)}`,
+              ),
+            };
+            continue;
+          }
+          used.add(block.index);
+          reserved.push({
+            index,
+            block,
+            entry: { label, name, address: block.address, createdAt, status: 'creating' },
+          });
+        }
+        if (reserved.length === 0) return;
+        await this.store.write({ ...state, hosts: [...state.hosts, ...reserved.map((r) => r.entry)] });
+
+        const claims = await Promise.allSettled(
+          reserved.map((r) => claimHostSide(r.entry.name, r.block, { namespace: false, link: false })),
+        );
+        const failed = new Set<string>();
+        claims.forEach((claim, i) => {
+          const r = reserved[i];
+          if (!r) return;
+          if (claim.status === 'fulfilled') outcomes[r.index] = { ok: true, value: r.entry };
+          else {
+            failed.add(r.entry.label);
+            outcomes[r.index] = {
+              ok: false,
+              error: new Error(
+                `Cannot set up the network of sandbox host ${r.entry.name} (${r.entry.label})`,
+                {
+                  cause: claim.reason,
+                },
+              ),
+            };
+          }
+        });
+        if (failed.size > 0) {
+          for (const r of reserved) {
+            if (failed.has(r.entry.label))
+              await this.removeHostResources(r.entry.name).catch(() => undefined);
+          }
+          const kept = reserved.filter((r) => !failed.has(r.entry.label)).map((r) => r.entry);
+          await this.store.write({ ...state, hosts: [...state.hosts, ...kept] });
+        }
+      });
+      return outcomes;
+    });
+  }
+
+  /** Applies a round of changes to this manager's entries in one state file write. */
+  private async commitRound(changes: readonly StateChange[]): Promise<Array<Settled<void>>> {
+    return this.withStateLock(async () => {
+      const state = await this.store.read();
+      let hosts = state.hosts;
+      const outcomes = changes.map((change): Settled<void> => {
+        const current = hosts.find((host) => host.label === change.label && host.name === change.name);
+        if (change.entry === undefined) {
+          hosts = hosts.filter((host) => host !== current);
+          return { ok: true, value: undefined };
+        }
+        if (!current) {
+          return {
+            ok: false,
+            error: new Error(
+              `Sandbox host ${change.name} (${change.label}) is no longer recorded in ${this.store.path}`,
+            ),
+          };
+        }
+        const entry = change.entry;
+        hosts = hosts.map((host) => (host === current ? entry : host));
+        return { ok: true, value: undefined };
+      });
+      await this.store.write({ ...state, hosts });
+      return outcomes;
+    });
+  }
+
+  /** Creates the host of a fresh reservation (its host-side veth exists); removes everything on failure. */
+  private async build(reservation: HostReservation): Promise<HostRecord> {
+    const { label, name } = reservation;
+    const block = blockOfAddress(this.subnet, reservation.address);
     const layout = hostLayout(this.stateDir, name);
     try {
-      const block = await withFileLock(this.networkLockFile, this.lockTimeoutMs, async () => {
-        const block = await this.allocate(state);
-        await ensureNetwork(name, block);
-        return block;
-      });
-      await this.prepareFolders(layout);
-      const hostKey = await this.generateHostKey(layout);
-      await writeFile(layout.authorizedKeysFile, this.authorizedKeys, { mode: 0o600 });
+      const [network, identity] = await Promise.allSettled([
+        configureNetwork(name, block),
+        (async () => {
+          await this.prepareFolders(layout);
+          const key = await this.generateHostKey(layout);
+          await writeFile(layout.authorizedKeysFile, this.authorizedKeys, { mode: 0o600 });
+          return key;
+        })(),
+      ]);
+      if (network.status === 'rejected') throw network.reason;
+      if (identity.status === 'rejected') throw identity.reason;
       await this.startSshd(name, label, block, layout);
-      const record: HostRecord = {
-        label,
-        name,
-        address: block.address,
-        hostKey,
-        createdAt: new Date().toISOString(),
-      };
-      await this.store.write({ ...state, hosts: [...state.hosts, record] });
+      const record: HostRecord = { ...reservation, status: 'ready', hostKey: identity.value };
+      await this.commits.submit({ label, name, entry: record });
       return record;
     } catch (err) {
       await this.removeHostResources(name).catch(() => undefined);
+      await this.commits.submit({ label, name, entry: undefined }).catch(() => undefined);
       throw err;
     }
   }
 
-  private async allocate(state: SandboxState): Promise<HostBlock> {
-    const used = new Set(state.hosts.map((host) => blockOfAddress(this.subnet, host.address).index));
-    // Addresses configured on the host by anything else (another state dir sharing the subnet).
-    const taken = (await hostInterfaceAddresses()).map((a) =>
-      rangeOfInterfaceAddress(a.local, a.prefixLength),
-    );
-    const block = allocateBlock(this.subnet, used, taken);
-    if (!block) {
-      throw new FedopsError(
-        FedopsErrorCode.ProviderFailed,
-        `No free /30 left in sandbox subnet ${formatSubnet(this.subnet)}`,
-      );
+  /**
+   * Brings an existing entry back to a working host: a ready host whose sshd died or whose network
+   * vanished (reboot), or a reservation whose creator crashed.
+   */
+  private async repair(entry: HostEntry): Promise<HostRecord> {
+    const block = blockOfAddress(this.subnet, entry.address);
+    const layout = hostLayout(this.stateDir, entry.name);
+    const ownsAddress = (addresses: Array<{ ifname: string; local: string }>): boolean =>
+      addresses.some((a) => a.local === block.hostAddress && a.ifname === entry.name);
+    if (ownsAddress(await hostInterfaceAddresses())) {
+      await claimHostSide(entry.name, block);
+    } else {
+      // The address left the host (reboot, or a creation that crashed before claiming it): claim it again.
+      await this.withNetworkLock(async () => {
+        const addresses = await hostInterfaceAddresses();
+        const clash = addresses.find((a) => a.local === block.hostAddress && a.ifname !== entry.name);
+        if (clash) {
+          throw new FedopsError(
+            FedopsErrorCode.Conflict,
+            `Sandbox host ${entry.name} (${entry.label}) cannot be repaired: ${block.hostAddress} is now on ${clash.ifname}`,
+          );
+        }
+        await claimHostSide(entry.name, block);
+      });
     }
-    return block;
-  }
-
-  private async repair(state: SandboxState, record: HostRecord): Promise<HostRecord> {
-    const block = blockOfAddress(this.subnet, record.address);
-    const layout = hostLayout(this.stateDir, record.name);
-    await withFileLock(this.networkLockFile, this.lockTimeoutMs, async () => {
-      const clash = (await hostInterfaceAddresses()).find(
-        (a) => a.local === block.hostAddress && a.ifname !== record.name,
-      );
-      if (clash) {
-        throw new FedopsError(
-          FedopsErrorCode.Conflict,
-          `Sandbox host ${record.name} (${record.label}) cannot be repaired: ${block.hostAddress} is now on ${clash.ifname}`,
-        );
-      }
-      await ensureNetwork(record.name, block);
-    });
+    await configureNetwork(entry.name, block);
     await this.prepareFolders(layout);
 
     let hostKey: string | undefined;
@@ -238,7 +388,7 @@ export class SandboxHostManager {
       await readFile(layout.hostKeyFile);
     } catch (err) {
       if (!isNotFound(err))
-        throw new Error(`Cannot read host key of sandbox host ${record.name}`, { cause: err });
+        throw new Error(`Cannot read host key of sandbox host ${entry.name}`, { cause: err });
       hostKey = undefined;
     }
     let restart = false;
@@ -252,19 +402,21 @@ export class SandboxHostManager {
       await writeFile(layout.authorizedKeysFile, this.authorizedKeys, { mode: 0o600 });
     }
 
-    if (restart || !(await probeSshBanner(record.address, SSH_PORT, 1500))) {
-      await this.stopSshd(record.name, layout);
-      await this.startSshd(record.name, record.label, block, layout);
+    if (restart || !(await probeSshBanner(entry.address, SSH_PORT, 1500))) {
+      await this.stopSshd(entry.name, layout);
+      await this.startSshd(entry.name, entry.label, block, layout);
     }
-    if (hostKey !== record.hostKey) {
-      const updated = { ...record, hostKey };
-      await this.store.write({
-        ...state,
-        hosts: state.hosts.map((host) => (host === record ? updated : host)),
-      });
-      return updated;
-    }
-    return record;
+    if (entry.status === 'ready' && hostKey === entry.hostKey) return entry;
+    const updated: HostRecord = {
+      label: entry.label,
+      name: entry.name,
+      address: entry.address,
+      createdAt: entry.createdAt,
+      status: 'ready',
+      hostKey,
+    };
+    await this.commits.submit({ label: entry.label, name: entry.name, entry: updated });
+    return updated;
   }
 
   private async prepareFolders(layout: HostLayout): Promise<void> {
@@ -347,16 +499,27 @@ export class SandboxHostManager {
     }
     if (await deleteNetwork(name)) removed = true;
     const layout = hostLayout(this.stateDir, name);
-    const folderExisted = await stat(layout.hostDir).then(
-      () => true,
-      (err: unknown) => !isNotFound(err),
-    );
-    if (folderExisted) {
+    if (await pathExists(layout.hostDir)) {
       await rm(layout.hostDir, { recursive: true, force: true });
       removed = true;
     }
     return removed;
   }
+}
+
+/** A change to one entry: replace it by `entry`, or remove it when `entry` is undefined. */
+interface StateChange {
+  label: string;
+  name: string;
+  entry: HostRecord | undefined;
+}
+
+/** True unless stat says ENOENT (other errors count as existing, so we try to remove it). */
+function pathExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (err: unknown) => !isNotFound(err),
+  );
 }
 
 function killQuietly(pid: number): void {

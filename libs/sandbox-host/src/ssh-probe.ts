@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
 
+const POLL_INTERVAL_MS = 20;
+
 /** Connects once and resolves true when the peer greets with an SSH banner within `timeoutMs`. */
 export function probeSshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
@@ -21,13 +23,19 @@ export function probeSshBanner(host: string, port: number, timeoutMs: number): P
   });
 }
 
-/** Polls until sshd greets or the deadline passes; returns whether it did. */
+/**
+ * Polls until sshd greets or the deadline passes; returns whether it did. sshd daemonises before it
+ * listens, so the first probe right after starting it is usually refused: retry soon (a refused
+ * connect to a local address costs next to nothing).
+ */
 export async function waitForSsh(host: string, port: number, deadlineMs: number): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const remaining = until - Date.now();
     if (remaining <= 0) return false;
     if (await probeSshBanner(host, port, Math.min(remaining, 2000))) return true;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, until - Date.now()))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(POLL_INTERVAL_MS, Math.max(0, until - Date.now()))),
+    );
   }
 }

@@ -1,4 +1,11 @@
-import { emptyState, parseState, serializeState, type HostRecord, type SandboxState } from './state-file';
+import {
+  emptyState,
+  parseState,
+  serializeState,
+  type HostRecord,
+  type HostReservation,
+  type SandboxState,
+} from './state-file';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyDataForTestsOnly0000000000000000000';
 
@@ -9,6 +16,7 @@ function host(overrides: Partial<HostRecord> = {}): HostRecord {
     address: '10.213.0.2',
     hostKey: KEY,
     createdAt: '2026-11-27T10:00:00.000Z',
+    status: 'ready',
     ...overrides,
   };
 }
@@ -21,6 +29,39 @@ describe('state file', () => {
   it('round-trips', () => {
     const value: SandboxState = { ...emptyState('10.213.0.0/16', 'fot'), hosts: [host()] };
     expect(parseState(serializeState(value))).toEqual(value);
+  });
+
+  it('round-trips a reservation (no host key yet) next to a ready host', () => {
+    const reservation: HostReservation = {
+      label: 'tenant-2',
+      name: 'fot-89abcdef',
+      address: '10.213.0.6',
+      createdAt: '2026-11-27T10:00:00.000Z',
+      status: 'creating',
+    };
+    const value: SandboxState = { ...emptyState('10.213.0.0/16', 'fot'), hosts: [host(), reservation] };
+    expect(parseState(serializeState(value))).toEqual(value);
+  });
+
+  it('reads entries without status (older files) as ready hosts', () => {
+    const legacy: Partial<HostRecord> = host();
+    delete legacy.status;
+    expect(parseState(state([legacy])).hosts).toEqual([host()]);
+  });
+
+  it('counts reservations when checking for duplicate addresses, and requires a key of ready hosts', () => {
+    const reservation = {
+      label: 'tenant-2',
+      name: 'fot-89abcdef',
+      address: '10.213.0.2',
+      createdAt: '2026-11-27T10:00:00.000Z',
+      status: 'creating',
+    };
+    expect(() => parseState(state([host(), reservation]))).toThrow(/hosts\[1\]\.address: duplicate/);
+    const keyless: Partial<HostRecord> = host();
+    delete keyless.hostKey;
+    expect(() => parseState(state([keyless]))).toThrow(/hosts\[0\]\.hostKey: must be a string/);
+    expect(() => parseState(state([{ ...host(), status: 'half' }]))).toThrow(/status/);
   });
 
   it('rejects text that is not JSON', () => {

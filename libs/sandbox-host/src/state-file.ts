@@ -2,24 +2,39 @@ import { validateLabel } from './names';
 import { blockOfAddress, formatSubnet, parseSubnet, type Ipv4Subnet } from './subnet';
 import { validatePublicKeyLine } from './ssh-keys';
 
-/** One host as recorded in `<stateDir>/state.json`. Paths are derived from stateDir and name, not stored. */
-export interface HostRecord {
+interface HostEntryBase {
   label: string;
   /** Network namespace name, also the host end of the veth pair. */
   name: string;
   /** The namespace end of the veth pair: the machine's address. */
   address: string;
-  /** Host public key line `type base64`. */
-  hostKey: string;
-  /** ISO 8601. */
+  /** ISO 8601: when the name and address were reserved. */
   createdAt: string;
 }
+
+/** One host as recorded in `<stateDir>/state.json`. Paths are derived from stateDir and name, not stored. */
+export interface HostRecord extends HostEntryBase {
+  status: 'ready';
+  /** Host public key line `type base64`. */
+  hostKey: string;
+}
+
+/**
+ * A host being created: its name and address are taken, its namespace, key and sshd may not exist
+ * yet. The creator holds the label's lock; a reservation found by whoever gets that lock next was left
+ * by a creation that crashed, and is completed (ensureHost) or removed (destroyHost).
+ */
+export interface HostReservation extends HostEntryBase {
+  status: 'creating';
+}
+
+export type HostEntry = HostRecord | HostReservation;
 
 export interface SandboxState {
   version: 1;
   subnet: string;
   namePrefix: string;
-  hosts: HostRecord[];
+  hosts: HostEntry[];
 }
 
 export function emptyState(subnet: string, namePrefix: string): SandboxState {
@@ -47,12 +62,12 @@ function parseHost(
   namePrefix: string | undefined,
   seen: Seen,
   problems: string[],
-): HostRecord | undefined {
+): HostEntry | undefined {
   if (!isRecord(entry)) {
     problems.push(`${at}: must be an object`);
     return undefined;
   }
-  const { label, name, address, hostKey, createdAt } = entry;
+  const { label, name, address, hostKey, createdAt, status = 'ready' } = entry;
   const before = problems.length;
   if (typeof label !== 'string') problems.push(`${at}.label: must be a string`);
   else {
@@ -81,30 +96,39 @@ function parseHost(
     if (seen.addresses.has(address)) problems.push(`${at}.address: duplicate ${address}`);
     seen.addresses.add(address);
   }
-  if (typeof hostKey !== 'string') problems.push(`${at}.hostKey: must be a string`);
-  else {
-    const problem = validatePublicKeyLine(hostKey);
-    if (problem) problems.push(`${at}.hostKey: ${problem}`);
+  if (status !== 'ready' && status !== 'creating') {
+    problems.push(`${at}.status: must be "ready" or "creating", got ${JSON.stringify(status)}`);
+  }
+  // A reservation has no host key yet; a ready host must have one.
+  if (status !== 'creating' || hostKey !== undefined) {
+    if (typeof hostKey !== 'string') problems.push(`${at}.hostKey: must be a string`);
+    else {
+      const problem = validatePublicKeyLine(hostKey);
+      if (problem) problems.push(`${at}.hostKey: ${problem}`);
+    }
   }
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) {
     problems.push(`${at}.createdAt: must be an ISO date string`);
   }
   if (
-    problems.length === before &&
-    typeof label === 'string' &&
-    typeof name === 'string' &&
-    typeof address === 'string' &&
-    typeof hostKey === 'string' &&
-    typeof createdAt === 'string'
+    problems.length !== before ||
+    typeof label !== 'string' ||
+    typeof name !== 'string' ||
+    typeof address !== 'string' ||
+    typeof createdAt !== 'string'
   ) {
-    return { label, name, address, hostKey, createdAt };
+    return undefined;
   }
-  return undefined;
+  if (status === 'creating') return { label, name, address, createdAt, status };
+  return typeof hostKey === 'string'
+    ? { label, name, address, hostKey, createdAt, status: 'ready' }
+    : undefined;
 }
 
 /**
  * Parses and validates the state file, listing every problem found. Labels, names and addresses must
- * be unique, so a damaged file can never hand out one address twice.
+ * be unique (reservations included), so a damaged file can never hand out one address twice. Entries
+ * without `status` (files written before reservations existed) are ready hosts.
  */
 export function parseState(text: string): SandboxState {
   let raw: unknown;
@@ -133,7 +157,7 @@ export function parseState(text: string): SandboxState {
   if (typeof prefixRaw === 'string' && /^[a-z][a-z0-9]{0,5}$/.test(prefixRaw)) namePrefix = prefixRaw;
   else problems.push(`namePrefix: must be 1-6 lowercase letters or digits, got ${JSON.stringify(prefixRaw)}`);
 
-  const hosts: HostRecord[] = [];
+  const hosts: HostEntry[] = [];
   const hostsRaw = raw['hosts'];
   if (!Array.isArray(hostsRaw)) problems.push('hosts: must be an array');
   else {
