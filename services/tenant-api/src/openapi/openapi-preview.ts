@@ -10,8 +10,7 @@ import { buildOpenApiDocument } from './openapi-document';
 export const OPENAPI_JSON_PATH = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
 
 /** How to regenerate the committed document; printed by the staleness checks. */
-export const REGENERATE_COMMAND =
-  'npx tsc -b services/tenant-api && node services/tenant-api/dist/openapi/generate-openapi.js';
+export const REGENERATE_COMMAND = 'npm run openapi';
 
 /**
  * Placeholder configuration: in preview mode Nest resolves the module graph without instantiating
