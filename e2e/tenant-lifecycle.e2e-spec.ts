@@ -52,6 +52,15 @@ function resolver(): Resolver {
   return r;
 }
 
+/** tenant-api's count of deployTenant workflows it really started (a repeated start is not counted). */
+async function deployWorkflowsStarted(): Promise<number> {
+  const text = await (await fetch(`${env.platform.serviceUrl('tenant-api')}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('fedops_workflow_started_total{workflow="deployTenant"'));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
 /** The network namespace of the tenant's sandbox machine, from the provisioner's sandbox state. */
 function sandboxNamespaceOf(tenantId: string): string | undefined {
   return sandboxHosts(env.dataDir).find((h) => h.label === tenantId)?.name;
@@ -234,8 +243,10 @@ describe('the API refuses bad requests with problem details', () => {
   it('replays the first answer for a retried POST with the same Idempotency-Key and starts nothing new', async () => {
     const body = newTenant();
     const key = `retry-${Date.now()}`;
+    const startsBefore = await deployWorkflowsStarted();
     const first = await api.post<Tenant>('/v1/tenants', body, { 'idempotency-key': key });
     const retry = await api.post<Tenant>('/v1/tenants', body, { 'idempotency-key': key });
+    expect(await deployWorkflowsStarted()).toBe(startsBefore + 1);
     expect(first.status).toBe(202);
     expect(retry.status).toBe(202);
     expect(retry.body).toEqual(first.body);

@@ -89,9 +89,9 @@ export class Orchestrator {
         taskQueue: TaskQueue.workflows,
         workflowId,
         args: [input],
-        // A closed run is never repeated, a running one is joined: retried requests start nothing new.
+        // Neither a running nor a closed run with this id is started again: the start fails with
+        // WorkflowExecutionAlreadyStartedError, so retried requests and reconciler sweeps start nothing new.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
       });
       this.metrics.workflowStarted.inc({ workflow: workflow.name });
     } catch (err) {
