@@ -64,6 +64,8 @@ export class SshCommandError extends Error {
  */
 export class SshClient {
   readonly knownHostsFile: string;
+  /** Socket of the shared connection: one SSH handshake per machine, reused by every command for 30 s. */
+  private readonly controlPath: string;
   private readonly target: string;
 
   constructor(private readonly options: SshClientOptions) {
@@ -76,6 +78,7 @@ export class SshClient {
     const id = createHash('sha256').update(line).digest('hex').slice(0, 16);
     mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
     this.knownHostsFile = path.join(options.workDir, `known_hosts-${id}`);
+    this.controlPath = path.join(options.workDir, `cm-${id}`);
     writeFileSync(this.knownHostsFile, line, { mode: 0o600 });
     this.target = `${options.user}@${options.host}:${options.port}`;
   }
@@ -98,6 +101,9 @@ export class SshClient {
       '-o', 'UpdateHostKeys=no',
       '-o', 'LogLevel=ERROR',
       '-o', 'ServerAliveInterval=15',
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPath=${this.controlPath}`,
+      '-o', 'ControlPersist=30s',
     ];
   }
 
@@ -161,6 +167,16 @@ export class SshClient {
     }
   }
 
+  /** Ends the shared connection (and every session on it); the next command opens a new one. */
+  closeSharedConnection(): void {
+    const stop = spawn(
+      this.options.sshBinary ?? 'ssh',
+      ['-F', 'none', '-o', `ControlPath=${this.controlPath}`, '-O', 'exit', this.options.host],
+      { stdio: 'ignore' },
+    );
+    stop.on('error', () => undefined);
+  }
+
   private collect(child: ChildProcess, command: string, timeoutMs: number): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
@@ -170,6 +186,9 @@ export class SshClient {
       child.stderr?.on('data', (d: Buffer) => stderr.push(d));
       const timer = setTimeout(() => {
         timedOut = true;
+        // The shared connection runs the session on the client's behalf: closing it ends the remote
+        // command too (sshd hangs it up), as killing a plain ssh client would.
+        this.closeSharedConnection();
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 2000).unref();
       }, timeoutMs);
