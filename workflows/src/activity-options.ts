@@ -16,7 +16,8 @@ import {
 /** Failures with these types are permanent: retrying cannot help. */
 export const NON_RETRYABLE_ERROR_TYPES = ['VALIDATION_FAILED', 'CONFIGURATION_INVALID', 'NOT_FOUND'];
 
-const base: ActivityOptions = {
+/** Timeouts and retries of every service activity (the benchmark's baseline workflow uses them too). */
+export const SERVICE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   // Long activities heartbeat; a worker killed mid-activity is noticed after this and the attempt retried.
   heartbeatTimeout: '15 seconds',
@@ -41,7 +42,7 @@ export function serviceActivities() {
   const cancellationType = patched(WAIT_FOR_CANCELLED_ACTIVITIES_PATCH)
     ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
     : ActivityCancellationType.TRY_CANCEL;
-  const options: ActivityOptions = { ...base, cancellationType };
+  const options: ActivityOptions = { ...SERVICE_ACTIVITY_OPTIONS, cancellationType };
   return {
     provisioner: proxyActivities<ProvisionerActivities>({ ...options, taskQueue: TaskQueue.provisioner }),
     dns: proxyActivities<DnsActivities>({ ...options, taskQueue: TaskQueue.dns }),

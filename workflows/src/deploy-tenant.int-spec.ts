@@ -1,11 +1,6 @@
 import { activityInfo, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  WorkflowFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { TaskQueue, workflowIds, type DeployTenantInput, type OperationStep } from '@fedops/contracts';
+import { ActivityFailure, ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
+import { TaskQueue, workflowIds, type DeployTenantInput } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 
 import { DEPLOY_STEPS, deployTenant, progressQuery } from './index';
@@ -13,7 +8,9 @@ import { recordHistory } from '../test/record-histories';
 import {
   fakeMachine,
   newTenantId,
+  failureOf,
   openTestNamespace,
+  stepStatuses,
   succeedingServices,
   withWorkers,
   type FakeServices,
@@ -41,24 +38,6 @@ function startDeploy(
     workflowId: workflowIds.deployTenant(input.tenantId),
     args: [input],
   });
-}
-
-async function stepStatuses(
-  handle: WorkflowHandle<typeof deployTenant>,
-): Promise<Record<string, OperationStep>> {
-  const progress = await handle.query(progressQuery);
-  return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
-}
-
-/** The workflow's failure, for asserting on its cause chain. */
-async function failureOf(handle: WorkflowHandle<typeof deployTenant>): Promise<WorkflowFailedError> {
-  const error = await handle.result().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(error instanceof WorkflowFailedError))
-    throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
-  return error;
 }
 
 const healthCheckFails = (services: FakeServices): FakeServices => ({

@@ -1,13 +1,15 @@
 import { heartbeat, sleep } from '@temporalio/activity';
-import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TaskQueue, workflowIds, type DestroyTenantInput, type OperationStep } from '@fedops/contracts';
+import { ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
+import { TaskQueue, workflowIds, type DestroyTenantInput } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 
 import { DESTROY_STEPS, destroyTenant, progressQuery } from './index';
 import { recordHistory } from '../test/record-histories';
 import {
   newTenantId,
+  failureOf,
   openTestNamespace,
+  stepStatuses,
   succeedingServices,
   withWorkers,
   type TestNamespace,
@@ -26,23 +28,6 @@ function startDestroy(
     workflowId: workflowIds.destroyTenant(input.tenantId),
     args: [input],
   });
-}
-
-async function stepStatuses(
-  handle: WorkflowHandle<typeof destroyTenant>,
-): Promise<Record<string, OperationStep>> {
-  const progress = await handle.query(progressQuery);
-  return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
-}
-
-async function failureOf(handle: WorkflowHandle<typeof destroyTenant>): Promise<WorkflowFailedError> {
-  const error = await handle.result().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(error instanceof WorkflowFailedError))
-    throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
-  return error;
 }
 
 describe('destroyTenant workflow', () => {

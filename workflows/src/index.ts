@@ -2,3 +2,4 @@
 export { deployTenant, DEPLOY_STEPS, type DeployTenantResult } from './deploy-tenant.workflow';
 export { destroyTenant, DESTROY_STEPS } from './destroy-tenant.workflow';
 export { progressQuery } from './operation-progress';
+export { SERVICE_ACTIVITY_OPTIONS } from './activity-options';

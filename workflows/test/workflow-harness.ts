@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import {
   bundleWorkflowCode,
@@ -21,10 +21,12 @@ import {
   type DeployerActivities,
   type DnsActivities,
   type MachineRef,
+  type OperationStep,
   type ProvisionerActivities,
   type TenantApiActivities,
 } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
+import { progressQuery } from '../src/operation-progress';
 
 /** The workflow bundle's entry point: the same file the orchestration worker bundles. */
 export const WORKFLOWS_ENTRY = join(__dirname, '..', 'src', 'index.ts');
@@ -270,4 +272,21 @@ export async function withWorkers<T>(
 /** A unique tenant id per test, so workflow ids never collide. */
 export function newTenantId(label: string): string {
   return `${label}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The progress query's steps of a tenant workflow, by name. */
+export async function stepStatuses(handle: WorkflowHandle): Promise<Record<string, OperationStep>> {
+  const progress = await handle.query(progressQuery);
+  return Object.fromEntries(progress.steps.map((s) => [s.name, s]));
+}
+
+/** The workflow's failure, for asserting on its cause chain. */
+export async function failureOf(handle: WorkflowHandle): Promise<WorkflowFailedError> {
+  const error = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(error instanceof WorkflowFailedError))
+    throw new Error(`Expected WorkflowFailedError, got ${String(error)}`);
+  return error;
 }

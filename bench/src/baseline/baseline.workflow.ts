@@ -1,20 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
+import { SERVICE_ACTIVITY_OPTIONS } from '@fedops/workflows';
 import type { BaselineActivities } from './baseline.activities';
 
 /**
  * The yardstick: the same shape as deployTenant (five activities in sequence, the same retry and
  * timeout options) with activities that do nothing, so its duration is Temporal's orchestration alone.
  */
-const activities = proxyActivities<BaselineActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 6,
-  },
-});
+const activities = proxyActivities<BaselineActivities>(SERVICE_ACTIVITY_OPTIONS);
 
 export async function baselineDeploy(tenantId: string): Promise<void> {
   await activities.ensureMachine(tenantId);
