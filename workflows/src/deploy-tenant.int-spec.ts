@@ -105,7 +105,7 @@ describe('deployTenant workflow', () => {
     });
   });
 
-  it('undoes dns and provision (not deploy) in reverse when deploy fails permanently, then fails', async () => {
+  it('undoes deploy (which may have half-happened), dns and provision in reverse when deploy fails permanently, then fails', async () => {
     const input = deployInput(newTenantId('deployfail'));
     const { tenantId } = input;
 
@@ -121,6 +121,7 @@ describe('deployTenant workflow', () => {
         'provisioner.ensureMachine',
         'dns.applyTenantRecords',
         'deployer.deployConfiguration', // once: non-retryable
+        'deployer.removeDeployments', // the failed step's own undo (idempotent)
         'dns.removeTenantRecords',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
@@ -157,6 +158,7 @@ describe('deployTenant workflow', () => {
       await failureOf(handle);
 
       expect(run.names().slice(4)).toEqual([
+        'backup.deleteRepository', // the failed step's own undo
         'deployer.removeDeployments',
         'dns.removeTenantRecords',
         'provisioner.destroyMachine',
@@ -184,6 +186,7 @@ describe('deployTenant workflow', () => {
       await failureOf(handle);
 
       expect(run.names().slice(3)).toEqual([
+        'deployer.removeDeployments',
         'dns.removeTenantRecords',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
@@ -227,6 +230,7 @@ describe('deployTenant workflow', () => {
       await recordHistory(handle, 'deploy-tenant-cancelled');
       expect(failure.cause).toBeInstanceOf(CancelledFailure);
       expect(run.names().slice(3)).toEqual([
+        'deployer.removeDeployments', // after the cancelled deploy attempt has ended
         'dns.removeTenantRecords',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',

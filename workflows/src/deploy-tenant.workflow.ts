@@ -1,4 +1,4 @@
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DeployTenantInput, DeploymentResult, MachineRef } from '@fedops/contracts';
 import { serviceActivities } from './activity-options';
 import { OperationTracker, failureMessage } from './operation-progress';
@@ -16,40 +16,64 @@ export interface DeployTenantResult {
  * backup repository. Every step is idempotent and has an undo; a failure (or cancellation) undoes
  * what was done, records the tenant as failed and fails the workflow.
  */
+/**
+ * Patch: a step's undo is registered before the step runs, so a step that did part of its work and
+ * then failed (retries exhausted, a permanent error after a side effect) is undone too; every undo is
+ * idempotent, so undoing what never happened is harmless. Runs recorded before it keep the old order.
+ */
+export const UNDO_FAILED_STEPS_PATCH = 'undo-failed-steps';
+
 export async function deployTenant(input: DeployTenantInput): Promise<DeployTenantResult> {
   const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
   const operationId = workflowInfo().workflowId;
   const tracker = new OperationTracker('deployTenant', input.tenantId, [...DEPLOY_STEPS]);
   const saga = new Saga();
+  const undoFailedSteps = patched(UNDO_FAILED_STEPS_PATCH);
   const { tenantId } = input;
+
+  /** Runs a step with its undo on the compensation stack (before the step, once patched; after it, before). */
+  async function step<T>(
+    name: (typeof DEPLOY_STEPS)[number],
+    run: () => Promise<T>,
+    undo: () => Promise<unknown>,
+  ): Promise<T> {
+    if (undoFailedSteps) saga.push(name, undo);
+    const result = await tracker.run(name, run);
+    if (!undoFailedSteps) saga.push(name, undo);
+    return result;
+  }
+
   try {
-    const machine = await tracker.run('provision', () =>
-      provisioner.ensureMachine({ tenantId, provider: input.provider }),
+    const machine = await step(
+      'provision',
+      () => provisioner.ensureMachine({ tenantId, provider: input.provider }),
+      () => provisioner.destroyMachine({ tenantId, provider: input.provider }),
     );
-    saga.push('provision', () => provisioner.destroyMachine({ tenantId, provider: input.provider }));
-
-    await tracker.run('dns', () =>
-      dns.applyTenantRecords({
-        tenantId,
-        domain: input.domain,
-        hostnames: input.hostnames,
-        address: machine.address,
-      }),
+    await step(
+      'dns',
+      () =>
+        dns.applyTenantRecords({
+          tenantId,
+          domain: input.domain,
+          hostnames: input.hostnames,
+          address: machine.address,
+        }),
+      () => dns.removeTenantRecords({ tenantId }),
     );
-    saga.push('dns', () => dns.removeTenantRecords({ tenantId }));
-
-    const deployment = await tracker.run('deploy', () =>
-      deployer.deployConfiguration({ tenantId, domain: input.domain, apps: input.apps, machine }),
+    const deployment = await step(
+      'deploy',
+      () => deployer.deployConfiguration({ tenantId, domain: input.domain, apps: input.apps, machine }),
+      () => deployer.removeDeployments({ tenantId }),
     );
-    saga.push('deploy', () => deployer.removeDeployments({ tenantId }));
-
-    await tracker.run('backup', () => backup.initRepository({ tenantId }));
-    saga.push('backup', () => backup.deleteRepository({ tenantId }));
-
+    await step(
+      'backup',
+      () => backup.initRepository({ tenantId }),
+      () => backup.deleteRepository({ tenantId }),
+    );
     await tenantApi.setTenantStatus({ tenantId, status: 'ready', operationId });
     return { machine, deployment };
   } catch (err) {
-    await saga.compensate((step, failure) => tracker.markCompensated(step, failure));
+    await saga.compensate((name, failure) => tracker.markCompensated(name, failure));
     const reason = failureMessage(err);
     await CancellationScope.nonCancellable(() =>
       tenantApi.setTenantStatus({ tenantId, status: 'failed', operationId, error: reason }),

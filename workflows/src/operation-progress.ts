@@ -44,7 +44,8 @@ export class OperationTracker {
   markCompensated(name: string, failure?: unknown): void {
     const step = this.step(name);
     if (failure === undefined) {
-      step.status = 'compensated';
+      // A step that failed stays `failed` (with its error); what it did half-way is undone all the same.
+      if (step.status !== 'failed') step.status = 'compensated';
     } else {
       step.status = 'compensation-failed';
       step.error = failureMessage(failure);

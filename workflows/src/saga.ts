@@ -1,4 +1,5 @@
 import { CancellationScope, log } from '@temporalio/workflow';
+import { failureMessage } from './operation-progress';
 
 interface Compensation {
   step: string;
@@ -6,7 +7,7 @@ interface Compensation {
 }
 
 /**
- * Compensation stack: push an undo after each successful step; on failure run them in reverse,
+ * Compensation stack: push each step's undo (idempotent, so it may run for a step that failed half-way); on failure run them in reverse,
  * in a non-cancellable scope (so a cancelled workflow still cleans up), logging and continuing past
  * an undo that fails.
  */
@@ -24,7 +25,7 @@ export class Saga {
           await undo();
           onUndone(step);
         } catch (err) {
-          log.error('compensation failed', { step, error: err instanceof Error ? err.message : String(err) });
+          log.error('compensation failed', { step, error: failureMessage(err) });
           onUndone(step, err);
         }
       }
