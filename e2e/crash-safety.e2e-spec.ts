@@ -43,6 +43,7 @@ async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: str
 }
 
 interface LogLine {
+  time?: string;
   msg?: string;
   activity?: string;
   workflowId?: string;
@@ -149,6 +150,7 @@ describe('crash safety', () => {
     const operationId = created.body.operation.id;
     await waitForStep(operationId, 'deploy', 'running');
 
+    const sigtermAt = new Date().toISOString();
     env.platform.kill('deployer', 'SIGTERM');
     await env.platform.waitForExit('deployer');
     const deployerLog = logLines(env.platform.logFile('deployer'));
@@ -159,6 +161,8 @@ describe('crash safety', () => {
         e.workflowId === operationId,
     );
     expect(completed.map((e) => e.attempt)).toEqual([1]);
+    // It was in flight when the signal came, and finished during the drain.
+    expect(completed[0]!.time! > sigtermAt).toBe(true);
     const stopped = deployerLog.findIndex((e) => e.msg === 'worker stopped');
     expect(stopped).toBeGreaterThan(deployerLog.indexOf(completed[0]!));
 

@@ -146,7 +146,10 @@ describe('an operator runs a tenant from creation to deletion', () => {
     expect(fleetAfter.body.items.filter((m) => m.tenantId === id)).toEqual([]);
     expect(namespaces()).not.toContain(namespace);
     expect(sandboxNamespaceOf(id)).toBeUndefined();
-    await expect(resolver().resolve4(fqdn)).rejects.toThrow();
+    // The zone is gone: PowerDNS refuses (or knows nothing of) the name; a timeout would not count.
+    await expect(resolver().resolve4(fqdn)).rejects.toMatchObject({
+      code: expect.stringMatching(/^(EREFUSED|ENOTFOUND|ENODATA)$/),
+    });
     expect(existsSync(repository)).toBe(false);
 
     // Deleting again is harmless.
@@ -235,6 +238,14 @@ describe('the API refuses bad requests with problem details', () => {
     const second = await api.as(env.tokens.globex).post<{ code: string }>('/v1/tenants', body);
     expect(second.status).toBe(409);
     expect(second.body.code).toBe('CONFLICT');
+    const child = await api
+      .as(env.tokens.globex)
+      .post<{ code: string; detail: string }>(
+        '/v1/tenants',
+        newTenant({ domain: `git.${body['domain'] as string}` }),
+      );
+    expect(child.status).toBe(409);
+    expect(child.body.detail).toMatch(/overlaps/);
     await waitForStatus(first.body.id, 'ready');
     await api.delete(`/v1/tenants/${first.body.id}`);
     await waitForStatus(first.body.id, 'deleted');

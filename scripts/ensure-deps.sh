@@ -26,6 +26,7 @@ declare -A APT_PACKAGES=(
   [nix-bin]=/usr/bin/nix-instantiate
   [iproute2]=/usr/sbin/ip
   [sqlite3]=/usr/bin/sqlite3
+  [jq]=/usr/bin/jq
 )
 missing=()
 for pkg in "${!APT_PACKAGES[@]}"; do
@@ -75,9 +76,12 @@ fi
 # --- npm packages ----------------------------------------------------------------------------
 command -v npm >/dev/null 2>&1 || die "node/npm not found (need Node >= 20.19)"
 cd "$REPO_ROOT"
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# By content, not by file time: a checkout that touches but does not change the lock file reinstalls nothing.
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f node_modules/.fedops-lock.sha256 || "$(cat node_modules/.fedops-lock.sha256)" != "$lock_hash" ]]; then
   log "npm: npm ci"
   npm ci --no-audit --no-fund >&2 || die "npm ci failed"
+  echo "$lock_hash" > node_modules/.fedops-lock.sha256
 else
   log "npm: node_modules up to date"
 fi

@@ -6,14 +6,15 @@
  */
 import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { isHostName, SandboxHostManager } from '@fedops/sandbox-host';
+import { isHostName } from '@fedops/sandbox-host';
 import {
+  destroySandboxMachines,
   ensureDatabase,
   fetchToken,
   Platform,
@@ -223,13 +224,7 @@ async function removeLeftoverMachines(platformDir: string, problems: string[]): 
     const leftover = (await namespaces()).filter((n) => isHostName(SANDBOX_PREFIX, n));
     if (leftover.length > 0) {
       problems.push(`${leftover.length} sandbox namespace(s) left after deletion: ${leftover.join(', ')}`);
-      const publicKey = (await readFile(join(platformDir, 'keys', 'id_ed25519.pub'), 'utf8')).trim();
-      const manager = new SandboxHostManager({
-        stateDir: join(platformDir, 'sandbox'),
-        namePrefix: SANDBOX_PREFIX,
-        authorizedKeys: [publicKey],
-      });
-      await manager.destroyAll();
+      await destroySandboxMachines(platformDir, SANDBOX_PREFIX);
     }
     const still = (await namespaces()).filter((n) => isHostName(SANDBOX_PREFIX, n));
     if (still.length > 0)

@@ -13,20 +13,17 @@ import {
   type TenantApiActivities,
 } from '@fedops/contracts';
 
-/** Failures with these types are permanent: retrying cannot help. */
-export const NON_RETRYABLE_ERROR_TYPES = ['VALIDATION_FAILED', 'CONFIGURATION_INVALID', 'NOT_FOUND'];
-
 /** Timeouts and retries of every service activity (the benchmark's baseline workflow uses them too). */
 export const SERVICE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   // Long activities heartbeat; a worker killed mid-activity is noticed after this and the attempt retried.
   heartbeatTimeout: '15 seconds',
+  // Which failures are permanent is decided where they happen: service-kit marks them non-retryable.
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 };
 

@@ -37,6 +37,18 @@ describe('validateAppSelections', () => {
     expect(errors[1]?.message).toBe('must be at least 500');
   });
 
+  it('does not mistake inherited object members for options, and refuses control characters', () => {
+    const options = JSON.parse(
+      '{"constructor": "x", "toString": 5, "__proto__": {}, "adminEmail": "a\\u0000@b.org"}',
+    ) as object;
+    expect(validateAppSelections([{ app: 'mastodon', options }]).map((e) => [e.field, e.message])).toEqual([
+      ['apps[0].options.constructor', expect.stringMatching(/^unknown option/)],
+      ['apps[0].options.toString', expect.stringMatching(/^unknown option/)],
+      ['apps[0].options.__proto__', expect.stringMatching(/^unknown option/)],
+      ['apps[0].options.adminEmail', 'must not contain control characters'],
+    ]);
+  });
+
   it('rejects a missing or empty app list', () => {
     expect(validateAppSelections(undefined)).toEqual([
       { field: 'apps', message: 'must be an array of { app, options }' },

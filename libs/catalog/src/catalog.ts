@@ -24,6 +24,12 @@ export function optionSchema(app: AppDefinition): Record<string, OptionSpec> {
   return { subdomain: { ...SUBDOMAIN_SPEC, default: app.defaultSubdomain }, ...app.options };
 }
 
+/** C0 controls and DEL: never meaningful in an option, and PostgreSQL's jsonb refuses NUL. */
+function isControlCharacter(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
+}
+
 function checkOption(spec: OptionSpec, value: unknown): string | undefined {
   switch (spec.type) {
     case 'boolean':
@@ -39,6 +45,7 @@ function checkOption(spec: OptionSpec, value: unknown): string | undefined {
         : `must be one of ${spec.values.join(', ')}`;
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
+      if ([...value].some(isControlCharacter)) return 'must not contain control characters';
       if (spec.maxLength !== undefined && value.length > spec.maxLength)
         return `must be at most ${spec.maxLength} characters`;
       if (spec.pattern !== undefined && !new RegExp(spec.pattern).test(value))
@@ -90,7 +97,7 @@ export function validateAppSelections(apps: unknown, field = 'apps'): FieldError
     }
     const values = given as Record<string, unknown>;
     for (const [name, value] of Object.entries(values)) {
-      const spec = schema[name];
+      const spec = Object.hasOwn(schema, name) ? schema[name] : undefined;
       if (spec === undefined) {
         errors.push({
           field: `${path}.options.${name}`,

@@ -12,5 +12,4 @@ export * from './service-kit.module';
 export * from './http/bootstrap';
 export * from './temporal/worker-providers';
 export * from './temporal/activity-failure';
-export * from './temporal/with-heartbeat';
 export * from './temporal/temporal-runtime';

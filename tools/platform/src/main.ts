@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   }
   const ops = issuer.clients.ops;
   const acme = issuer.clients.acme;
+  const secretsFile = join(issuer.dataDir, 'client-secrets.json');
   process.stdout.write(`
 fedops is running.
 
@@ -72,10 +73,11 @@ fedops is running.
   OIDC issuer  ${issuer.issuerUrl}
   Logs         ${join(dataDir, 'platform', 'logs')}
 
-Get a token (client credentials) for the seeded ops user or the seeded operator of org "acme":
+Get a token (client credentials) for the seeded ops user or the seeded operator of org "acme"
+(their secrets are in ${secretsFile}, readable by root only):
 
-  TOKEN=$(curl -s -u ${ops.clientId}:${ops.clientSecret} -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
-  TOKEN=$(curl -s -u ${acme.clientId}:${acme.clientSecret} -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
+  TOKEN=$(curl -s -u ${ops.clientId}:$(jq -r '.["${ops.clientId}"]' ${secretsFile}) -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
+  TOKEN=$(curl -s -u ${acme.clientId}:$(jq -r '.["${acme.clientId}"]' ${secretsFile}) -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
 
 Create a tenant:
 

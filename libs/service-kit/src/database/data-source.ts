@@ -38,6 +38,11 @@ export async function openServiceDataSource(options: ServiceDataSourceOptions): 
     extra: { max: 10, application_name: schema, options: `-c search_path=${schema}` },
   });
   await ds.initialize();
-  await ds.runMigrations();
+  try {
+    await ds.runMigrations();
+  } catch (err) {
+    await ds.destroy();
+    throw new Error(`Migrations of schema ${schema} failed`, { cause: err });
+  }
   return ds;
 }

@@ -15,7 +15,7 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
   const config = {
     name: EVENTS_STREAM,
     subjects: [`${EVENTS_SUBJECT_ROOT}.>`],
-    duplicate_window: 2 * 60 * 1_000_000_000, // nanoseconds: dedupe retried publishes by Nats-Msg-Id
+    duplicate_window: 15 * 60 * 1_000_000_000, // ns; longer than an activity's retries, so a retried publish is stored once
     max_age: 30 * 24 * 3600 * 1_000_000_000,
   };
   try {

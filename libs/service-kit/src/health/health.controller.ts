@@ -2,6 +2,8 @@ import { Controller, Get, HttpException, HttpStatus, Res, SetMetadata } from '@n
 import type { Response } from 'express';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { ReadinessRegistry } from './readiness.registry';
+import { JsonLogger } from '../logging/json-logger';
+import { describeError } from '@fedops/domain';
 
 export interface ReadinessCheck {
   name: string;
@@ -17,6 +19,7 @@ export const PUBLIC_ROUTE_KEY = 'fedops:public';
 export class HealthController {
   constructor(
     private readonly readiness: ReadinessRegistry,
+    private readonly logger: JsonLogger,
     private readonly metrics: ServiceMetrics,
   ) {}
 
@@ -33,12 +36,13 @@ export class HealthController {
           await c.check();
           return [c.name, 'ok'] as const;
         } catch (err) {
-          return [c.name, err instanceof Error ? err.message : String(err)] as const;
+          // The endpoint is open: the reason goes to the log, not to the caller.
+          this.logger.emit('warn', 'readiness check failed', { check: c.name, error: describeError(err) });
+          return [c.name, 'failed'] as const;
         }
       }),
     );
-    const failed = results.filter(([, r]) => r !== 'ok');
-    if (failed.length > 0) {
+    if (results.some(([, r]) => r !== 'ok')) {
       throw new HttpException(
         { status: 'not ready', checks: Object.fromEntries(results) },
         HttpStatus.SERVICE_UNAVAILABLE,

@@ -5,7 +5,9 @@ import type { ContextLogger } from '../logging/json-logger';
 import { describeError } from '@fedops/domain';
 import { toActivityFailure } from './activity-failure';
 
-/** Counts, times and logs every activity attempt of a worker, and maps domain errors to Temporal failures. */
+const HEARTBEAT_INTERVAL_MS = 2_000;
+
+/** Heartbeats for, counts, times and logs every activity attempt of a worker, and maps domain errors to Temporal failures. */
 export class ActivityMetricsInterceptor implements ActivityInboundCallsInterceptor {
   constructor(
     private readonly ctx: Context,
@@ -21,6 +23,10 @@ export class ActivityMetricsInterceptor implements ActivityInboundCallsIntercept
     const labels = { activity: activityType, task_queue: taskQueue };
     this.metrics.activityStarted.inc(labels);
     const end = this.metrics.activityDuration.startTimer(labels);
+    // Every attempt heartbeats while it runs, so a worker that dies mid-activity is noticed after the
+    // heartbeat timeout, while a slow but live attempt is never mistaken for a dead one.
+    this.ctx.heartbeat();
+    const heartbeats = setInterval(() => this.ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
     const started = Date.now();
     try {
       const result = await next(input);
@@ -43,6 +49,8 @@ export class ActivityMetricsInterceptor implements ActivityInboundCallsIntercept
         error: describeError(err),
       });
       throw toActivityFailure(err);
+    } finally {
+      clearInterval(heartbeats);
     }
   }
 }

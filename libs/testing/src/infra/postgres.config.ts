@@ -26,6 +26,8 @@ export function initdbArgs(layout: PostgresLayout, ephemeral: boolean): string[]
 export function postgresServerArgs(layout: PostgresLayout, port: number, ephemeral: boolean): string[] {
   const settings: Array<[string, string]> = [
     ['listen_addresses', '127.0.0.1'],
+    // Local connections are trusted, so only the postgres user (and root) may reach the socket.
+    ['unix_socket_permissions', '0700'],
     ['max_connections', '200'],
     ...(ephemeral
       ? ([

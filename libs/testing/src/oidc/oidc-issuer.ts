@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { buildSpawnCommand } from '../infra/managed-process';
 import { waitFor } from '../wait-for';
 
 export interface OidcClientCredentials {
@@ -44,7 +45,11 @@ export function oidcIssuerEntryPoint(): string {
 
 /** Starts the embedded issuer (tools/oidc-issuer) as a child process and waits for its discovery document. */
 export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<OidcIssuerHandle> {
-  const child = spawn(process.execPath, [oidcIssuerEntryPoint()], {
+  // Through setpriv --pdeathsig: the issuer dies with the process that started it, even on SIGKILL.
+  const command = buildSpawnCommand(process.execPath, [oidcIssuerEntryPoint()], {
+    setprivPath: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null,
+  });
+  const child = spawn(command.command, [...command.args], {
     env: {
       PATH: process.env.PATH ?? '',
       OIDC_ISSUER_PORT: String(options.port ?? 0),
@@ -59,7 +64,7 @@ export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<
   const stop = stopper(child);
   try {
     const issuerUrl = await waitFor(() => output.readyIssuer, {
-      description: `the OIDC issuer to start (output: ${output.tail()})`,
+      description: 'the OIDC issuer to start',
       timeoutMs: options.timeoutMs ?? 20_000,
       signal: output.exited,
     });

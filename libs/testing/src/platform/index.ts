@@ -2,3 +2,4 @@ export * from './platform-runner';
 export * from './platform-keys';
 export * from './repo-root';
 export * from './test-platform';
+export * from './sandbox-cleanup';

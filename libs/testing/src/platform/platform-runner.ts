@@ -58,12 +58,12 @@ export class Platform {
     const ports = {} as Record<ServiceName, number>;
     for (const name of SERVICE_NAMES) ports[name] = options.ports?.[name] ?? (await freePort());
     const platform = new Platform({ ...options, dataDir }, secrets, ports);
-    try {
-      // Workers first, so the orchestration worker finds their queues polled; all in parallel.
-      await Promise.all(SERVICE_NAMES.map((name) => platform.startService(name)));
-    } catch (err) {
+    // All in parallel; every start settles before a failure is reported, so none is left running.
+    const started = await Promise.allSettled(SERVICE_NAMES.map((name) => platform.startService(name)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
       await platform.stop();
-      throw err;
+      throw failed.reason;
     }
     return platform;
   }

@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, testInfra } from '../jest/test-infra';
+import { createTestDatabase, dropTestDatabase, testInfra } from '../jest/test-infra';
 import { fetchToken } from '../oidc/fetch-token';
 import { startOidcIssuer, type OidcIssuerHandle } from '../oidc/oidc-issuer';
 import { Platform, type PlatformOptions } from './platform-runner';
 import { repoRoot } from './repo-root';
+import { destroySandboxMachines } from './sandbox-cleanup';
 
 export interface TestPlatform {
   platform: Platform;
@@ -28,13 +29,22 @@ export async function startTestPlatform(
   const infra = testInfra();
   const dataDir = await mkdtemp(join(tmpdir(), `fedops-e2e-${name}-`));
   const issuer = await startOidcIssuer({ dataDir: join(dataDir, 'oidc') });
+  const databaseUrl = await createTestDatabase(name);
   let platform: Platform | undefined;
+  /** Whatever a test left behind (a failed test never reaches its own cleanup) goes with the platform. */
+  const cleanUp = async (): Promise<void> => {
+    await platform?.stop();
+    await issuer.stop();
+    await destroySandboxMachines(dataDir, 'fte');
+    await dropTestDatabase(databaseUrl);
+    await rm(dataDir, { recursive: true, force: true });
+  };
   try {
     platform = await Platform.start({
       repoRoot: repoRoot(),
       dataDir,
       infra,
-      databaseUrl: await createTestDatabase(name),
+      databaseUrl,
       oidcIssuerUrl: issuer.issuerUrl,
       sandboxPrefix: 'fte',
       ...overrides,
@@ -51,15 +61,10 @@ export async function startTestPlatform(
       apiUrl: running.apiUrl,
       tokens: { ops, acme, globex },
       dataDir,
-      stop: async () => {
-        await running.stop();
-        await issuer.stop();
-        await rm(dataDir, { recursive: true, force: true });
-      },
+      stop: cleanUp,
     };
   } catch (err) {
-    await platform?.stop();
-    await issuer.stop();
+    await cleanUp();
     throw err;
   }
 }

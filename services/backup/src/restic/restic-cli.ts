@@ -40,7 +40,11 @@ export class ResticError extends FedopsError {
     this.exitCode = input.exitCode;
     this.stderrTail = input.stderrTail;
     this.command = input.command;
-    this.retryable = input.kind === 'locked' || input.kind === 'timeout';
+    // Only what another attempt cannot change is permanent; an unclassified failure (I/O, network) may pass.
+    this.retryable =
+      input.kind !== 'wrong-password' &&
+      input.kind !== 'repository-exists' &&
+      input.kind !== 'repository-not-found';
   }
 }
 

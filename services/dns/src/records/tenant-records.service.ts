@@ -36,21 +36,27 @@ export class TenantRecordsService {
     const repo = this.dataSource.getRepository(TenantZoneEntity);
     const previous = await repo.findOneBy({ tenantId: input.tenantId });
     const { created } = await this.provider.ensureZone(zone);
+    // A retry after a crash sees the zone as existing: remember that we created it the first time.
+    const zoneCreated = created || (previous?.zoneCreated ?? false);
+    const records = toRecordSummaries(desired);
+    const save = (owned: DnsRecordSummary[]): Promise<TenantZoneEntity> =>
+      repo.save(
+        repo.create({
+          tenantId: input.tenantId,
+          provider: this.provider.kind,
+          zone,
+          zoneCreated,
+          records: owned,
+        }),
+      );
+    // Record the zone and the names about to be written before writing them: if this attempt dies
+    // half-way, a retry or removeTenantRecords still knows everything the platform owns here.
+    await save([...(previous?.records ?? []), ...records]);
     const current = await this.provider.listRRsets(zone);
     const owned = (previous?.records ?? []).map((r) => r.name);
     const changes = diffRRsets(current, desired, owned);
     if (changes.length > 0) await this.provider.replaceRRsets(zone, changes);
-    const records = toRecordSummaries(desired);
-    await repo.save(
-      repo.create({
-        tenantId: input.tenantId,
-        provider: this.provider.kind,
-        zone,
-        // A retry after a crash sees the zone as existing: remember that we created it the first time.
-        zoneCreated: created || (previous?.zoneCreated ?? false),
-        records,
-      }),
-    );
+    await save(records);
     this.log.info('records applied', { tenantId: input.tenantId, zone, changes: changes.length });
     await this.events.publish(
       input.tenantId,

@@ -12,8 +12,8 @@ export type ProvidedMachine = Omit<MachineRef, 'machineId' | 'tenantId' | 'provi
  */
 export interface ResourceProviderDriver {
   readonly kind: ResourceProviderKind;
-  /** Creates the tenant's machine or returns the existing one; `heartbeat` is called while waiting. */
-  ensureMachine(tenantId: string, heartbeat: () => void): Promise<ProvidedMachine>;
+  /** Creates the tenant's machine or returns the existing one. */
+  ensureMachine(tenantId: string): Promise<ProvidedMachine>;
   /** Removes the tenant's machine; false when there was none. */
   destroyMachine(tenantId: string): Promise<boolean>;
 }

@@ -25,8 +25,8 @@ export class MachineService {
   }
 
   /** Idempotent: the provider finds the machine by its tenant label; the inventory row is upserted. */
-  async ensure(tenantId: string, provider: ResourceProviderKind, heartbeat: () => void): Promise<MachineRef> {
-    const provided = await this.driver(provider).ensureMachine(tenantId, heartbeat);
+  async ensure(tenantId: string, provider: ResourceProviderKind): Promise<MachineRef> {
+    const provided = await this.driver(provider).ensureMachine(tenantId);
     const repo = this.dataSource.getRepository(MachineEntity);
     const existing = await repo.findOneBy({ tenantId, provider });
     const machine = existing ?? repo.create({ id: randomUUID(), tenantId, provider });
@@ -40,11 +40,16 @@ export class MachineService {
         address: machine.address,
       });
     }
-    await this.events.publish(tenantId, 'machine.created', `machine/${machine.id}/created`, {
-      machineId: machine.id,
-      provider,
-      address: machine.address,
-    });
+    await this.events.publish(
+      tenantId,
+      'machine.created',
+      `machine/${machine.id}/created/${machine.providerId}`,
+      {
+        machineId: machine.id,
+        provider,
+        address: machine.address,
+      },
+    );
     return toRef(machine);
   }
 

@@ -1,11 +1,9 @@
-import { Context } from '@temporalio/activity';
 import type { ProvisionerActivities } from '@fedops/contracts';
 import type { MachineService } from './machine.service';
 
 export function createProvisionerActivities(deps: { machines: MachineService }): ProvisionerActivities {
   return {
-    ensureMachine: ({ tenantId, provider }) =>
-      deps.machines.ensure(tenantId, provider, () => Context.current().heartbeat()),
+    ensureMachine: ({ tenantId, provider }) => deps.machines.ensure(tenantId, provider),
     destroyMachine: async ({ tenantId, provider }) => ({
       destroyed: await deps.machines.destroy(tenantId, provider),
     }),

@@ -61,6 +61,12 @@ export class TenantEventsController {
     @Res() res: Response,
   ): Promise<void> {
     await this.tenants.findVisible(principal, id);
+    // Noticed from the start: a client that leaves while the consumer is being set up must not leak it.
+    let gone = false;
+    let stop = (): void => {
+      gone = true;
+    };
+    req.on('close', () => stop());
     const after = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0;
     const consumer = await this.nats.jetstream().consumers.get(EVENTS_STREAM, {
       // One filter subject (a string): NATS 2.9, as Debian ships it, has no multi-subject filters.
@@ -80,7 +86,8 @@ export class TenantEventsController {
       clearInterval(keepAlive);
       void messages.close();
     };
-    req.on('close', close);
+    stop = close;
+    if (gone) close();
     try {
       for await (const m of messages) {
         const event = codec.decode(m.data);

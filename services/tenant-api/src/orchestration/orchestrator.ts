@@ -35,12 +35,18 @@ export class Orchestrator {
 
   /** Starts deployTenant unless a workflow with its id ran or runs already; returns the operation id. */
   startDeploy(input: DeployTenantInput): Promise<string> {
-    return this.startOnce(deployTenant, workflowIds.deployTenant(input.tenantId), input);
+    return this.startOnce(deployTenant, workflowIds.deployTenant(input.tenantId), input, 'REJECT_DUPLICATE');
   }
 
-  /** Starts destroyTenant unless it ran or runs already; returns the operation id. */
+  /** Starts destroyTenant unless it runs or already succeeded; returns the operation id. */
   startDestroy(input: DestroyTenantInput): Promise<string> {
-    return this.startOnce(destroyTenant, workflowIds.destroyTenant(input.tenantId), input);
+    // A destroy that failed (something could not be removed) may run again; one that succeeded may not.
+    return this.startOnce(
+      destroyTenant,
+      workflowIds.destroyTenant(input.tenantId),
+      input,
+      'ALLOW_DUPLICATE_FAILED_ONLY',
+    );
   }
 
   /** Cancels a running deployTenant and waits until its compensations have run. */
@@ -83,15 +89,16 @@ export class Orchestrator {
     workflow: (input: I) => Promise<unknown>,
     workflowId: string,
     input: I,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY',
   ): Promise<string> {
     try {
       await this.client.workflow.start(workflow, {
         taskQueue: TaskQueue.workflows,
         workflowId,
         args: [input],
-        // Neither a running nor a closed run with this id is started again: the start fails with
-        // WorkflowExecutionAlreadyStartedError, so retried requests and reconciler sweeps start nothing new.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // A running run with this id is never started twice (the start fails with
+        // WorkflowExecutionAlreadyStartedError), so retried requests and reconciler sweeps start nothing new.
+        workflowIdReusePolicy,
       });
       this.metrics.workflowStarted.inc({ workflow: workflow.name });
     } catch (err) {

@@ -28,9 +28,22 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.timer = setInterval(() => void this.sweepUnlessRunning(), SWEEP_INTERVAL_MS);
     this.timer.unref();
-    void this.sweep();
+    void this.sweepUnlessRunning();
+  }
+
+  private running = false;
+
+  /** A sweep slowed by an unreachable Temporal never overlaps the next one. */
+  private async sweepUnlessRunning(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.sweep();
+    } finally {
+      this.running = false;
+    }
   }
 
   onApplicationShutdown(): void {
@@ -45,6 +58,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
           status: In(['provisioning', 'deleting']),
           updatedAt: LessThan(new Date(Date.now() - GRACE_MS)),
         },
+        // Oldest first, so a backlog after an outage is worked through rather than starved.
+        order: { updatedAt: 'ASC' },
         take: 100,
       });
       for (const tenant of pending) await this.tenants.ensureWorkflow(tenant);

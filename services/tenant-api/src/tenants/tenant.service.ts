@@ -63,6 +63,7 @@ export class TenantService {
     let result: ApiResult<TenantView>;
     try {
       result = await this.dataSource.transaction(async (tx) => {
+        await this.claimDomain(tx, command.domain);
         const saved = await tx.getRepository(TenantEntity).save(tenant);
         const answer = { status: 202, body: toView(saved) };
         if (idempotencyKey !== undefined) {
@@ -99,6 +100,30 @@ export class TenantService {
       apps: command.apps.map((a) => a.app),
     });
     return result;
+  }
+
+  /**
+   * Each tenant's domain is its own DNS zone, so a live tenant's domain must not be the parent or a
+   * child of another's (`git.example.org` would shadow records of `example.org`'s tenant). Claims are
+   * serialised by a transaction-scoped advisory lock; the exact-match case is also a unique index.
+   */
+  private async claimDomain(tx: EntityManager, domain: string): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('fedops.tenant-domains'))`);
+    const rows: Array<{ domain: string }> = await tx.query(
+      `SELECT domain FROM tenants
+        WHERE status <> 'deleted'
+          AND (domain = $1 OR right($1, length(domain) + 1) = '.' || domain OR right(domain, length($1) + 1) = '.' || $1)
+        LIMIT 1`,
+      [domain],
+    );
+    const taken = rows[0]?.domain;
+    if (taken === undefined) return;
+    throw new FedopsError(
+      FedopsErrorCode.Conflict,
+      taken === domain
+        ? `Domain ${domain} is already used by another tenant`
+        : `Domain ${domain} overlaps ${taken}, which another tenant uses (a tenant's domain is its own DNS zone)`,
+    );
   }
 
   async get(principal: Principal, tenantId: string): Promise<TenantView> {

@@ -15,16 +15,10 @@ export class SandboxDriver implements ResourceProviderDriver {
     private readonly bootDelayMs: number,
   ) {}
 
-  async ensureMachine(tenantId: string, heartbeat: () => void): Promise<ProvidedMachine> {
+  async ensureMachine(tenantId: string): Promise<ProvidedMachine> {
     const existing = await this.hosts.findHost(tenantId);
     const host = await this.hosts.ensureHost(tenantId);
-    if (existing === undefined && this.bootDelayMs > 0) {
-      const until = Date.now() + this.bootDelayMs;
-      while (Date.now() < until) {
-        heartbeat();
-        await delay(Math.min(500, until - Date.now()));
-      }
-    }
+    if (existing === undefined && this.bootDelayMs > 0) await delay(this.bootDelayMs);
     return {
       providerId: host.name,
       address: host.address,
