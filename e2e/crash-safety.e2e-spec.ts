@@ -171,4 +171,38 @@ describe('crash safety', () => {
     await api.delete(`/v1/tenants/${created.body.id}`);
     await waitForTenantStatus(created.body.id, 'deleted');
   });
+
+  it('answers DELETE at once while deployTenant runs; destroyTenant cancels it and nothing is left', async () => {
+    const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['gotosocial'] }));
+    expect(created.status).toBe(202);
+    const { id } = created.body;
+    const deployOperation = created.body.operation.id;
+    await waitForStep(deployOperation, 'provision', 'running');
+
+    const deleted = await api.delete<Tenant>(`/v1/tenants/${id}`);
+    expect(deleted.status).toBe(202);
+    expect(deleted.body.status).toBe('deleting');
+    // DELETE did not wait for the deployment: the (slowly booting) machine is still being provisioned.
+    const during = await api.get<{ status: string; steps: Array<{ name: string; status: string }> }>(
+      `/v1/operations/${deployOperation}`,
+    );
+    expect(during.body.steps[0]).toMatchObject({ name: 'provision', status: 'running' });
+
+    await waitForTenantStatus(id, 'deleted');
+    const deploy = await api.get<{ status: string }>(`/v1/operations/${deployOperation}`);
+    expect(deploy.body.status).toBe('CANCELLED');
+    const destroy = await api.get<{ steps: Array<{ name: string; status: string }> }>(
+      `/v1/operations/${deleted.body.operation.id}`,
+    );
+    expect(destroy.body.steps.map((s) => [s.name, s.status])).toEqual([
+      ['cancel-deploy', 'succeeded'],
+      ['dns', 'succeeded'],
+      ['backup', 'succeeded'],
+      ['deployments', 'succeeded'],
+      ['machine', 'succeeded'],
+    ]);
+    const fleet = await api.as(env.tokens.ops).get<{ items: Array<{ tenantId: string }> }>('/v1/machines');
+    expect(fleet.body.items.filter((m) => m.tenantId === id)).toEqual([]);
+    expect(sandboxHostsOf(id)).toEqual([]);
+  });
 });

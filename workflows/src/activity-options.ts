@@ -45,7 +45,12 @@ export function serviceActivities() {
     dns: proxyActivities<DnsActivities>({ ...options, taskQueue: TaskQueue.dns }),
     deployer: proxyActivities<DeployerActivities>({ ...options, taskQueue: TaskQueue.deployer }),
     backup: proxyActivities<BackupActivities>({ ...options, taskQueue: TaskQueue.backup }),
-    tenantApi: proxyActivities<TenantApiActivities>({
+    // Waits for a cancelled deployTenant's compensations; heartbeats while it waits.
+    deploymentControl: proxyActivities<Pick<TenantApiActivities, 'cancelDeployment'>>({
+      ...options,
+      taskQueue: TaskQueue.tenantApi,
+    }),
+    tenantApi: proxyActivities<Pick<TenantApiActivities, 'setTenantStatus'>>({
       ...options,
       heartbeatTimeout: undefined,
       startToCloseTimeout: '30 seconds',

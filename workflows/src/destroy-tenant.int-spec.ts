@@ -50,6 +50,7 @@ describe('destroyTenant workflow', () => {
       await recordHistory(handle, 'destroy-tenant-succeeded');
 
       expect(run.names()).toEqual([
+        'tenantApi.cancelDeployment',
         'dns.removeTenantRecords',
         'backup.deleteRepository',
         'deployer.removeDeployments',
@@ -66,8 +67,9 @@ describe('destroyTenant workflow', () => {
       const progress = await handle.query(progressQuery);
       expect(progress).toMatchObject({ kind: 'destroyTenant', tenantId });
       expect(progress.steps.map((s) => [s.name, s.status])).toEqual(
-        DESTROY_STEPS.map((n) => [n, 'succeeded']),
+        ['cancel-deploy', ...DESTROY_STEPS].map((n) => [n, 'succeeded']),
       );
+      expect(run.inputsOf('cancelDeployment')).toEqual([{ tenantId }]);
     });
   });
 
@@ -85,6 +87,7 @@ describe('destroyTenant workflow', () => {
 
       expect((failure.cause?.cause as ApplicationFailure | undefined)?.type).toBe('CONFIGURATION_INVALID');
       expect(run.names()).toEqual([
+        'tenantApi.cancelDeployment',
         'dns.removeTenantRecords',
         'backup.deleteRepository',
         'tenantApi.setTenantStatus',

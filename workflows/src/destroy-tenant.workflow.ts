@@ -1,4 +1,4 @@
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DestroyTenantInput } from '@fedops/contracts';
 import { serviceActivities } from './activity-options';
 import { OperationTracker, failureMessage } from './operation-progress';
@@ -6,16 +6,26 @@ import { OperationTracker, failureMessage } from './operation-progress';
 export const DESTROY_STEPS = ['dns', 'backup', 'deployments', 'machine'] as const;
 
 /**
+ * Patch: destroyTenant first cancels a deployTenant still in flight and waits for its compensations,
+ * so DELETE answers at once and a late deploy step cannot recreate what was just removed.
+ */
+export const DESTROY_CANCELS_DEPLOY_PATCH = 'destroy-cancels-deploy';
+
+/**
  * Removes everything a tenant has: records, backup repository, deployments, machine. Each step is
  * idempotent (removing what is already gone succeeds), so the workflow can be retried until nothing
  * is left; the tenant is marked deleted only after every step succeeded.
  */
 export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
-  const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
+  const { provisioner, dns, deployer, backup, tenantApi, deploymentControl } = serviceActivities();
   const operationId = workflowInfo().workflowId;
-  const tracker = new OperationTracker('destroyTenant', input.tenantId, [...DESTROY_STEPS]);
+  const cancelsDeploy = patched(DESTROY_CANCELS_DEPLOY_PATCH);
+  const steps = cancelsDeploy ? ['cancel-deploy', ...DESTROY_STEPS] : [...DESTROY_STEPS];
+  const tracker = new OperationTracker('destroyTenant', input.tenantId, steps);
   const { tenantId } = input;
   try {
+    if (cancelsDeploy)
+      await tracker.run('cancel-deploy', () => deploymentControl.cancelDeployment({ tenantId }));
     await tracker.run('dns', () => dns.removeTenantRecords({ tenantId }));
     await tracker.run('backup', () => backup.deleteRepository({ tenantId }));
     await tracker.run('deployments', () => deployer.removeDeployments({ tenantId }));

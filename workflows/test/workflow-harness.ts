@@ -200,6 +200,7 @@ export function succeedingServices(): FakeServices {
     },
     tenantApi: {
       setTenantStatus: async () => undefined,
+      cancelDeployment: async () => ({ cancelled: false }),
     },
   };
 }

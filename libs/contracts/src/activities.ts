@@ -75,6 +75,8 @@ export interface BackupRepositorySummary {
 /** Activities hosted by tenant-api on task queue `tenant-api`: the desired-state store. */
 export interface TenantApiActivities {
   setTenantStatus(input: SetTenantStatusInput): Promise<void>;
+  /** Cancels the tenant's deployTenant if it runs, and waits until its compensations are done. */
+  cancelDeployment(input: { tenantId: string }): Promise<{ cancelled: boolean }>;
 }
 export interface SetTenantStatusInput {
   tenantId: string;

@@ -41,8 +41,9 @@ export function orchestrationProviders(): Provider[] {
     }),
     ...workerProviders({
       taskQueue: TaskQueue.tenantApi,
-      inject: [TenantService],
-      activities: (tenants: TenantService) => createTenantApiActivities({ tenants }),
+      inject: [TenantService, Orchestrator],
+      activities: (tenants: TenantService, orchestrator: Orchestrator) =>
+        createTenantApiActivities({ tenants, orchestrator }),
     }),
   ];
 }

@@ -49,16 +49,17 @@ export class Orchestrator {
     );
   }
 
-  /** Cancels a running deployTenant and waits until its compensations have run. */
-  async cancelDeployAndWait(tenantId: string): Promise<void> {
+  /** Cancels a running deployTenant and waits until its compensations have run; false if none ran. */
+  async cancelDeployAndWait(tenantId: string): Promise<boolean> {
     const handle = this.client.workflow.getHandle(workflowIds.deployTenant(tenantId));
     try {
       const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') return;
+      if (description.status.name !== 'RUNNING') return false;
       await handle.cancel();
       await handle.result().catch(() => undefined);
+      return true;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return;
+      if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
   }

@@ -137,13 +137,12 @@ export class TenantService {
     return tenants.map(toView);
   }
 
-  /** Starts destroyTenant (after cancelling a deployment still in flight). */
+  /** Records the deletion and starts destroyTenant, which first cancels a deployment still in flight. */
   async delete(principal: Principal, tenantId: string): Promise<ApiResult<TenantView>> {
     const tenant = await this.findVisible(principal, tenantId);
     if (tenant.status === 'deleted') return { status: 200, body: toView(tenant) };
     const operationId = workflowIds.destroyTenant(tenantId);
     if (tenant.status !== 'deleting') {
-      await this.orchestrator.cancelDeployAndWait(tenantId);
       tenant.status = 'deleting';
       tenant.lastOperationId = operationId;
       tenant.operationStartedAt = new Date();
