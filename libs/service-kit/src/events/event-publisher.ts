@@ -1,4 +1,4 @@
-import { headers as natsHeaders, JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
+import { JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import {
   EVENTS_STREAM,
   EVENTS_SUBJECT_ROOT,
@@ -61,9 +61,8 @@ export class EventPublisher {
       at: new Date().toISOString(),
       data,
     };
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', id);
-    await this.js.publish(eventSubject(tenantId, kind), codec.encode(event), { headers: h, msgID: id });
+    // msgID becomes the Nats-Msg-Id header, by which JetStream drops a retried publish.
+    await this.js.publish(eventSubject(tenantId, kind), codec.encode(event), { msgID: id });
     return event;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppSelection } from '@fedops/contracts';
-import { appHostnames, optionSchema, requireApp, resolveOptions, type OptionValue } from '@fedops/catalog';
+import { appHostnames, requireApp, resolveOptions, type OptionValue } from '@fedops/catalog';
 import { APP_MODULE_RENDERERS, type AppModuleRenderer } from './app-modules';
 import { nixAttrName, nixString, nixValue } from './nix-string';
 
@@ -206,9 +206,4 @@ export function renderedOptionNames(appId: string): string[] {
   const renderer = APP_MODULE_RENDERERS[appId];
   if (renderer === undefined) return [];
   return ['subdomain', ...renderer.renders];
-}
-
-/** Schema option names of an app, for checks against what was rendered. */
-export function schemaOptionNames(appId: string): string[] {
-  return Object.keys(optionSchema(requireApp(appId)));
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { firstValueFrom, timeout } from 'rxjs';
+import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import { FLEET_MACHINES_LIST_SUBJECT, type MachineRef } from '@fedops/contracts';
-import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+import { FedopsError, FedopsErrorCode, describeError } from '@fedops/domain';
 import { Roles } from '../auth';
 import { ApiAuthenticated, ApiJsonResponse, ApiProblemResponses } from '../openapi/api-docs.decorators';
 
@@ -32,7 +32,11 @@ export class FleetController {
       );
       return { items: machines };
     } catch (err) {
-      throw new FedopsError(FedopsErrorCode.ProviderFailed, 'The provisioner did not answer', { cause: err });
+      const what =
+        err instanceof TimeoutError
+          ? 'did not answer within 5 s'
+          : `answered with an error: ${describeError(err)}`;
+      throw new FedopsError(FedopsErrorCode.ProviderFailed, `The provisioner ${what}`, { cause: err });
     }
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@fedops/contracts';
 import { deployTenant, destroyTenant, progressQuery } from '@fedops/workflows';
 import { ServiceMetrics } from '@fedops/service-kit';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 
 export interface OperationView {
   id: string;
@@ -74,7 +75,14 @@ export class Orchestrator {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
-    const progress = await handle.query(progressQuery);
+    // A closed workflow answers queries by replay on a worker: without one, say so instead of a bare 500.
+    const progress = await handle.query(progressQuery).catch((err: unknown) => {
+      throw new FedopsError(
+        FedopsErrorCode.ProviderFailed,
+        `The steps of ${operationId} are unavailable: no orchestration worker answered; try again shortly`,
+        { cause: err },
+      );
+    });
     return {
       id: operationId,
       kind: progress.kind,
