@@ -82,7 +82,9 @@ export class DeploymentPipeline {
     try {
       await writeRenderedFiles(localDir, rendered.files);
       try {
-        await validateFlake(localDir);
+        const { warnings } = await validateFlake(localDir);
+        if (warnings.length > 0)
+          this.log.warn('nix warned while validating the configuration', { ...ctx, warnings });
       } catch (err: unknown) {
         throw new FedopsError(FedopsErrorCode.ConfigurationInvalid, describeError(err), { cause: err });
       }

@@ -6,6 +6,7 @@ import { APPS, optionSchema } from '@fedops/catalog';
 import type { AppSelection } from '@fedops/contracts';
 import { APP_MODULE_RENDERERS } from './app-modules';
 import { hashFiles, renderFlake, type AppsManifest, type RenderFlakeInput } from './flake-renderer';
+import { evaluateOnlyNixEnv } from './nix-environment';
 import { nixAttrName, nixString } from './nix-string';
 
 const input = (apps: AppSelection[], over: Partial<RenderFlakeInput> = {}): RenderFlakeInput => ({
@@ -27,12 +28,7 @@ function nixEval(expr: string): unknown {
   const dir = mkdtempSync(path.join(tmpdir(), 'fedops-nix-eval-'));
   try {
     const out = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expr], {
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin',
-        HOME: dir,
-        NIX_STATE_DIR: path.join(dir, 'state'),
-        NIX_CONF_DIR: dir,
-      },
+      env: evaluateOnlyNixEnv(dir),
       encoding: 'utf8',
     });
     return JSON.parse(out) as unknown;

@@ -24,8 +24,10 @@ describe('validateFlake', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('accepts a rendered configuration', async () => {
-    await expect(validateFlake(dir)).resolves.toBeUndefined();
+  it('accepts a rendered configuration, and nix warns about nothing on this machine', async () => {
+    // Any warning here (a missing nixbld group, an unreadable nix.conf …) is a machine set-up that
+    // the evaluate-only environment failed to rule out.
+    await expect(validateFlake(dir)).resolves.toEqual({ warnings: [] });
   });
 
   it('names the broken file and quotes nix-instantiate', async () => {
@@ -36,6 +38,7 @@ describe('validateFlake', () => {
     const { message, problems } = error as FlakeValidationError;
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^apps\/forgejo\.nix: syntax error, unexpected ';'/);
+    expect(message).not.toMatch(/warning/i);
     expect(message).toContain('apps/forgejo.nix');
     expect(message).toMatch(/forgejo\.nix:\d+:\d+/);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateAppSelections } from '@fedops/catalog';
 import { MANIFEST_FILE, MANIFEST_SCHEMA, renderedOptionNames, type AppsManifest } from './flake-renderer';
+import { evaluateOnlyNixEnv, parseNixDiagnostics } from './nix-environment';
 
 /** A rendered configuration that Nix cannot parse or that does not match the catalog. */
 export class FlakeValidationError extends Error {
@@ -23,22 +24,33 @@ export interface ValidateFlakeOptions {
   timeoutMs?: number;
 }
 
+/** A configuration that passed: what Nix warned about on the way (`<file>: <warning>`), for the log. */
+export interface FlakeValidation {
+  warnings: string[];
+}
+
 /**
  * Checks a rendered flake directory: every `.nix` file parses (`nix-instantiate --parse`, offline,
- * with a throw-away Nix state dir so /nix is not touched), and `fedops-apps.json` names catalog apps
- * whose options exist in the catalog schema, have the right types, and each have a module file that
- * `flake.nix` imports. Throws FlakeValidationError listing every problem.
+ * evaluate-only settings and a throw-away Nix state dir so /nix is not touched), and
+ * `fedops-apps.json` names catalog apps whose options exist in the catalog schema, have the right
+ * types, and each have a module file that `flake.nix` imports. Throws FlakeValidationError listing
+ * every problem; Nix's warnings are never taken for a problem.
  */
-export async function validateFlake(dir: string, options: ValidateFlakeOptions = {}): Promise<void> {
+export async function validateFlake(
+  dir: string,
+  options: ValidateFlakeOptions = {},
+): Promise<FlakeValidation> {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const nixFiles = (await listFiles(dir)).filter((f) => f.endsWith('.nix')).sort();
   if (!nixFiles.includes('flake.nix')) problems.push('flake.nix: missing');
 
   const stateDir = await mkdtemp(path.join(tmpdir(), 'fedops-nix-state-'));
   try {
     for (const file of nixFiles) {
-      const error = await parseNix(path.join(dir, file), stateDir, options);
-      if (error !== undefined) problems.push(`${file}: ${error}`);
+      const parsed = await parseNix(path.join(dir, file), stateDir, options);
+      warnings.push(...parsed.warnings.map((w) => `${file}: ${w}`));
+      if (parsed.error !== undefined) problems.push(`${file}: ${parsed.error}`);
     }
   } finally {
     await rm(stateDir, { recursive: true, force: true });
@@ -51,13 +63,15 @@ export async function validateFlake(dir: string, options: ValidateFlakeOptions =
       problems,
     );
   }
+  return { warnings };
 }
 
+/** Parses one file; `error` is set when nix-instantiate failed (Nix's error, or how the call failed). */
 function parseNix(
   file: string,
   stateDir: string,
   options: ValidateFlakeOptions,
-): Promise<string | undefined> {
+): Promise<{ warnings: string[]; error: string | undefined }> {
   return new Promise((resolve) => {
     execFile(
       options.nixInstantiate ?? 'nix-instantiate',
@@ -65,33 +79,15 @@ function parseNix(
       {
         timeout: options.timeoutMs ?? 20_000,
         maxBuffer: 16 * 1024 * 1024,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-          HOME: stateDir,
-          NIX_STATE_DIR: path.join(stateDir, 'state'),
-          NIX_CONF_DIR: path.join(stateDir, 'conf'),
-          NIX_LOG_DIR: path.join(stateDir, 'log'),
-          NIX_REMOTE: '',
-        },
+        env: evaluateOnlyNixEnv(stateDir),
       },
       (error, _stdout, stderr) => {
-        if (error === null) return resolve(undefined);
-        const text = stderr.trim().length > 0 ? tidyNixMessage(stderr) : error.message;
-        resolve(text);
+        const diagnostics = parseNixDiagnostics(stderr);
+        if (error === null) return resolve({ warnings: diagnostics.warnings, error: undefined });
+        resolve({ warnings: diagnostics.warnings, error: diagnostics.error ?? error.message });
       },
     );
   });
-}
-
-/** Nix's message without colour codes and blank lines, e.g. "syntax error, unexpected ';' at line 3:7". */
-function tidyNixMessage(stderr: string): string {
-  // eslint-disable-next-line no-control-regex
-  const plain = stderr.replace(/\u001b\[[0-9;]*m/g, '');
-  const lines = plain
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .filter((l) => l.trim().length > 0);
-  return lines.join('\n').replace(/^error: /, '');
 }
 
 async function checkManifest(dir: string, nixFiles: string[]): Promise<string[]> {
