@@ -2,6 +2,7 @@
 # Installs what fedops needs on a fresh Debian 12 machine (run as root). Idempotent and fast when
 # everything is present: apt only for missing packages, the Temporal CLI only when its binary is
 # missing, `npm ci` only when node_modules is missing or older than package-lock.json.
+# `ensure-deps.sh --list-packages` prints the Debian packages it manages, one a line, and changes nothing.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,8 +11,6 @@ TEMPORAL_CLI_VERSION="v1.5.1"
 log() { printf '[ensure-deps] %s\n' "$*" >&2; }
 die() { printf '[ensure-deps] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'die "step failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
-
-[[ "$(id -u)" == 0 ]] || die "run as root (apt-get and the postgres user switch need it)"
 
 # --- Debian packages -------------------------------------------------------------------------
 # package name -> a file that proves it is installed (faster and clearer than asking dpkg for each)
@@ -28,6 +27,13 @@ declare -A APT_PACKAGES=(
   [sqlite3]=/usr/bin/sqlite3
   [jq]=/usr/bin/jq
 )
+if [[ "${1:-}" == "--list-packages" ]]; then
+  printf '%s\n' "${!APT_PACKAGES[@]}" | sort
+  exit 0
+fi
+
+[[ "$(id -u)" == 0 ]] || die "run as root (apt-get and the postgres user switch need it)"
+
 missing=()
 for pkg in "${!APT_PACKAGES[@]}"; do
   [[ -e "${APT_PACKAGES[$pkg]}" ]] || missing+=("$pkg")

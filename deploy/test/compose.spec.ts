@@ -28,6 +28,7 @@ import {
   type ComposeService,
   type Env,
 } from './compose-model';
+import { SERVICE_PROGRAMS } from './required-programs';
 import { FEDOPS_SERVICES, SERVICE_CONFIG_SPECS, requiredVariables } from './service-config-specs';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -40,24 +41,6 @@ const EXTRA_DEPENDENCIES: Partial<Record<string, string[]>> = { dns: ['pdns'] };
 /** `service host_ip:published->target`; host_ip `*` = all interfaces. */
 const EXPECTED_PUBLISHED_PORTS = ['tenant-api *:8080->8080', 'temporal-ui 127.0.0.1:8233->8080'];
 const DOCKERFILE = 'deploy/Dockerfile';
-
-/**
- * Programs the services run (child_process), the Debian package that provides each, and who needs
- * it. Sources: services/deployer/src/ssh, services/deployer/src/nixos/nix-validator.ts,
- * services/backup/src/restic/restic-cli.ts, libs/sandbox-host/src (netns, sshd, file-lock), and
- * the activation stand-in that sandbox machines run with /usr/bin/node.
- */
-const REQUIRED_PROGRAMS: Array<{ program: string; pkg: string | undefined; usedBy: string }> = [
-  { program: 'ssh', pkg: 'openssh-client', usedBy: 'deployer (ships and activates configurations)' },
-  { program: 'nix-instantiate', pkg: 'nix-bin', usedBy: 'deployer (nix-instantiate --parse)' },
-  { program: 'tar', pkg: 'tar', usedBy: 'deployer (uploads over ssh)' },
-  { program: 'restic', pkg: 'restic', usedBy: 'backup' },
-  { program: 'ip', pkg: 'iproute2', usedBy: 'provisioner sandbox driver (network namespaces)' },
-  { program: 'sshd', pkg: 'openssh-server', usedBy: 'provisioner sandbox driver (machine sshd)' },
-  { program: 'ssh-keygen', pkg: 'openssh-client', usedBy: 'provisioner sandbox driver (host keys)' },
-  { program: 'flock', pkg: 'util-linux', usedBy: 'provisioner sandbox driver (state lock)' },
-  { program: '/usr/bin/node', pkg: undefined, usedBy: 'sandbox activation stand-in (node path it runs)' },
-];
 
 const compose: ComposeModel = parseCompose(read('docker-compose.yml'));
 const exampleEnv: Env = parseEnvFile(read('deploy/.env.example'));
@@ -334,7 +317,7 @@ describe('deploy/Dockerfile', () => {
     const packages = aptPackages(dockerfile);
     const checked = checkedCommands(dockerfile);
     const problems: string[] = [];
-    for (const { program, pkg, usedBy } of REQUIRED_PROGRAMS) {
+    for (const { program, pkg, usedBy } of SERVICE_PROGRAMS) {
       if (pkg !== undefined && !packages.has(pkg))
         problems.push(`package ${pkg} (for ${program}, used by ${usedBy}) is not installed`);
       if (!checked.has(program))
