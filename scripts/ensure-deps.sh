@@ -2,7 +2,8 @@
 # Installs what fedops needs on a fresh Debian 12 machine (run as root). Idempotent and fast when
 # everything is present: apt only for missing packages, the Temporal CLI only when its binary is
 # missing, `npm ci` only when node_modules is missing or older than package-lock.json.
-# `ensure-deps.sh --list-packages` prints the Debian packages it manages, one a line, and changes nothing.
+# `ensure-deps.sh --list-packages` prints the Debian packages it manages, one a line with the file that
+# proves each installed, and changes nothing.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,7 @@ trap 'die "step failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
 # --- Debian packages -------------------------------------------------------------------------
 # package name -> a file that proves it is installed (faster and clearer than asking dpkg for each)
 declare -A APT_PACKAGES=(
-  [postgresql]=/usr/lib/postgresql/15/bin/postgres
+  [postgresql-15]=/usr/lib/postgresql/15/bin/postgres
   [nats-server]=/usr/sbin/nats-server
   [pdns-server]=/usr/sbin/pdns_server
   [pdns-backend-sqlite3]=/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql
@@ -28,7 +29,7 @@ declare -A APT_PACKAGES=(
   [jq]=/usr/bin/jq
 )
 if [[ "${1:-}" == "--list-packages" ]]; then
-  printf '%s\n' "${!APT_PACKAGES[@]}" | sort
+  for pkg in "${!APT_PACKAGES[@]}"; do printf '%s %s\n' "$pkg" "${APT_PACKAGES[$pkg]}"; done | sort
   exit 0
 fi
 

@@ -15,7 +15,8 @@ function ensureDepsPackages(): Set<string> {
   const out = execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-deps.sh'), '--list-packages'], {
     encoding: 'utf8',
   });
-  return new Set(out.split('\n').filter((line) => line !== ''));
+  // One line a package: `<package> <file that proves it installed>`.
+  return new Set(out.split('\n').flatMap((line) => (line === '' ? [] : [line.split(' ')[0] ?? ''])));
 }
 
 /** Debian's Essential packages are on every Debian system and cannot be removed by accident. */

@@ -30,8 +30,8 @@ export const SERVICE_PROGRAMS: readonly RequiredProgram[] = [
  * temporal,managed-process}.ts, scripts/*.sh.
  */
 export const HOST_PROGRAMS: readonly RequiredProgram[] = [
-  { program: '/usr/lib/postgresql/15/bin/postgres', pkg: 'postgresql', usedBy: 'harness (PostgreSQL)' },
-  { program: '/usr/lib/postgresql/15/bin/initdb', pkg: 'postgresql', usedBy: 'harness (PostgreSQL)' },
+  { program: '/usr/lib/postgresql/15/bin/postgres', pkg: 'postgresql-15', usedBy: 'harness (PostgreSQL)' },
+  { program: '/usr/lib/postgresql/15/bin/initdb', pkg: 'postgresql-15', usedBy: 'harness (PostgreSQL)' },
   { program: 'nats-server', pkg: 'nats-server', usedBy: 'harness (NATS JetStream)' },
   { program: 'pdns_server', pkg: 'pdns-server', usedBy: 'harness (PowerDNS)' },
   {
