@@ -10,6 +10,7 @@ export * from './database/data-source';
 export * from './events/event-publisher';
 export * from './service-kit.module';
 export * from './http/bootstrap';
+export * from './http/json-body';
 export * from './temporal/worker-providers';
 export * from './temporal/activity-failure';
 export * from './temporal/temporal-runtime';

@@ -1,9 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError } from '../config/config';
 import { JsonLogger, type LogLevel } from '../logging/json-logger';
 import { describeError } from '@fedops/domain';
+import { acceptJsonBodies } from './json-body';
 
 interface BootConfig {
   httpPort: number;
@@ -14,7 +16,8 @@ interface BootConfig {
 
 /**
  * Starts a service: reads its configuration (exiting with one readable message listing every bad
- * variable), builds the Nest app with JSON logs and shutdown hooks, lets the service `configure` the
+ * variable), builds the Nest app with JSON logs, shutdown hooks and JSON request bodies of at most
+ * REQUEST_BODY_LIMIT_BYTES (see acceptJsonBodies), lets the service `configure` the
  * app (e.g. mount its OpenAPI document), connects its NATS request/reply handlers (queue group =
  * service name), and listens for HTTP.
  */
@@ -37,7 +40,11 @@ export async function bootstrapService<C extends BootConfig>(
   const logger = new JsonLogger(service, config.logLevel);
   try {
     // Nest's module type is structural; each service passes its own DynamicModule.
-    const app = await NestFactory.create(buildModule(config, logger) as never, { logger });
+    const app = await NestFactory.create<NestExpressApplication>(buildModule(config, logger) as never, {
+      logger,
+      bodyParser: false,
+    });
+    acceptJsonBodies(app);
     app.enableShutdownHooks();
     if (configure !== undefined) await configure(app, config);
     app.connectMicroservice<MicroserviceOptions>({

@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiResponse, type HeaderObject } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiExtension, ApiResponse, type HeaderObject } from '@nestjs/swagger';
+import { REQUEST_BODY_LIMIT_BYTES } from '@fedops/service-kit';
 import type { Role } from '../auth/principal';
+import { byteSize } from '../problem/problem-details.filter';
 import { schemaRef, type SchemaName } from './schemas';
 
 /** Name of the security scheme declared by buildOpenApiDocument. */
@@ -13,11 +15,17 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 /** Problem statuses documented on routes, with what they mean in this API. */
 const PROBLEM_DESCRIPTIONS = {
-  400: 'The request is invalid; `errors` names every bad field.',
+  400:
+    'The request is invalid: `errors` names every bad field (VALIDATION_FAILED), or the body is not ' +
+    'valid JSON or not valid UTF-8 (MALFORMED_JSON).',
   401: 'No valid bearer token (missing, malformed, expired, wrong issuer or audience).',
   403: 'The token lacks a role this operation requires, or the operation is outside its organisation.',
   404: 'No such resource visible to the caller (resources of other organisations are not found either).',
   409: 'Conflicts with the current state (e.g. the domain is used by another live tenant).',
+  413: `The request body is larger than ${byteSize(REQUEST_BODY_LIMIT_BYTES)} (PAYLOAD_TOO_LARGE).`,
+  415:
+    'The request body is not JSON (Content-Type `application/json` or `application/*+json`), not UTF-8, ' +
+    'or has a Content-Encoding other than gzip, deflate or br (UNSUPPORTED_MEDIA_TYPE).',
   422: 'The Idempotency-Key was used before for a different request.',
   502: 'A backing service (provider, provisioner) failed or did not answer.',
 } as const;
@@ -34,6 +42,21 @@ export function ApiProblemResponses(...statuses: ProblemStatus[]): MethodDecorat
         content: { [PROBLEM_MEDIA_TYPE]: { schema: schemaRef('ProblemDetails') } },
       }),
     ),
+  );
+}
+
+/**
+ * The JSON request body of a route, with the problems of reading one (every service reads bodies with
+ * acceptJsonBodies: JSON in UTF-8, at most REQUEST_BODY_LIMIT_BYTES, before authentication).
+ */
+export function ApiJsonBody(schema: SchemaName): MethodDecorator {
+  return applyDecorators(
+    ApiBody({
+      required: true,
+      description: `JSON in UTF-8, at most ${byteSize(REQUEST_BODY_LIMIT_BYTES)}.`,
+      schema: schemaRef(schema),
+    }),
+    ApiProblemResponses(400, 413, 415),
   );
 }
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { RequestMethod, type Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type {
   OpenAPIObject,
   OperationObject,
@@ -30,6 +31,8 @@ interface Route {
   path: string;
   roles: unknown;
   isPublic: boolean;
+  /** Has a `@Body()` parameter. */
+  takesBody: boolean;
 }
 
 /** Every HTTP route of AppModule's controllers, read from Nest's own metadata (path in OpenAPI form). */
@@ -54,6 +57,10 @@ function routesOf(controllers: Type[]): Route[] {
           isPublic:
             (Reflect.getMetadata(IS_PUBLIC_KEY, handler) ??
               Reflect.getMetadata(IS_PUBLIC_KEY, controller)) === true,
+          // Nest keys route parameters `<RouteParamtypes>:<index>`.
+          takesBody: Object.keys(
+            (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as object,
+          ).some((key) => key.split(':')[0] === String(RouteParamtypes.BODY)),
         },
       ];
     });
@@ -146,7 +153,7 @@ describe('docs/openapi.json', () => {
 });
 
 describe('the OpenAPI document', () => {
-  it('finds the routes of every controller', () => {
+  it('finds the routes of every controller and those that take a body', () => {
     expect(routes.map((r) => `${r.verb} ${r.path}`).sort()).toEqual(
       [
         'delete /v1/tenants/{id}',
@@ -159,6 +166,7 @@ describe('the OpenAPI document', () => {
         'post /v1/tenants',
       ].sort(),
     );
+    expect(routes.filter((r) => r.takesBody).map((r) => `${r.verb} ${r.path}`)).toEqual(['post /v1/tenants']);
   });
 
   it('documents exactly the routes of the controllers', () => {
@@ -209,6 +217,17 @@ describe('the OpenAPI document', () => {
     },
   );
 
+  it.each(routes.filter((r) => r.takesBody).map((r) => [`${r.controller}.${r.handler}`, r] as const))(
+    '%s takes a body: documents a required JSON request body and the 400, 413 and 415 problems',
+    (_name, route) => {
+      const operation = operationOf(document, route);
+      const body = operation?.requestBody as { required?: boolean; content?: object } | undefined;
+      expect(body?.required).toBe(true);
+      expect(Object.keys(body?.content ?? {})).toEqual(['application/json']);
+      expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining(['400', '413', '415']));
+    },
+  );
+
   it('has unique operation ids', () => {
     const ids = routes.map((r) => operationOf(document, r)?.operationId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -232,7 +251,7 @@ describe('the OpenAPI document', () => {
 });
 
 describe('the schemas describe what the API sends', () => {
-  it('ProblemDetails: a validation problem and an unexpected error', () => {
+  it('ProblemDetails: a validation problem, an unexpected error, a missing resource and a body too large', () => {
     const invalid = toProblem(
       FedopsError.validation([{ field: 'domain', message: 'must be a domain name' }]),
       '/v1/tenants',
@@ -242,6 +261,12 @@ describe('the schemas describe what the API sends', () => {
     expect(
       violations(SCHEMAS.ProblemDetails, toProblem(new FedopsError(FedopsErrorCode.NotFound, 'gone'))),
     ).toEqual([]);
+    const tooLarge = Object.assign(new Error('request entity too large'), {
+      status: 413,
+      type: 'entity.too.large',
+      limit: 65536,
+    });
+    expect(violations(SCHEMAS.ProblemDetails, toProblem(tooLarge, '/v1/tenants'))).toEqual([]);
   });
 
   it('CatalogAppList: the catalog as GET /v1/apps returns it', () => {

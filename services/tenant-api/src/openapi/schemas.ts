@@ -8,6 +8,7 @@ import {
   TENANT_STATUSES,
 } from '@fedops/contracts';
 import { FedopsErrorCode } from '@fedops/domain';
+import { HttpProblemCode } from '../problem/problem-details.filter';
 
 /**
  * The public API's schemas as plain OpenAPI 3 schema objects. Request bodies are parsed by hand
@@ -74,8 +75,9 @@ const ProblemDetails: SchemaObject = {
     code: {
       type: 'string',
       description:
-        'Machine-readable error code: one of the fedops error codes, or HTTP_<status> for errors raised by ' +
-        `the HTTP layer (e.g. a malformed JSON body). Codes: ${Object.values(FedopsErrorCode).join(', ')}.`,
+        'Machine-readable error code: one of the fedops error codes, one of the request-body codes of the ' +
+        'HTTP layer, or HTTP_<status> for other errors the HTTP layer raises (e.g. a malformed path). ' +
+        `Codes: ${[...Object.values(FedopsErrorCode), ...Object.values(HttpProblemCode)].join(', ')}.`,
       example: FedopsErrorCode.ValidationFailed,
     },
     errors: {

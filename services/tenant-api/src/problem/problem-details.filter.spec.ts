@@ -1,6 +1,37 @@
-import { NotFoundException } from '@nestjs/common';
+import { NotFoundException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
-import { httpStatusOf, toProblem } from './problem-details.filter';
+import {
+  REQUEST_BODY_ERROR_TYPES,
+  parseJsonBody,
+  refusedContent,
+  type RequestBodyError,
+  type RequestBodyErrorType,
+} from '@fedops/service-kit';
+import { byteSize, httpStatusOf, toProblem } from './problem-details.filter';
+
+/** An error as body-parser (http-errors) makes it: a plain Error with status, statusCode, expose and type. */
+function bodyParserError(
+  type: RequestBodyErrorType,
+  status: number,
+  props: Partial<RequestBodyError> = {},
+): RequestBodyError {
+  return Object.assign(new Error(`body-parser says ${type}`), {
+    status,
+    statusCode: status,
+    expose: status < 500,
+    type,
+    ...props,
+  });
+}
+
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
 
 describe('problem details', () => {
   it('maps every error code to an HTTP status', () => {
@@ -32,5 +63,115 @@ describe('problem details', () => {
 
   it('turns framework exceptions into problems', () => {
     expect(toProblem(new NotFoundException('Cannot GET /v2')).status).toBe(404);
+  });
+
+  it("turns Nest's 413 and 415 exceptions into PAYLOAD_TOO_LARGE and UNSUPPORTED_MEDIA_TYPE", () => {
+    expect(toProblem(new PayloadTooLargeException())).toMatchObject({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect(toProblem(new UnsupportedMediaTypeException())).toMatchObject({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+  });
+});
+
+describe('problem details of request bodies', () => {
+  it('maps every request body error to a 4xx, except the two stream errors that only a fedops bug causes', () => {
+    const statuses = Object.fromEntries(
+      REQUEST_BODY_ERROR_TYPES.map((type) => [type, toProblem(bodyParserError(type, 400)).status]),
+    );
+    expect(statuses).toEqual({
+      'entity.too.large': 413,
+      'encoding.unsupported': 415,
+      'request.aborted': 400,
+      'request.size.invalid': 400,
+      'stream.encoding.set': 500,
+      'stream.not.readable': 500,
+      'content-type.unsupported': 415,
+      'charset.unsupported': 415,
+      'entity.utf8.invalid': 400,
+      'entity.parse.failed': 400,
+    });
+  });
+
+  it("answers body-parser's entity.too.large with 413 PAYLOAD_TOO_LARGE naming the limit", () => {
+    const problem = toProblem(bodyParserError('entity.too.large', 413, { limit: 64 * 1024 }), '/v1/tenants');
+    expect(problem).toEqual({
+      type: 'https://fedops.dev/problems/payload-too-large',
+      title: 'Request too large',
+      status: 413,
+      detail: 'The request body is larger than the limit of 64 KiB',
+      code: 'PAYLOAD_TOO_LARGE',
+      instance: '/v1/tenants',
+    });
+  });
+
+  it("answers body-parser's encoding.unsupported with 415 naming the Content-Encoding", () => {
+    expect(toProblem(bodyParserError('encoding.unsupported', 415, { encoding: 'compress' }))).toMatchObject({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail: expect.stringMatching(/^Content-Encoding compress is not supported/) as unknown,
+    });
+  });
+
+  it('answers a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE naming its type, or its absence', () => {
+    const form = refusedContent({
+      'content-length': '9',
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(toProblem(form)).toMatchObject({
+      status: 415,
+      title: 'Unsupported media type',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail:
+        'The request body is application/x-www-form-urlencoded; send JSON as application/json (or an application/*+json type)',
+    });
+    expect(toProblem(refusedContent({ 'content-length': '2' })).detail).toMatch(
+      /^The request body has no Content-Type; send JSON as application\/json/,
+    );
+  });
+
+  it('answers JSON in charset latin1 with 415 saying JSON must be UTF-8', () => {
+    const latin1 = refusedContent({
+      'content-length': '2',
+      'content-type': 'application/json; charset=latin1',
+    });
+    expect(toProblem(latin1)).toMatchObject({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail: 'The request body is in charset latin1; JSON must be UTF-8 (send charset=utf-8 or no charset)',
+    });
+  });
+
+  it("answers truncated JSON with 400 MALFORMED_JSON carrying the parser's message", () => {
+    const problem = toProblem(thrownBy(() => parseJsonBody(Buffer.from('{"domain": '))));
+    expect(problem).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
+    expect(problem.detail).toMatch(/^The request body is not valid JSON: \S/);
+  });
+
+  it('answers invalid UTF-8 with 400 MALFORMED_JSON saying so', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"domain":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('.example"}'),
+    ]);
+    expect(toProblem(thrownBy(() => parseJsonBody(bytes)))).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_JSON',
+      detail: 'The request body is not valid UTF-8',
+    });
+  });
+
+  it('treats an error with a status and an unknown type as internal, not as a client error', () => {
+    const problem = toProblem(Object.assign(new Error('odd'), { status: 400, type: 'something.else' }));
+    expect(problem).toMatchObject({ status: 500, code: 'INTERNAL', detail: 'Internal error' });
+  });
+
+  it('names sizes in KiB or MiB when they divide evenly, else in bytes', () => {
+    expect(byteSize(64 * 1024)).toBe('64 KiB');
+    expect(byteSize(2 * 1024 * 1024)).toBe('2 MiB');
+    expect(byteSize(1500)).toBe('1500 bytes');
   });
 });

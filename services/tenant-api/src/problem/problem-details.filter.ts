@@ -7,7 +7,12 @@ import {
   describeError,
   type FieldError,
 } from '@fedops/domain';
-import type { JsonLogger } from '@fedops/service-kit';
+import {
+  REQUEST_BODY_LIMIT_BYTES,
+  isRequestBodyError,
+  type JsonLogger,
+  type RequestBodyError,
+} from '@fedops/service-kit';
 
 /** RFC 9457 problem details, with `errors` naming every bad field of the request. */
 export interface ProblemDetails {
@@ -64,6 +69,103 @@ export function problemType(code: string): string {
   return `https://fedops.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+/**
+ * Codes of problems the HTTP layer finds before a route runs. Not FedopsErrorCodes: no other transport
+ * has them. Other framework errors (e.g. a malformed path) keep the code HTTP_<status>.
+ */
+export enum HttpProblemCode {
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  MalformedJson = 'MALFORMED_JSON',
+  MalformedRequest = 'MALFORMED_REQUEST',
+}
+
+/** A size for people: `64 KiB`, `1 MiB`, `1500 bytes`. */
+export function byteSize(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+const JSON_MEDIA_TYPES = 'application/json (or an application/*+json type)';
+
+/**
+ * The problem with a request body, as body-parser or acceptJsonBodies found it. Every kind is the
+ * client's doing except the two stream errors, which only fedops code misusing the request stream causes.
+ */
+export function requestBodyProblem(err: RequestBodyError): { status: number; code: string; detail: string } {
+  switch (err.type) {
+    case 'entity.too.large':
+      return {
+        status: HttpStatus.PAYLOAD_TOO_LARGE,
+        code: HttpProblemCode.PayloadTooLarge,
+        detail: `The request body is larger than the limit of ${byteSize(err.limit ?? REQUEST_BODY_LIMIT_BYTES)}`,
+      };
+    case 'content-type.unsupported':
+      return {
+        status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        code: HttpProblemCode.UnsupportedMediaType,
+        detail:
+          err.mediaType === undefined || err.mediaType === ''
+            ? `The request body has no Content-Type; send JSON as ${JSON_MEDIA_TYPES}`
+            : `The request body is ${err.mediaType}; send JSON as ${JSON_MEDIA_TYPES}`,
+      };
+    case 'charset.unsupported':
+      return {
+        status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        code: HttpProblemCode.UnsupportedMediaType,
+        detail: `The request body is in charset ${err.charset ?? '(unknown)'}; JSON must be UTF-8 (send charset=utf-8 or no charset)`,
+      };
+    case 'encoding.unsupported':
+      return {
+        status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        code: HttpProblemCode.UnsupportedMediaType,
+        detail: `Content-Encoding ${err.encoding ?? '(unknown)'} is not supported; send the body uncompressed or as gzip, deflate or br`,
+      };
+    case 'entity.utf8.invalid':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: HttpProblemCode.MalformedJson,
+        detail: 'The request body is not valid UTF-8',
+      };
+    case 'entity.parse.failed':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: HttpProblemCode.MalformedJson,
+        detail: `The request body is not valid JSON: ${err.message}`,
+      };
+    case 'request.aborted':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: HttpProblemCode.MalformedRequest,
+        detail: 'The request body ended before it was complete',
+      };
+    case 'request.size.invalid':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: HttpProblemCode.MalformedRequest,
+        detail: 'The request body does not have the length its Content-Length header says',
+      };
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return {
+        status: HttpStatus.INTERNAL_SERVER_ERROR,
+        code: FedopsErrorCode.Internal,
+        detail: 'Internal error',
+      };
+    default:
+      return assertUnreachable(err.type, 'request body error');
+  }
+}
+
+/** The code of an error Nest or express raised with an HTTP status (no route, malformed path, ...). */
+function frameworkCode(status: number): string {
+  if (status === 404) return FedopsErrorCode.NotFound;
+  if (status === 413) return HttpProblemCode.PayloadTooLarge;
+  if (status === 415) return HttpProblemCode.UnsupportedMediaType;
+  return status < 500 ? 'HTTP_' + status : FedopsErrorCode.Internal;
+}
+
 export function toProblem(exception: unknown, instance?: string): ProblemDetails {
   if (exception instanceof FedopsError) {
     const status = httpStatusOf(exception.code);
@@ -81,6 +183,17 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       ...(exception.details.fields !== undefined ? { errors: exception.details.fields } : {}),
     };
   }
+  if (isRequestBodyError(exception)) {
+    const { status, code, detail } = requestBodyProblem(exception);
+    return {
+      type: problemType(code),
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail,
+      code,
+      ...(instance !== undefined ? { instance } : {}),
+    };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -88,8 +201,7 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       typeof response === 'object' && response !== null && 'message' in response
         ? String((response as { message: unknown }).message)
         : exception.message;
-    const code =
-      status === 404 ? FedopsErrorCode.NotFound : status < 500 ? 'HTTP_' + status : FedopsErrorCode.Internal;
+    const code = frameworkCode(status);
     return {
       type: problemType(code),
       title: TITLES[status] ?? 'Error',

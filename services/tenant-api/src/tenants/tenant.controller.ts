@@ -1,13 +1,17 @@
 import { Body, Controller, Delete, Get, Headers, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FedopsError } from '@fedops/domain';
 import { CurrentPrincipal, Roles, type Principal } from '../auth';
 import { parseCreateTenantRequest, type TenantView } from './tenant.dto';
 import { TenantService } from './tenant.service';
-import { ApiAuthenticated, ApiJsonResponse, ApiProblemResponses } from '../openapi/api-docs.decorators';
+import {
+  ApiAuthenticated,
+  ApiJsonBody,
+  ApiJsonResponse,
+  ApiProblemResponses,
+} from '../openapi/api-docs.decorators';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
-import { schemaRef } from '../openapi/schemas';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -26,7 +30,7 @@ export class TenantController {
       'Validates the request against the app catalog, stores the desired state and starts the deploy ' +
       'operation. Answers at once with status `provisioning`; follow `operation.href` or `links.events`.',
   })
-  @ApiBody({ required: true, schema: schemaRef('CreateTenantRequest') })
+  @ApiJsonBody('CreateTenantRequest')
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -38,7 +42,7 @@ export class TenantController {
   @ApiJsonResponse(202, 'TenantView', 'The tenant was stored and its deploy operation started.', {
     Location: { description: "The tenant's URL (`links.self`).", schema: { type: 'string' } },
   })
-  @ApiProblemResponses(400, 409, 422)
+  @ApiProblemResponses(409, 422)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
