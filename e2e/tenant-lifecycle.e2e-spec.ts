@@ -107,6 +107,16 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const address = machines[0]!.address;
     const fqdn = `social.${body['domain'] as string}`;
     expect(await resolver().resolve4(fqdn)).toEqual([address]);
+    // The tenant's zone has the SOA and NS the harness configures, not PowerDNS's placeholder SOA.
+    const zone = body['domain'] as string;
+    expect(await resolver().resolveSoa(zone)).toMatchObject({
+      nsname: 'ns1.fedops.localhost',
+      hostmaster: 'hostmaster.fedops.localhost',
+    });
+    expect((await resolver().resolveNs(zone)).sort()).toEqual([
+      'ns1.fedops.localhost',
+      'ns2.fedops.localhost',
+    ]);
     const health = await fetch(`http://${address}:3000/health`, { headers: { host: fqdn } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ app: 'mastodon', status: 'ok' });
@@ -196,15 +206,6 @@ describe('the API refuses bad requests with problem details', () => {
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining(['/v1/tenants', '/v1/tenants/{id}', '/v1/operations/{id}']),
     );
-  });
-
-  it('answers a body that is not JSON with a problem', async () => {
-    const res = await api.request<{ status: number }>('POST', '/v1/tenants', {
-      rawBody: '{"domain": ',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
   it('requires a token and hides other organisations’ tenants', async () => {

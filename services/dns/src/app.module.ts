@@ -4,6 +4,7 @@ import { JsonLogger, ServiceKitModule, workerProviders } from '@fedops/service-k
 import type { DnsConfig } from './config/dns.config';
 import { TenantZones1764284400002 } from './migrations/1764284400002-tenant-zones';
 import { PowerDnsDriver } from './providers/powerdns/powerdns.driver';
+import { zoneApex } from './providers/zone-apex';
 import { createDnsActivities } from './records/dns.activities';
 import { TenantZoneEntity } from './records/tenant-zone.entity';
 import { DNS_PROVIDER, RECORD_TTL, TenantRecordsService } from './records/tenant-records.service';
@@ -29,7 +30,11 @@ export class AppModule {
               apiUrl: config.powerdnsApiUrl,
               apiKey: config.powerdnsApiKey,
               serverId: config.powerdnsServerId,
-              nameservers: config.nameservers,
+              apex: zoneApex({
+                nameservers: config.nameservers,
+                hostmaster: config.hostmaster,
+                negativeTtl: config.negativeTtl,
+              }),
             }),
         },
         { provide: RECORD_TTL, useValue: config.recordTtl },

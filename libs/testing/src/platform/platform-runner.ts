@@ -169,6 +169,8 @@ export class Platform {
         FEDOPS_POWERDNS_API_URL: o.infra.powerdns.apiUrl,
         FEDOPS_POWERDNS_API_KEY: o.infra.powerdns.apiKey,
         FEDOPS_POWERDNS_SERVER_ID: o.infra.powerdns.serverId,
+        FEDOPS_DNS_NAMESERVERS: 'ns1.fedops.localhost.,ns2.fedops.localhost.',
+        FEDOPS_DNS_HOSTMASTER: 'hostmaster@fedops.localhost',
       },
       deployer: {
         FEDOPS_SSH_PRIVATE_KEY_FILE: this.secrets.sshPrivateKeyFile,

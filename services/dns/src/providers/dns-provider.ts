@@ -8,8 +8,17 @@ import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 export interface DnsProviderDriver {
   /** Short provider name for logs and errors, e.g. `powerdns`. */
   readonly kind: string;
-  /** Create the zone if it does not exist; `created: false` when it already existed. */
+  /**
+   * Create the zone if it does not exist, with the provider's SOA and NS (for a self-hosted
+   * provider, the configured name servers and hostmaster); `created: false` when it already existed.
+   */
   ensureZone(zone: string): Promise<{ created: boolean }>;
+  /**
+   * Bring the SOA (names and timers; the serial stays the provider's) and NS of an existing zone
+   * the platform created to what `ensureZone` writes today, so zones made before a configuration
+   * change are corrected. Idempotent: `corrected: false` when they already matched.
+   */
+  ensureZoneApex(zone: string): Promise<{ corrected: boolean }>;
   /** Delete the zone with all its records; `deleted: false` when it did not exist. */
   deleteZone(zone: string): Promise<{ deleted: boolean }>;
   /**

@@ -38,6 +38,12 @@ export class TenantRecordsService {
     const { created } = await this.provider.ensureZone(zone);
     // A retry after a crash sees the zone as existing: remember that we created it the first time.
     const zoneCreated = created || (previous?.zoneCreated ?? false);
+    // A zone the platform created earlier may carry an older SOA/NS (before fedops wrote a real SOA,
+    // PowerDNS's placeholder): correct it. A zone someone else created keeps its apex.
+    if (zoneCreated && !created) {
+      const { corrected } = await this.provider.ensureZoneApex(zone);
+      if (corrected) this.log.info('zone SOA/NS corrected', { tenantId: input.tenantId, zone });
+    }
     const records = toRecordSummaries(desired);
     const save = (owned: DnsRecordSummary[]): Promise<TenantZoneEntity> =>
       repo.save(

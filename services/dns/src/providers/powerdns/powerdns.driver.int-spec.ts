@@ -7,8 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parseHostmaster, parseNameservers } from '../../config/dns.config';
 import { diffRRsets, planTenantRecords, tenantZone } from '../../record-plan/record-plan';
-import { DnsProviderError } from '../dns-provider';
+import { DnsProviderError, type RRset } from '../dns-provider';
+import { parseSoa, zoneApex } from '../zone-apex';
 import { PowerDnsDriver } from './powerdns.driver';
 
 interface PdnsEndpoint {
@@ -33,6 +35,13 @@ async function pdnsEndpoint(): Promise<{ endpoint: PdnsEndpoint; stop: () => Pro
   return startLocalPdns();
 }
 
+/** The apex as the dns service builds it from FEDOPS_DNS_NAMESERVERS and FEDOPS_DNS_HOSTMASTER. */
+const apex = zoneApex({
+  nameservers: parseNameservers('ns1.fedops.test,ns2.fedops.test.'),
+  hostmaster: parseHostmaster('dns.admin@fedops.test'),
+  negativeTtl: 300,
+});
+
 describe('PowerDnsDriver against a real pdns_server', () => {
   let endpoint: PdnsEndpoint;
   let stop: () => Promise<void> = async () => undefined;
@@ -51,7 +60,7 @@ describe('PowerDnsDriver against a real pdns_server', () => {
     driver = new PowerDnsDriver({
       apiUrl: endpoint.apiUrl,
       apiKey: endpoint.apiKey,
-      nameservers: ['ns1.fedops.test.'],
+      apex,
       timeoutMs: 5000,
       retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
     });
@@ -81,7 +90,7 @@ describe('PowerDnsDriver against a real pdns_server', () => {
     expect(listed).toEqual(
       expect.arrayContaining([
         { name: `social.${zone}`, type: 'A', ttl: 300, records: ['192.0.2.10'] },
-        { name: zone, type: 'NS', ttl: expect.any(Number) as number, records: ['ns1.fedops.test.'] },
+        { name: zone, type: 'NS', ttl: 3600, records: ['ns1.fedops.test.', 'ns2.fedops.test.'] },
       ]),
     );
 
@@ -116,6 +125,90 @@ describe('PowerDnsDriver against a real pdns_server', () => {
     await expect(driver.listRRsets(zone)).rejects.toMatchObject({ status: 404, retryable: false });
   });
 
+  it('creates zones with the configured SOA and NS, as the API lists them and DNS serves them', async () => {
+    const apexDomain = `soa${randomBytes(4).toString('hex')}.example.org`;
+    const apexZone = tenantZone(apexDomain);
+    try {
+      expect(await driver.ensureZone(apexZone)).toEqual({ created: true });
+      const listed = await driver.listRRsets(apexZone);
+      expect(parseSoa(rrsetOf(listed, 'SOA').records[0] ?? '')).toMatchObject({
+        mname: 'ns1.fedops.test.',
+        rname: 'dns\\.admin.fedops.test.',
+        refresh: 10800,
+        retry: 3600,
+        expire: 1209600,
+        minimum: 300,
+      });
+      expect(rrsetOf(listed, 'NS').records).toEqual(['ns1.fedops.test.', 'ns2.fedops.test.']);
+
+      expect(await resolver.resolveSoa(apexDomain)).toMatchObject({
+        nsname: 'ns1.fedops.test',
+        hostmaster: 'dns\\.admin.fedops.test', // the escaped dot: dns.admin@fedops.test
+        minttl: 300,
+      });
+      expect((await resolver.resolveNs(apexDomain)).sort()).toEqual(['ns1.fedops.test', 'ns2.fedops.test']);
+      expect(await driver.ensureZoneApex(apexZone)).toEqual({ corrected: false });
+    } finally {
+      await driver.deleteZone(apexZone);
+    }
+  });
+
+  it('raises the SOA serial on every record change', async () => {
+    const serialDomain = `serial${randomBytes(4).toString('hex')}.example.org`;
+    const serialZone = tenantZone(serialDomain);
+    try {
+      await driver.ensureZone(serialZone);
+      const serialOverDns = async (): Promise<number> => (await resolver.resolveSoa(serialDomain)).serial;
+      const first = await serialOverDns();
+      expect(first).toBeGreaterThan(1);
+      for (const address of ['192.0.2.1', '192.0.2.2']) {
+        const before = await serialOverDns();
+        await driver.replaceRRsets(serialZone, [
+          { action: 'replace', name: `www.${serialZone}`, type: 'A', ttl: 300, records: [address] },
+        ]);
+        await eventually(async () => expect(await serialOverDns()).toBeGreaterThan(before));
+      }
+    } finally {
+      await driver.deleteZone(serialZone);
+    }
+  });
+
+  it('corrects a zone created with PowerDNS placeholder SOA, keeping its other records', async () => {
+    const oldDomain = `old${randomBytes(4).toString('hex')}.example.org`;
+    const oldZone = tenantZone(oldDomain);
+    // How the driver created zones before: NS only, so PowerDNS synthesised its placeholder SOA.
+    const created = await fetch(`${endpoint.apiUrl}/api/v1/servers/localhost/zones`, {
+      method: 'POST',
+      headers: {
+        'X-API-Key': endpoint.apiKey,
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ name: oldZone, kind: 'Native', nameservers: ['ns1.fedops.invalid.'] }),
+    });
+    expect(created.status).toBe(201);
+    try {
+      await driver.replaceRRsets(oldZone, [
+        { action: 'replace', name: `www.${oldZone}`, type: 'A', ttl: 300, records: ['192.0.2.7'] },
+      ]);
+      const before = await resolver.resolveSoa(oldDomain);
+      expect(before.nsname).toBe('a.misconfigured.dns.server.invalid');
+
+      expect(await driver.ensureZone(oldZone)).toEqual({ created: false });
+      expect(await driver.ensureZoneApex(oldZone)).toEqual({ corrected: true });
+      await eventually(async () => {
+        const after = await resolver.resolveSoa(oldDomain);
+        expect(after).toMatchObject({ nsname: 'ns1.fedops.test', hostmaster: 'dns\\.admin.fedops.test' });
+        expect(after.serial).toBeGreaterThan(before.serial); // secondaries notice the change
+      });
+      expect((await resolver.resolveNs(oldDomain)).sort()).toEqual(['ns1.fedops.test', 'ns2.fedops.test']);
+      expect(await resolver.resolve4(`www.${oldDomain}`)).toEqual(['192.0.2.7']);
+      expect(await driver.ensureZoneApex(oldZone)).toEqual({ corrected: false }); // idempotent
+    } finally {
+      await driver.deleteZone(oldZone);
+    }
+  });
+
   it('maps a 4xx to a DnsProviderError carrying PowerDNS message, without retrying', async () => {
     const badZone = tenantZone(`bad${randomBytes(4).toString('hex')}.example.org`);
     await driver.ensureZone(badZone);
@@ -142,7 +235,7 @@ describe('PowerDnsDriver against a real pdns_server', () => {
   });
 
   it('reports a wrong API key as a 401 DnsProviderError', async () => {
-    const wrong = new PowerDnsDriver({ apiUrl: endpoint.apiUrl, apiKey: 'wrong-key' });
+    const wrong = new PowerDnsDriver({ apiUrl: endpoint.apiUrl, apiKey: 'wrong-key', apex });
     await expect(wrong.listRRsets(zone)).rejects.toMatchObject({
       name: 'DnsProviderError',
       status: 401,
@@ -155,6 +248,7 @@ describe('PowerDnsDriver against a real pdns_server', () => {
     const unreachable = new PowerDnsDriver({
       apiUrl: `http://127.0.0.1:${port}`,
       apiKey: 'k',
+      apex,
       retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 },
     });
     await expect(unreachable.ensureZone(zone)).rejects.toMatchObject({
@@ -165,6 +259,12 @@ describe('PowerDnsDriver against a real pdns_server', () => {
     });
   });
 });
+
+function rrsetOf(rrsets: RRset[], type: string): RRset {
+  const found = rrsets.find((r) => r.type === type);
+  if (found === undefined) throw new Error(`no ${type} RRset in ${JSON.stringify(rrsets)}`);
+  return found;
+}
 
 /** Retries an assertion until it passes or the deadline expires (DNS answers may lag an API write). */
 async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { zoneApex } from '../zone-apex';
 import { parseRRsets, PowerDnsDriver, zoneId } from './powerdns.driver';
+
+const apex = zoneApex({
+  nameservers: ['ns1.example.net.'],
+  hostmaster: 'hostmaster.example.net.',
+  negativeTtl: 300,
+});
 
 describe('zoneId', () => {
   it('is the absolute lower-case name with unusual characters escaped as =XX', () => {
@@ -45,9 +52,18 @@ describe('parseRRsets', () => {
 
 describe('PowerDnsDriver options', () => {
   it('accepts a base URL with or without /api/v1 and rejects other schemes', () => {
-    expect(() => new PowerDnsDriver({ apiUrl: 'http://127.0.0.1:8081/api/v1/', apiKey: 'k' })).not.toThrow();
-    expect(() => new PowerDnsDriver({ apiUrl: 'ftp://127.0.0.1', apiKey: 'k' })).toThrow(/http/);
-    expect(() => new PowerDnsDriver({ apiUrl: 'http://127.0.0.1', apiKey: '' })).toThrow(/key/);
+    expect(
+      () => new PowerDnsDriver({ apiUrl: 'http://127.0.0.1:8081/api/v1/', apiKey: 'k', apex }),
+    ).not.toThrow();
+    expect(() => new PowerDnsDriver({ apiUrl: 'ftp://127.0.0.1', apiKey: 'k', apex })).toThrow(/http/);
+    expect(() => new PowerDnsDriver({ apiUrl: 'http://127.0.0.1', apiKey: '', apex })).toThrow(/key/);
+  });
+
+  it('refuses to create zones without name servers', () => {
+    expect(
+      () =>
+        new PowerDnsDriver({ apiUrl: 'http://127.0.0.1', apiKey: 'k', apex: { ...apex, nameservers: [] } }),
+    ).toThrow(/nameservers/);
   });
 });
 
@@ -91,6 +107,7 @@ describe('PowerDnsDriver transport (loopback stub server: retry and timeout poli
     new PowerDnsDriver({
       apiUrl: baseUrl,
       apiKey: 'secret',
+      apex,
       timeoutMs,
       retry: { attempts, baseDelayMs: 1, maxDelayMs: 5 },
     });

@@ -6,6 +6,7 @@ import {
   type RRset,
   type RRsetChange,
 } from '../dns-provider';
+import { apexChanges, apexRRsets, type ZoneApex } from '../zone-apex';
 
 export interface PowerDnsDriverOptions {
   /** Base URL of the PowerDNS webserver, e.g. `http://127.0.0.1:8081` (a trailing `/api/v1` is accepted). */
@@ -13,8 +14,8 @@ export interface PowerDnsDriverOptions {
   apiKey: string;
   /** Server id in the API path; the authoritative server is always `localhost`. */
   serverId?: string;
-  /** Apex NS names written into new zones (absolute or relative; made absolute). */
-  nameservers?: string[];
+  /** SOA and NS written into new zones, and restored by `ensureZoneApex` (see `zoneApex`). */
+  apex: ZoneApex;
   /** Per-attempt timeout. Default 10 s. */
   timeoutMs?: number;
   /** Retries on 5xx, network errors and timeouts (never on 4xx). Default 3 attempts, 200 ms .. 2 s backoff. */
@@ -24,6 +25,12 @@ export interface PowerDnsDriverOptions {
 const PROVIDER = 'powerdns';
 const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 };
 const MAX_ERROR_TEXT = 500;
+/**
+ * Serial policy for API edits: every change sets the serial to today's YYYYMMDD01, or to the old
+ * serial + 1 when that is higher. (INCEPTION-INCREMENT, meant for signed zones, left serial 1
+ * unchanged on 4.7.)
+ */
+const SOA_EDIT_API = 'DEFAULT';
 
 interface HttpResult {
   status: number;
@@ -32,14 +39,15 @@ interface HttpResult {
 
 /**
  * Driver for the PowerDNS Authoritative HTTP API (tested against 4.7). Zones are created as
- * `Native` (replicated by the database, no AXFR). Record writes use PATCH with REPLACE/DELETE,
- * which are idempotent, so requests are retried on 5xx and network failures.
+ * `Native` (replicated by the database, no AXFR) with the configured SOA and NS, and PowerDNS
+ * raises the SOA serial on every API change (`soa_edit_api`). Record writes use PATCH with
+ * REPLACE/DELETE, which are idempotent, so requests are retried on 5xx and network failures.
  */
 export class PowerDnsDriver implements DnsProviderDriver {
   readonly kind = PROVIDER;
   private readonly baseUrl: string;
   private readonly serverId: string;
-  private readonly nameservers: string[];
+  private readonly apex: ZoneApex;
   private readonly timeoutMs: number;
   private readonly retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
 
@@ -51,7 +59,8 @@ export class PowerDnsDriver implements DnsProviderDriver {
     if (options.apiKey.length === 0) throw new Error('PowerDNS API key must not be empty');
     this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, '')}/api/v1`;
     this.serverId = options.serverId ?? 'localhost';
-    this.nameservers = (options.nameservers ?? []).map(absoluteName);
+    if (options.apex.nameservers.length === 0) throw new Error('apex.nameservers must not be empty');
+    this.apex = options.apex;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = options.retry ?? DEFAULT_RETRY;
     if (this.retry.attempts < 1) throw new Error('retry.attempts must be at least 1');
@@ -60,10 +69,18 @@ export class PowerDnsDriver implements DnsProviderDriver {
   async ensureZone(zone: string): Promise<{ created: boolean }> {
     const name = absoluteName(zone);
     const operation = `create zone ${name}`;
+    // SOA and NS go in `rrsets` (not `nameservers`, which cannot be mixed with an NS RRset), so
+    // PowerDNS does not synthesise its placeholder SOA (`a.misconfigured.dns.server.invalid.`).
     const res = await this.request(operation, 'POST', this.zonesPath(), {
       name,
       kind: 'Native',
-      nameservers: this.nameservers,
+      soa_edit_api: SOA_EDIT_API,
+      rrsets: apexRRsets(name, this.apex).map((r) => ({
+        name: r.name,
+        type: r.type,
+        ttl: r.ttl,
+        records: pdnsRecords(r.records),
+      })),
     });
     // 409: the zone exists (also the outcome of a retried POST whose first attempt succeeded).
     if (res.status === 409) return { created: false };
@@ -73,6 +90,12 @@ export class PowerDnsDriver implements DnsProviderDriver {
       throw this.shapeError(operation, `zone name ${JSON.stringify(body['name'])}, expected ${name}`);
     }
     return { created: true };
+  }
+
+  async ensureZoneApex(zone: string): Promise<{ corrected: boolean }> {
+    const changes = apexChanges(zone, await this.listRRsets(zone), this.apex);
+    await this.replaceRRsets(zone, changes);
+    return { corrected: changes.length > 0 };
   }
 
   async deleteZone(zone: string): Promise<{ deleted: boolean }> {
@@ -95,7 +118,7 @@ export class PowerDnsDriver implements DnsProviderDriver {
             type: c.type,
             changetype: 'REPLACE',
             ttl: c.ttl,
-            records: c.records.map((content) => ({ content, disabled: false })),
+            records: pdnsRecords(c.records),
           }
         : { name: absoluteName(c.name), type: c.type, changetype: 'DELETE' },
     );
@@ -215,6 +238,10 @@ export function zoneId(zone: string): string {
       return /[A-Za-z0-9.-]/.test(ch) ? ch : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     })
     .join('');
+}
+
+function pdnsRecords(contents: string[]): Array<{ content: string; disabled: boolean }> {
+  return contents.map((content) => ({ content, disabled: false }));
 }
 
 /** Validates the parts of a zone object the driver relies on and returns its enabled records. */
