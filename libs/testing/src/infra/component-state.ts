@@ -32,13 +32,15 @@ export async function writeState(dataDir: string, state: ComponentState): Promis
 
 /**
  * Picks one port per name: the explicitly requested one, else (persistent mode) the saved one if it
- * is still free, else a fresh free port.
+ * is still free, else a fresh free port (from `pickPorts`). A port chosen free may be taken before
+ * the server binds it: start servers through startOnPorts (port-allocation.ts), which retries.
  */
 export async function choosePorts<K extends string>(
   names: readonly K[],
   requested: Partial<Record<K, number | undefined>>,
   saved: ComponentState,
   reuseSaved: boolean,
+  pickPorts: (count: number) => Promise<number[]> = freePorts,
 ): Promise<Record<K, number>> {
   const chosen: Partial<Record<K, number>> = {};
   const missing: K[] = [];
@@ -53,7 +55,7 @@ export async function choosePorts<K extends string>(
       missing.push(name);
     }
   }
-  const fresh = await freePorts(missing.length + names.length);
+  const fresh = missing.length === 0 ? [] : await pickPorts(missing.length + names.length);
   const taken = new Set(Object.values(chosen));
   const candidates = fresh.filter((port) => !taken.has(port));
   for (const name of missing) {

@@ -1,6 +1,10 @@
 import { createServer, type AddressInfo } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close). */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close). Anything may take it
+ * before you bind it: to start a server on it, go through startOnPorts (port-allocation.ts), which
+ * starts again on another port when that happens. Alone it suits only "a port nobody listens on".
+ */
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   if (port === undefined) throw new Error('freePorts(1) returned no port');

@@ -13,6 +13,7 @@ import { startNats } from './nats';
 import { startPostgres } from './postgres';
 import { POSTGRES_BIN_DIR } from './postgres.config';
 import { startPowerDns } from './powerdns';
+import { type PortPicker } from './port-allocation';
 import { findTemporalBinary, startTemporal } from './temporal';
 import {
   INFRA_COMPONENTS,
@@ -46,6 +47,8 @@ export interface StartInfrastructureOptions<C extends InfraComponent = InfraComp
   /** Temporal Web UI; default on when persistent, off when ephemeral. */
   readonly temporalUi?: boolean;
   readonly readyTimeoutMs?: number;
+  /** Where ports chosen free come from (native mode); tests inject one handing out a held port. */
+  readonly portPicker?: PortPicker;
 }
 
 export type EndpointsFor<C extends InfraComponent> = Pick<InfraEndpoints, EndpointKeyOf[C]>;
@@ -55,6 +58,13 @@ export interface Infrastructure<E = InfraEndpoints> {
   readonly endpoints: E;
   /** Pids of the native server processes, per component (empty for containers). */
   readonly pids: Partial<Record<InfraComponent, number>>;
+  /** The running server of a component (native mode: pid, log file, ports, `exited`). */
+  component(name: InfraComponent): RunningComponent<unknown> | undefined;
+  /**
+   * Starts a component again after its process died (native mode): same data, same ports (asked for
+   * explicitly, so a port taken meanwhile fails instead of moving the endpoint), same secrets.
+   */
+  restart(name: InfraComponent): Promise<RunningComponent<unknown>>;
   /** Stops everything (in parallel); idempotent. */
   stop(): Promise<void>;
 }
@@ -84,7 +94,7 @@ export async function startInfrastructure<C extends InfraComponent = InfraCompon
   }
 
   const started: Started = {};
-  const starters: Record<InfraComponent, () => Promise<void>> =
+  const starters: Record<InfraComponent, (pinned?: Readonly<Record<string, number>>) => Promise<void>> =
     mode === 'native' ? nativeStarters(options, started) : containerStarters(started);
   const results = await Promise.allSettled(components.map((component) => starters[component]()));
   const stop = once(() => stopAll(started));
@@ -109,47 +119,72 @@ export async function startInfrastructure<C extends InfraComponent = InfraCompon
     const pid = started[component]?.pid;
     if (pid !== undefined) pids[component] = pid;
   }
+  const restart = async (name: InfraComponent): Promise<RunningComponent<unknown>> => {
+    const previous = started[name];
+    if (mode !== 'native' || previous?.ports === undefined)
+      throw new Error(`${name} cannot be restarted (${mode} mode, or it was never started)`);
+    await previous.stop(); // normally gone already; idempotent
+    await starters[name](previous.ports);
+    const now = started[name];
+    if (now === undefined) throw new Error(`${name} did not start again`);
+    if (now.pid !== undefined) pids[name] = now.pid;
+    return now;
+  };
   // The keys present are exactly those of the requested components.
-  return { mode, endpoints: endpoints as EndpointsFor<C>, pids, stop };
+  return {
+    mode,
+    endpoints: endpoints as EndpointsFor<C>,
+    pids,
+    component: (name) => started[name],
+    restart,
+    stop,
+  };
 }
 
 function nativeStarters(
   options: StartInfrastructureOptions<InfraComponent>,
   started: Started,
-): Record<InfraComponent, () => Promise<void>> {
+): Record<InfraComponent, (pinned?: Readonly<Record<string, number>>) => Promise<void>> {
   const dir = (component: InfraComponent): string => join(options.dataDir, component);
   const common = {
     ephemeral: options.ephemeral,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    ...(options.portPicker === undefined ? {} : { portPicker: options.portPicker }),
   };
   const ports = options.ports ?? {};
   return {
-    postgres: async () => {
-      started.postgres = await startPostgres({ ...common, dataDir: dir('postgres'), port: ports.postgres });
+    postgres: async (pinned) => {
+      started.postgres = await startPostgres({
+        ...common,
+        dataDir: dir('postgres'),
+        port: pinned?.['postgres'] ?? ports.postgres,
+      });
     },
-    nats: async () => {
+    nats: async (pinned) => {
       started.nats = await startNats({
         ...common,
         dataDir: dir('nats'),
-        port: ports.nats,
-        monitorPort: ports.natsMonitor,
+        port: pinned?.['nats'] ?? ports.nats,
+        monitorPort: pinned?.['monitor'] ?? ports.natsMonitor,
       });
     },
-    temporal: async () => {
+    temporal: async (pinned) => {
       started.temporal = await startTemporal({
         ...common,
         dataDir: dir('temporal'),
-        port: ports.temporal,
-        uiPort: ports.temporalUi,
+        port: pinned?.['grpc'] ?? ports.temporal,
+        uiPort: pinned?.['ui'] ?? ports.temporalUi,
+        ...(pinned?.['http'] === undefined ? {} : { httpPort: pinned['http'] }),
+        ...(pinned?.['metrics'] === undefined ? {} : { metricsPort: pinned['metrics'] }),
         headless: !(options.temporalUi ?? !options.ephemeral),
       });
     },
-    powerdns: async () => {
+    powerdns: async (pinned) => {
       started.powerdns = await startPowerDns({
         ...common,
         dataDir: dir('powerdns'),
-        port: ports.powerdnsApi,
-        dnsPort: ports.powerdnsDns,
+        port: pinned?.['api'] ?? ports.powerdnsApi,
+        dnsPort: pinned?.['dns'] ?? ports.powerdnsDns,
       });
     },
   };
@@ -228,8 +263,22 @@ function messageOf(reason: unknown): string {
 export * from './types';
 export { freePort, freePorts, isPortFree } from './free-port';
 export {
+  PortInUseError,
+  RequestedPortInUseError,
+  findBindFailure,
+  holderFromSs,
+  planPortRetry,
+  portHolder,
+  portInUseIn,
+  startOnPorts,
+  type PortPicker,
+  type StartOnPortsOptions,
+} from './port-allocation';
+export {
   buildSpawnCommand,
   logTail,
+  outputSinceStart,
+  ProcessExitedError,
   spawnManaged,
   waitUntilReady,
   type ManagedProcess,

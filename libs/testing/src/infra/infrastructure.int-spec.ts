@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -11,9 +12,19 @@ import { Client as PgClient } from 'pg';
 
 import { createTestDatabase, dropTestDatabase, testInfra } from '../jest/test-infra';
 import { waitFor } from '../wait-for';
-import { isPortFree } from './free-port';
-import { startInfrastructure, type Infrastructure } from './index';
-import type { InfraEndpoints } from './types';
+import { startOidcIssuer } from '../oidc/oidc-issuer';
+import { freePorts, isPortFree } from './free-port';
+import {
+  pdnsServerInfo,
+  startInfrastructure,
+  startNats,
+  startPostgres,
+  startPowerDns,
+  startTemporal,
+  type Infrastructure,
+  type PortPicker,
+} from './index';
+import type { InfraEndpoints, RunningComponent } from './types';
 
 /** Alive = has a /proc entry that is not a zombie (pid 1 here may not reap orphans). */
 async function isAlive(pid: number): Promise<boolean> {
@@ -338,5 +349,142 @@ describe('jest global setup', () => {
       await dropTestDatabase(b);
     }
     await expect(withPg(a, (client) => client.query('SELECT 1'))).rejects.toThrow(/does not exist/);
+  });
+});
+
+interface HeldPort {
+  readonly port: number;
+  /** Closes the listener and every connection a probe opened to it. */
+  release(): Promise<void>;
+}
+
+/** Listens on a free port of 127.0.0.1 (as another process grabbing "our" port would). */
+async function holdPort(): Promise<HeldPort> {
+  const server = createServer();
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  return {
+    port: address.port,
+    release: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A picker whose first answer puts `held` at `position`: the port is taken after it was chosen. */
+function pickerHanding(held: number, position: number): PortPicker {
+  let first = true;
+  return async (count) => {
+    const fresh = (await freePorts(count + 1)).filter((port) => port !== held).slice(0, count);
+    if (first) fresh[position] = held;
+    first = false;
+    return fresh;
+  };
+}
+
+describe('ports taken between choosing and binding', () => {
+  it('starts each component on other ports when a port it chose is taken before its server binds it, and says why', async () => {
+    const dir = await tempDir();
+    const notices: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      notices.push(String(chunk));
+      return true;
+    });
+    // postgres' only port; NATS' monitor port; Temporal's UI port; PowerDNS' API port (its webserver
+    // only logs the failure and keeps running: the log is what tells).
+    const held = await Promise.all([holdPort(), holdPort(), holdPort(), holdPort()]);
+    const [pg, nats, temporal, pdns] = held.map((h) => h.port) as [number, number, number, number];
+    const started: Array<RunningComponent<unknown>> = [];
+    const keep = <T extends RunningComponent<unknown>>(component: T): T => {
+      started.push(component);
+      return component;
+    };
+    try {
+      const [postgres, natsServer, temporalServer, powerdns] = await Promise.all([
+        startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true, portPicker: pickerHanding(pg, 0) }).then(
+          keep,
+        ),
+        startNats({ dataDir: join(dir, 'nats'), ephemeral: true, portPicker: pickerHanding(nats, 1) }).then(
+          keep,
+        ),
+        startTemporal({
+          dataDir: join(dir, 'temporal'),
+          ephemeral: true,
+          headless: false,
+          portPicker: pickerHanding(temporal, 1),
+        }).then(keep),
+        startPowerDns({
+          dataDir: join(dir, 'pdns'),
+          ephemeral: true,
+          portPicker: pickerHanding(pdns, 0),
+        }).then(keep),
+      ]);
+      write.mockRestore();
+
+      expect(postgres.endpoint.port).not.toBe(pg);
+      expect(await withPg(postgres.endpoint.url, (c) => c.query('SELECT 1 AS one'))).toMatchObject({
+        rows: [{ one: 1 }],
+      });
+      expect(natsServer.ports?.['monitor']).not.toBe(nats);
+      expect((await fetch(`${natsServer.endpoint.monitorUrl}/healthz`)).status).toBe(200);
+      expect(temporalServer.ports?.['ui']).not.toBe(temporal);
+      expect(temporalServer.endpoint.uiUrl).toBe(`http://127.0.0.1:${temporalServer.ports?.['ui']}`);
+      expect(powerdns.endpoint.apiUrl).not.toBe(`http://127.0.0.1:${pdns}`);
+      expect(await pdnsServerInfo(powerdns.endpoint)).toBe(true);
+
+      const text = notices.join('');
+      expect(text).toMatch(
+        new RegExp(
+          `\\[fedops\\] postgres: port ${pg} was taken \\(.*Address already in use\\); retrying on ${postgres.endpoint.port}`,
+        ),
+      );
+      expect(text).toContain(`[fedops] nats: port ${nats} was taken (`);
+      expect(text).toMatch(
+        new RegExp(
+          `nats: port ${nats} was taken \\(.*address already in use\\); retrying on ${natsServer.ports?.['monitor']}`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `temporal: port ${temporal} was taken \\(.*UI port ${temporal}.*address already in use.*\\); retrying on ${temporalServer.ports?.['ui']}`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `powerdns: port ${pdns} was taken \\(.*webserver.*Address already in use\\); retrying on \\d+`,
+        ),
+      );
+    } finally {
+      write.mockRestore();
+      await Promise.all(started.map((component) => component.stop()));
+      await Promise.all(held.map((h) => h.release()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not move an explicitly requested port: it fails naming the port and what holds it', async () => {
+    const dir = await tempDir();
+    const held = await holdPort();
+    const { port } = held;
+    try {
+      await expect(startNats({ dataDir: join(dir, 'nats'), ephemeral: true, port })).rejects.toThrow(
+        new RegExp(
+          `nats cannot start: requested port ${port} is already in use \\(held by .* \\(pid ${process.pid}\\)\\)`,
+        ),
+      );
+      await expect(startOidcIssuer({ dataDir: join(dir, 'oidc'), port })).rejects.toThrow(
+        new RegExp(
+          `oidc-issuer cannot start: requested port ${port} is already in use \\(held by .* \\(pid ${process.pid}\\)\\)`,
+        ),
+      );
+    } finally {
+      await held.release();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

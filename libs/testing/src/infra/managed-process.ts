@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 import { waitFor, type WaitCondition } from '../wait-for';
+import { findBindFailure, PortInUseError } from './port-allocation';
 
 /**
  * A long-running infrastructure process (postgres, nats-server, temporal, pdns_server) whose output
@@ -14,10 +15,25 @@ export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
+  /** Size of the log file when this process started: what it wrote begins here. */
+  readonly logOffset: number;
   /** Aborted (with a readable reason) when the process exits. */
   readonly exited: AbortSignal;
   /** Gracefully stop: `stopSignal`, wait `graceMs`, then SIGKILL. Resolves once the process is gone. */
   stop(): Promise<void>;
+}
+
+/** The reason of `exited`: how the process ended. */
+export class ProcessExitedError extends Error {
+  override readonly name = 'ProcessExitedError';
+  constructor(
+    readonly processName: string,
+    readonly pid: number,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+  ) {
+    super(`${processName} (pid ${pid}) exited with ${signal ? `signal ${signal}` : `code ${String(code)}`}`);
+  }
 }
 
 export interface SpawnManagedOptions {
@@ -88,6 +104,7 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
     setprivPath: existsSync(SETPRIV) ? SETPRIV : null,
   });
   const logFd = openSync(options.logFile, 'a');
+  const logOffset = fstatSync(logFd).size;
   let child: ChildProcess;
   try {
     child = spawn(real.command, [...real.args], {
@@ -114,8 +131,7 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
-      const how = signal ? `signal ${signal}` : `code ${String(code)}`;
-      exitController.abort(new Error(`${options.name} (pid ${pid}) exited with ${how}`));
+      exitController.abort(new ProcessExitedError(options.name, pid, code, signal));
       resolve();
     });
   });
@@ -137,31 +153,81 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
     return stopping;
   };
 
-  return { name: options.name, pid, logFile: options.logFile, exited: exitController.signal, stop };
+  return {
+    name: options.name,
+    pid,
+    logFile: options.logFile,
+    logOffset,
+    exited: exitController.signal,
+    stop,
+  };
 }
 
 /**
  * Waits until `probe` succeeds while the process is alive. On failure (deadline, or the process
- * exited) the error names the process and carries the tail of its log file.
+ * exited) the error names the process and carries the tail of its log file. When the process writes
+ * that a bind failed ("address already in use") it fails at once with a PortInUseError naming which
+ * of `ports` it was, if the output says (some servers, like PowerDNS' webserver, keep running).
  */
 export async function waitUntilReady<T>(
   proc: ManagedProcess,
   probe: WaitCondition<T>,
-  options: { description: string; timeoutMs?: number; intervalMs?: number },
+  options: { description: string; timeoutMs?: number; intervalMs?: number; ports?: readonly number[] },
 ): Promise<T> {
+  const bindFailed = new AbortController();
+  const bindFailure = async (): Promise<PortInUseError | undefined> => {
+    const failure = findBindFailure(await outputSinceStart(proc), options.ports ?? []);
+    return failure && new PortInUseError(proc.name, failure.port, failure.evidence);
+  };
   try {
-    return await waitFor(probe, {
-      description: options.description,
-      timeoutMs: options.timeoutMs ?? 60_000,
-      intervalMs: options.intervalMs ?? 100,
-      signal: proc.exited,
-    });
+    return await waitFor(
+      async () => {
+        const failure = await bindFailure();
+        if (failure !== undefined) {
+          bindFailed.abort(failure);
+          return false;
+        }
+        return probe();
+      },
+      {
+        description: options.description,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        intervalMs: options.intervalMs ?? 100,
+        signal: AbortSignal.any([proc.exited, bindFailed.signal]),
+      },
+    );
   } catch (error: unknown) {
+    const failure = await bindFailure(); // also when it exited before we read its output
+    if (failure !== undefined)
+      throw new PortInUseError(proc.name, failure.port, failure.evidence, { cause: error });
     const message = error instanceof Error ? error.message : String(error);
     const tail = await logTail(proc.logFile);
     throw new Error(`${proc.name} is not ready: ${message}\n--- last lines of ${proc.logFile} ---\n${tail}`, {
       cause: error,
     });
+  }
+}
+
+/** What the process wrote to its log since it started (the last `maxBytes` of it). */
+export async function outputSinceStart(
+  proc: Pick<ManagedProcess, 'logFile' | 'logOffset'>,
+  maxBytes = 65_536,
+): Promise<string> {
+  let handle;
+  try {
+    handle = await open(proc.logFile, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(proc.logOffset, size - maxBytes);
+    if (size <= start) return '';
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

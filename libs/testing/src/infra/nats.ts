@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 
 import { connect } from 'nats';
 
-import { choosePorts, portsState, readState, writeState } from './component-state';
+import { portsState, readState, writeState } from './component-state';
 import { spawnManaged, waitUntilReady } from './managed-process';
 import { natsServerArgs } from './nats.config';
+import { startOnPorts } from './port-allocation';
 import type { ComponentOptions, NatsEndpoint, RunningComponent } from './types';
 
 export interface NatsOptions extends ComponentOptions {
@@ -25,33 +26,40 @@ export async function startNats(options: NatsOptions): Promise<RunningComponent<
   await mkdir(storeDir, { recursive: true });
 
   const saved = options.ephemeral ? {} : await readState(dataDir);
-  const ports = await choosePorts(
-    ['nats', 'monitor'],
-    { nats: options.port, monitor: options.monitorPort },
+  const { value: started, ports } = await startOnPorts({
+    component: 'nats',
+    names: ['nats', 'monitor'],
+    requested: { nats: options.port, monitor: options.monitorPort },
     saved,
-    !options.ephemeral,
-  );
-  const proc = await spawnManaged({
-    name: 'nats-server',
-    command: options.binary ?? 'nats-server',
-    args: natsServerArgs({ port: ports.nats, monitorPort: ports.monitor, storeDir }),
-    logFile,
+    reuseSaved: !options.ephemeral,
+    ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
+    start: async (chosen) => {
+      const proc = await spawnManaged({
+        name: 'nats-server',
+        command: options.binary ?? 'nats-server',
+        args: natsServerArgs({ port: chosen.nats, monitorPort: chosen.monitor, storeDir }),
+        logFile,
+      });
+      const endpoint: NatsEndpoint = {
+        url: `nats://127.0.0.1:${chosen.nats}`,
+        monitorUrl: `http://127.0.0.1:${chosen.monitor}`,
+      };
+      try {
+        await waitUntilReady(proc, () => natsJetStreamReady(endpoint.url), {
+          description: `NATS JetStream on ${endpoint.url}`,
+          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          ports: [chosen.nats, chosen.monitor],
+        });
+      } catch (error: unknown) {
+        await proc.stop();
+        throw error;
+      }
+      return { proc, endpoint };
+    },
   });
-  const endpoint: NatsEndpoint = {
-    url: `nats://127.0.0.1:${ports.nats}`,
-    monitorUrl: `http://127.0.0.1:${ports.monitor}`,
-  };
-  try {
-    await waitUntilReady(proc, () => natsJetStreamReady(endpoint.url), {
-      description: `NATS JetStream on ${endpoint.url}`,
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
-    });
-  } catch (error: unknown) {
-    await proc.stop();
-    throw error;
-  }
+  const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, portsState(ports));
-  return { endpoint, pid: proc.pid, logFile, stop: () => proc.stop() };
+  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
 }
 
 /** Connects and asks JetStream for account info; resolves to true when JetStream answers. */

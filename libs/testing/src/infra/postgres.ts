@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 
 import { Client } from 'pg';
 
-import { choosePorts, portsState, readState, writeState } from './component-state';
-import { spawnManaged, waitUntilReady } from './managed-process';
+import { portsState, readState, writeState } from './component-state';
+import { spawnManaged, waitUntilReady, type ManagedProcess } from './managed-process';
+import { startOnPorts } from './port-allocation';
 import {
   POSTGRES_BIN_DIR,
   assertIdentifier,
@@ -40,23 +41,61 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningCo
   const logFile = join(dataDir, 'postgres.log');
 
   const saved = options.ephemeral ? {} : await readState(dataDir);
-  const { postgres: port } = await choosePorts(
-    ['postgres'],
-    { postgres: options.port },
-    saved,
-    !options.ephemeral,
-  );
   const password =
     typeof saved['password'] === 'string' ? saved['password'] : randomBytes(18).toString('base64url');
 
   await prepareDirectories(dataDir, layout);
   if (await isEmptyDir(layout.pgData)) await initdb(layout, options.ephemeral, logFile);
 
+  const { value: started, ports } = await startOnPorts({
+    component: 'postgres',
+    names: ['postgres'],
+    requested: { postgres: options.port },
+    saved,
+    reuseSaved: !options.ephemeral,
+    ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
+    start: ({ postgres: port }) =>
+      serveOn(port, {
+        layout,
+        logFile,
+        user,
+        password,
+        database,
+        ephemeral: options.ephemeral,
+        ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      }),
+  });
+  const { proc, endpoint } = started;
+  if (!options.ephemeral) await writeState(dataDir, { ...portsState(ports), password });
+  return {
+    endpoint,
+    pid: proc.pid,
+    logFile,
+    ports,
+    exited: proc.exited,
+    stop: () => proc.stop(),
+  };
+}
+
+/** Starts the server on `port` and waits until the application role can SELECT 1. */
+async function serveOn(
+  port: number,
+  options: {
+    layout: PostgresLayout;
+    logFile: string;
+    user: string;
+    password: string;
+    database: string;
+    ephemeral: boolean;
+    readyTimeoutMs?: number;
+  },
+): Promise<{ proc: ManagedProcess; endpoint: PostgresEndpoint }> {
+  const { layout, user, password, database } = options;
   const proc = await spawnManaged({
     name: 'postgres',
     command: join(POSTGRES_BIN_DIR, 'postgres'),
     args: postgresServerArgs(layout, port, options.ephemeral),
-    logFile,
+    logFile: options.logFile,
     runAs: 'postgres',
     stopSignal: 'SIGINT', // "fast" shutdown: SIGTERM would wait for every client to disconnect
   });
@@ -79,6 +118,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningCo
       {
         description: `postgres to accept connections on ${layout.socketDir} (port ${port})`,
         timeoutMs,
+        ports: [port],
       },
     );
     await withClient({ host: layout.socketDir, port, user: 'postgres', database: 'postgres' }, (admin) =>
@@ -87,13 +127,13 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningCo
     await waitUntilReady(proc, () => postgresSelectOne(endpoint.url), {
       description: `SELECT 1 as ${user} on ${endpoint.host}:${port}/${database}`,
       timeoutMs,
+      ports: [port],
     });
   } catch (error: unknown) {
     await proc.stop();
     throw error;
   }
-  if (!options.ephemeral) await writeState(dataDir, { ...portsState({ postgres: port }), password });
-  return { endpoint, pid: proc.pid, logFile, stop: () => proc.stop() };
+  return { proc, endpoint };
 }
 
 async function prepareDirectories(dataDir: string, layout: PostgresLayout): Promise<void> {

@@ -4,8 +4,9 @@ import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-import { choosePorts, portsState, readState, writeState } from './component-state';
+import { portsState, readState, writeState } from './component-state';
 import { spawnManaged, waitUntilReady } from './managed-process';
+import { startOnPorts } from './port-allocation';
 import { PDNS_SQLITE_SCHEMA, renderPdnsConfig } from './powerdns.config';
 import type { ComponentOptions, PowerDnsEndpoint, RunningComponent } from './types';
 
@@ -33,47 +34,55 @@ export async function startPowerDns(options: PowerDnsOptions): Promise<RunningCo
   await mkdir(socketDir, { recursive: true });
 
   const saved = options.ephemeral ? {} : await readState(dataDir);
-  const ports = await choosePorts(
-    ['api', 'dns'],
-    { api: options.port, dns: options.dnsPort },
-    saved,
-    !options.ephemeral,
-  );
   const apiKey =
     options.apiKey ??
     (typeof saved['apiKey'] === 'string' ? saved['apiKey'] : randomBytes(24).toString('hex'));
 
   if (!(await exists(databaseFile)))
     await createDatabase(databaseFile, options.schemaFile ?? PDNS_SQLITE_SCHEMA);
-  await writeFile(
-    join(dataDir, 'pdns.conf'),
-    renderPdnsConfig({ databaseFile, apiKey, webserverPort: ports.api, dnsPort: ports.dns, socketDir }),
-    { mode: 0o600 },
-  );
 
-  const proc = await spawnManaged({
-    name: 'pdns_server',
-    command: options.binary ?? '/usr/sbin/pdns_server',
-    args: [`--config-dir=${dataDir}`],
-    logFile,
+  const { value: started, ports } = await startOnPorts({
+    component: 'powerdns',
+    names: ['api', 'dns'],
+    requested: { api: options.port, dns: options.dnsPort },
+    saved,
+    reuseSaved: !options.ephemeral,
+    ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
+    start: async (chosen) => {
+      await writeFile(
+        join(dataDir, 'pdns.conf'),
+        renderPdnsConfig({ databaseFile, apiKey, webserverPort: chosen.api, dnsPort: chosen.dns, socketDir }),
+        { mode: 0o600 },
+      );
+      const proc = await spawnManaged({
+        name: 'pdns_server',
+        command: options.binary ?? '/usr/sbin/pdns_server',
+        args: [`--config-dir=${dataDir}`],
+        logFile,
+      });
+      const endpoint: PowerDnsEndpoint = {
+        apiUrl: `http://127.0.0.1:${chosen.api}`,
+        apiKey,
+        dnsPort: chosen.dns,
+        serverId: 'localhost',
+      };
+      try {
+        // A webserver that cannot bind only logs it (the DNS listener exits): the log is watched.
+        await waitUntilReady(proc, () => pdnsServerInfo(endpoint), {
+          description: `PowerDNS API on ${endpoint.apiUrl}`,
+          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          ports: [chosen.api, chosen.dns],
+        });
+      } catch (error: unknown) {
+        await proc.stop();
+        throw error;
+      }
+      return { proc, endpoint };
+    },
   });
-  const endpoint: PowerDnsEndpoint = {
-    apiUrl: `http://127.0.0.1:${ports.api}`,
-    apiKey,
-    dnsPort: ports.dns,
-    serverId: 'localhost',
-  };
-  try {
-    await waitUntilReady(proc, () => pdnsServerInfo(endpoint), {
-      description: `PowerDNS API on ${endpoint.apiUrl}`,
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
-    });
-  } catch (error: unknown) {
-    await proc.stop();
-    throw error;
-  }
+  const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, { ...portsState(ports), apiKey });
-  return { endpoint, pid: proc.pid, logFile, stop: () => proc.stop() };
+  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
 }
 
 /** GET /api/v1/servers/localhost; resolves to true on 200, throws with the status otherwise. */

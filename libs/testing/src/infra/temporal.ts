@@ -5,8 +5,9 @@ import { promisify } from 'node:util';
 
 import { Connection } from '@temporalio/client';
 
-import { choosePorts, portsState, readState, writeState } from './component-state';
+import { portsState, readState, writeState } from './component-state';
 import { spawnManaged, waitUntilReady } from './managed-process';
+import { startOnPorts } from './port-allocation';
 import { temporalBinaryCandidates, temporalDevServerArgs } from './temporal.config';
 import type { ComponentOptions, RunningComponent, TemporalEndpoint } from './types';
 
@@ -15,6 +16,9 @@ const execFileAsync = promisify(execFile);
 export interface TemporalOptions extends ComponentOptions {
   /** Web UI port (ignored when headless). */
   readonly uiPort?: number;
+  /** HTTP API and metrics ports; default saved (persistent) or free. */
+  readonly httpPort?: number;
+  readonly metricsPort?: number;
   /** No Web UI. Default: true when ephemeral. */
   readonly headless?: boolean;
   /** Extra namespaces to create; `default` always exists. */
@@ -35,43 +39,57 @@ export async function startTemporal(options: TemporalOptions): Promise<RunningCo
   const binary = options.binary ?? (await findTemporalBinary());
 
   const saved = options.ephemeral ? {} : await readState(dataDir);
-  const ports = await choosePorts(
-    ['grpc', 'ui', 'http', 'metrics'],
-    { grpc: options.port, ui: options.uiPort },
+  const { value: started, ports } = await startOnPorts({
+    component: 'temporal',
+    // Headless: no UI port at all (a free one would be chosen and saved for nothing).
+    names: headless ? ['grpc', 'http', 'metrics'] : ['grpc', 'ui', 'http', 'metrics'],
+    requested: {
+      grpc: options.port,
+      ui: options.uiPort,
+      http: options.httpPort,
+      metrics: options.metricsPort,
+    },
     saved,
-    !options.ephemeral,
-  );
-  const proc = await spawnManaged({
-    name: 'temporal',
-    command: binary,
-    args: temporalDevServerArgs({
-      port: ports.grpc,
-      httpPort: ports.http,
-      metricsPort: ports.metrics,
-      ...(headless ? {} : { uiPort: ports.ui }),
-      ...(options.ephemeral ? {} : { dbFile: join(dataDir, 'temporal.db') }),
-      ...(options.namespaces ? { namespaces: options.namespaces } : {}),
-    }),
-    logFile,
-    cwd: dataDir,
+    reuseSaved: !options.ephemeral,
+    ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
+    start: async (chosen: Partial<Record<'grpc' | 'ui' | 'http' | 'metrics', number>>) => {
+      const { grpc = 0, ui, http = 0, metrics = 0 } = chosen;
+      const proc = await spawnManaged({
+        name: 'temporal',
+        command: binary,
+        args: temporalDevServerArgs({
+          port: grpc,
+          httpPort: http,
+          metricsPort: metrics,
+          ...(ui === undefined ? {} : { uiPort: ui }),
+          ...(options.ephemeral ? {} : { dbFile: join(dataDir, 'temporal.db') }),
+          ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+        }),
+        logFile,
+        cwd: dataDir,
+      });
+      const endpoint: TemporalEndpoint = {
+        address: `127.0.0.1:${grpc}`,
+        namespace: 'default',
+        ...(ui === undefined ? {} : { uiUrl: `http://127.0.0.1:${ui}` }),
+      };
+      try {
+        await waitUntilReady(proc, () => describeNamespace(endpoint.address, 'default'), {
+          description: `Temporal namespace "default" on ${endpoint.address}`,
+          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          intervalMs: 200,
+          ports: Object.values(chosen),
+        });
+      } catch (error: unknown) {
+        await proc.stop();
+        throw error;
+      }
+      return { proc, endpoint };
+    },
   });
-  const endpoint: TemporalEndpoint = {
-    address: `127.0.0.1:${ports.grpc}`,
-    namespace: 'default',
-    ...(headless ? {} : { uiUrl: `http://127.0.0.1:${ports.ui}` }),
-  };
-  try {
-    await waitUntilReady(proc, () => describeNamespace(endpoint.address, 'default'), {
-      description: `Temporal namespace "default" on ${endpoint.address}`,
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
-      intervalMs: 200,
-    });
-  } catch (error: unknown) {
-    await proc.stop();
-    throw error;
-  }
+  const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, portsState(ports));
-  return { endpoint, pid: proc.pid, logFile, stop: () => proc.stop() };
+  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
 }
 
 /** Connects, describes the namespace, disconnects. Resolves to true when the namespace exists. */

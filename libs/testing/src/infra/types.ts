@@ -1,3 +1,5 @@
+import type { PortPicker } from './port-allocation';
+
 /** Connection info for the platform's PostgreSQL (an application role that may create databases). */
 export interface PostgresEndpoint {
   readonly host: string;
@@ -60,6 +62,8 @@ export interface ComponentOptions {
   readonly ephemeral: boolean;
   /** Readiness deadline. Default 60 s. */
   readonly readyTimeoutMs?: number;
+  /** Where ports chosen free come from (tests inject one that hands out a port they hold). */
+  readonly portPicker?: PortPicker;
 }
 
 export interface RunningComponent<E> {
@@ -68,6 +72,10 @@ export interface RunningComponent<E> {
   readonly pid?: number;
   /** Log file of the server process (native mode). */
   readonly logFile?: string;
+  /** The ports it listens on, by name (native mode): a restart asks for exactly these again. */
+  readonly ports?: Readonly<Record<string, number>>;
+  /** Aborted when the server process exits (native mode): what a supervisor watches. */
+  readonly exited?: AbortSignal;
   /** Stop the process (graceful, then SIGKILL). Idempotent. */
   stop(): Promise<void>;
 }

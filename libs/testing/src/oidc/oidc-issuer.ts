@@ -1,9 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { buildSpawnCommand } from '../infra/managed-process';
-import { waitFor } from '../wait-for';
+import {
+  outputSinceStart,
+  spawnManaged,
+  waitUntilReady,
+  type ManagedProcess,
+} from '../infra/managed-process';
+import { startOnPorts } from '../infra/port-allocation';
 
 export interface OidcClientCredentials {
   clientId: string;
@@ -19,11 +23,19 @@ export interface StartOidcIssuerOptions {
   accessTokenTtlSeconds?: number;
   /** Deadline for the issuer to answer discovery. Default 20 s. */
   timeoutMs?: number;
+  /** Its output (JSON lines). Default `<dataDir>/issuer.log`. */
+  logFile?: string;
 }
 
 export interface OidcIssuerHandle {
   issuerUrl: string;
   dataDir: string;
+  /** The port it listens on (the one it chose itself when asked for port 0). */
+  port: number;
+  pid: number;
+  logFile: string;
+  /** Aborted when the issuer process exits. */
+  exited: AbortSignal;
   /** The seeded clients: ops staff, operator of org `acme`, operator of org `globex`. */
   clients: { ops: OidcClientCredentials; acme: OidcClientCredentials; globex: OidcClientCredentials };
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. Safe to call twice. */
@@ -43,41 +55,57 @@ export function oidcIssuerEntryPoint(): string {
   return entry;
 }
 
-/** Starts the embedded issuer (tools/oidc-issuer) as a child process and waits for its discovery document. */
+/**
+ * Starts the embedded issuer (tools/oidc-issuer) as a child process and waits for its discovery
+ * document. Port 0 (the default) lets the issuer bind a free port itself, so nothing can take it in
+ * between; an explicit port that is taken fails with a message naming what holds it.
+ */
 export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<OidcIssuerHandle> {
-  // Through setpriv --pdeathsig: the issuer dies with the process that started it, even on SIGKILL.
-  const command = buildSpawnCommand(process.execPath, [oidcIssuerEntryPoint()], {
-    setprivPath: existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null,
+  await mkdir(options.dataDir, { recursive: true });
+  if (!options.port) return launchIssuer(options, 0);
+  const { value } = await startOnPorts({
+    component: 'oidc-issuer',
+    names: ['http'],
+    requested: { http: options.port },
+    start: ({ http }) => launchIssuer(options, http),
   });
-  const child = spawn(command.command, [...command.args], {
+  return value;
+}
+
+async function launchIssuer(options: StartOidcIssuerOptions, port: number): Promise<OidcIssuerHandle> {
+  const logFile = options.logFile ?? join(options.dataDir, 'issuer.log');
+  // Through setpriv --pdeathsig (spawnManaged): the issuer dies with its parent, even on SIGKILL.
+  const proc = await spawnManaged({
+    name: 'oidc-issuer',
+    command: process.execPath,
+    args: [oidcIssuerEntryPoint()],
+    logFile,
     env: {
       PATH: process.env.PATH ?? '',
-      OIDC_ISSUER_PORT: String(options.port ?? 0),
+      OIDC_ISSUER_PORT: String(port),
       OIDC_ISSUER_DATA_DIR: options.dataDir,
       ...(options.accessTokenTtlSeconds === undefined
         ? {}
         : { OIDC_ACCESS_TOKEN_TTL: String(options.accessTokenTtlSeconds) }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    graceMs: 5_000,
   });
-  const output = captureOutput(child);
-  const stop = stopper(child);
   try {
-    const issuerUrl = await waitFor(() => output.readyIssuer, {
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    const issuerUrl = await waitUntilReady(proc, () => readyIssuer(proc), {
       description: 'the OIDC issuer to start',
-      timeoutMs: options.timeoutMs ?? 20_000,
-      signal: output.exited,
+      timeoutMs,
+      ...(port === 0 ? {} : { ports: [port] }),
     });
-    await waitFor(
-      async () => {
-        const res = await fetch(`${issuerUrl}/.well-known/openid-configuration`);
-        return res.ok;
-      },
-      {
-        description: `discovery at ${issuerUrl}`,
-        timeoutMs: options.timeoutMs ?? 20_000,
-        signal: output.exited,
-      },
+    await waitUntilReady(
+      proc,
+      async () =>
+        (
+          await fetch(`${issuerUrl}/.well-known/openid-configuration`, {
+            signal: AbortSignal.timeout(2_000),
+          })
+        ).ok,
+      { description: `discovery at ${issuerUrl}`, timeoutMs },
     );
     const secrets = await readClientSecrets(options.dataDir);
     const credentials = (clientId: string): OidcClientCredentials => {
@@ -88,17 +116,30 @@ export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<
     return {
       issuerUrl,
       dataDir: options.dataDir,
+      port: Number(new URL(issuerUrl).port),
+      pid: proc.pid,
+      logFile,
+      exited: proc.exited,
       clients: {
         ops: credentials(SEEDED_CLIENT_IDS.ops),
         acme: credentials(SEEDED_CLIENT_IDS.acme),
         globex: credentials(SEEDED_CLIENT_IDS.globex),
       },
-      stop,
+      stop: () => proc.stop(),
     };
   } catch (err) {
-    await stop();
-    throw new Error(`OIDC issuer did not start: ${output.tail()}`, { cause: err });
+    await proc.stop();
+    throw err;
   }
+}
+
+/** The issuer URL from its "ready" line, once it printed one. */
+async function readyIssuer(proc: ManagedProcess): Promise<string | undefined> {
+  for (const line of (await outputSinceStart(proc)).split('\n')) {
+    const issuer = issuerFromReadyLine(line);
+    if (issuer !== undefined) return issuer;
+  }
+  return undefined;
 }
 
 /** The secrets the issuer generated in its data dir (`client-secrets.json`). */
@@ -135,47 +176,6 @@ export async function readIssuerSigningKey(
   return { kid: key.kid, alg: key.alg, jwk: { ...(key as Record<string, unknown>), kty: key.kty } };
 }
 
-interface CapturedOutput {
-  /** The issuer URL once the "ready" line was printed. */
-  readonly readyIssuer: string | undefined;
-  /** Aborted when the process exits. */
-  readonly exited: AbortSignal;
-  tail(): string;
-}
-
-function captureOutput(child: ChildProcess): CapturedOutput {
-  const lines: string[] = [];
-  const exited = new AbortController();
-  let readyIssuer: string | undefined;
-  const remember = (line: string): void => {
-    lines.push(line);
-    if (lines.length > 20) lines.shift();
-  };
-  let pending = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let newline = pending.indexOf('\n');
-    while (newline >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf('\n');
-      if (readyIssuer === undefined) readyIssuer = issuerFromReadyLine(line);
-      if (!line.includes('"msg":"request"')) remember(line);
-    }
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => remember(chunk.trimEnd()));
-  child.once('exit', (code, signal) =>
-    exited.abort(new Error(`issuer exited (code ${code}, signal ${signal})`)),
-  );
-  return {
-    get readyIssuer() {
-      return readyIssuer;
-    },
-    exited: exited.signal,
-    tail: () => lines.join('\n') || '(no output)',
-  };
-}
-
 function issuerFromReadyLine(line: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(line);
@@ -193,20 +193,4 @@ function issuerFromReadyLine(line: string): string | undefined {
     // not a JSON line (e.g. a warning); keep reading
   }
   return undefined;
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  const gone = new Promise<void>((resolveGone) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolveGone();
-    else child.once('exit', () => resolveGone());
-  });
-  return async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    try {
-      await gone;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 }

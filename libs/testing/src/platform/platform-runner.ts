@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { freePort } from '../infra/free-port';
-import { logTail, spawnManaged, type ManagedProcess } from '../infra/managed-process';
+import { spawnManaged, waitUntilReady, type ManagedProcess } from '../infra/managed-process';
+import { startOnPorts, type PortPicker } from '../infra/port-allocation';
 import type { InfraEndpoints } from '../infra/types';
 import { waitFor } from '../wait-for';
 import { ensurePlatformSecrets, type PlatformSecrets } from './platform-keys';
@@ -23,8 +23,10 @@ export interface PlatformOptions {
   /** /16 for sandbox machine addresses. */
   sandboxSubnet?: string;
   sandboxBootDelayMs?: number;
-  /** Fixed HTTP ports; missing ones are picked free. */
+  /** Fixed HTTP ports; missing ones are picked free (and picked again if taken before the bind). */
   ports?: Partial<Record<ServiceName, number>>;
+  /** Where free ports come from (tests inject one handing out a port they hold). */
+  portPicker?: PortPicker;
   /** Extra environment per service (e.g. fault injection in tests). */
   extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
@@ -48,16 +50,15 @@ export class Platform {
   private constructor(
     private readonly options: PlatformOptions,
     private readonly secrets: PlatformSecrets,
-    private readonly ports: Record<ServiceName, number>,
+    /** The port each service got on its first start; restarts keep it (the URLs stay valid). */
+    private readonly ports: Partial<Record<ServiceName, number>>,
   ) {}
 
   static async start(options: PlatformOptions): Promise<Platform> {
     const dataDir = resolve(options.dataDir);
     await mkdir(join(dataDir, 'logs'), { recursive: true });
     const secrets = await ensurePlatformSecrets(join(dataDir, 'keys'));
-    const ports = {} as Record<ServiceName, number>;
-    for (const name of SERVICE_NAMES) ports[name] = options.ports?.[name] ?? (await freePort());
-    const platform = new Platform({ ...options, dataDir }, secrets, ports);
+    const platform = new Platform({ ...options, dataDir }, secrets, {});
     // All in parallel; every start settles before a failure is reported, so none is left running.
     const started = await Promise.allSettled(SERVICE_NAMES.map((name) => platform.startService(name)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -69,7 +70,7 @@ export class Platform {
   }
 
   get apiUrl(): string {
-    return `http://127.0.0.1:${this.ports['tenant-api']}`;
+    return this.serviceUrl('tenant-api');
   }
 
   get sshPrivateKeyFile(): string {
@@ -83,7 +84,9 @@ export class Platform {
   }
 
   serviceUrl(name: ServiceName): string {
-    return `http://127.0.0.1:${this.ports[name]}`;
+    const port = this.ports[name];
+    if (port === undefined) throw new Error(`${name} has no port yet: it was never started`);
+    return `http://127.0.0.1:${port}`;
   }
 
   /** A service's log file (JSON lines), kept across restarts. */
@@ -91,8 +94,24 @@ export class Platform {
     return join(this.options.dataDir, 'logs', `${name}.log`);
   }
 
-  /** Starts one service (again) and waits until its /readyz answers 200. */
+  /**
+   * Starts one service (again) and waits until its /readyz answers 200. The first start takes the
+   * requested port or a free one (moving on when it is taken before the bind); later starts reuse it.
+   */
   async startService(name: ServiceName): Promise<RunningService> {
+    const { value: service, ports } = await startOnPorts({
+      component: name,
+      names: ['http'],
+      requested: { http: this.ports[name] ?? this.options.ports?.[name] },
+      ...(this.options.portPicker ? { pickPorts: this.options.portPicker } : {}),
+      start: ({ http }) => this.startOn(name, http),
+    });
+    this.ports[name] = ports.http;
+    this.running.set(name, service);
+    return service;
+  }
+
+  private async startOn(name: ServiceName, port: number): Promise<RunningService> {
     const logFile = this.logFile(name);
     const proc = await spawnManaged({
       name,
@@ -100,32 +119,32 @@ export class Platform {
       args: ['--enable-source-maps', join(this.options.repoRoot, 'services', name, 'dist', 'main.js')],
       logFile,
       cwd: this.options.repoRoot,
-      env: { ...process.env, ...this.envFor(name) },
+      env: { ...process.env, ...this.envFor(name, port) },
       graceMs: 30_000,
     });
-    const url = this.serviceUrl(name);
+    const url = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(
+      await waitUntilReady(
+        proc,
         async () => {
-          const res = await fetch(`${url}/readyz`).catch(() => undefined);
+          // A deadline per probe: whatever else holds the port may accept and never answer.
+          const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(
+            () => undefined,
+          );
           return res?.status === 200;
         },
         {
           description: `${name} to become ready at ${url}/readyz`,
           timeoutMs: this.options.readyTimeoutMs ?? 90_000,
           intervalMs: 200,
-          signal: proc.exited,
+          ports: [port],
         },
       );
     } catch (err) {
       await proc.stop();
-      throw new Error(`${name} did not start. Last log lines:\n${await logTail(logFile, 30)}`, {
-        cause: err,
-      });
+      throw err;
     }
-    const service = { name, url, process: proc, logFile };
-    this.running.set(name, service);
-    return service;
+    return { name, url, process: proc, logFile };
   }
 
   /** Sends a signal without waiting (SIGKILL simulates a crash). */
@@ -145,10 +164,10 @@ export class Platform {
     this.running.clear();
   }
 
-  private envFor(name: ServiceName): Record<string, string> {
+  private envFor(name: ServiceName, port: number): Record<string, string> {
     const o = this.options;
     const common: Record<string, string> = {
-      FEDOPS_HTTP_PORT: String(this.ports[name]),
+      FEDOPS_HTTP_PORT: String(port),
       FEDOPS_HTTP_HOST: '127.0.0.1',
       FEDOPS_DATABASE_URL: o.databaseUrl,
       FEDOPS_NATS_URL: o.infra.natsUrl,
@@ -157,7 +176,10 @@ export class Platform {
       FEDOPS_LOG_LEVEL: o.logLevel ?? 'info',
     };
     const own: Record<ServiceName, Record<string, string>> = {
-      'tenant-api': { FEDOPS_OIDC_ISSUER_URL: o.oidcIssuerUrl, FEDOPS_PUBLIC_URL: this.apiUrl },
+      'tenant-api': {
+        FEDOPS_OIDC_ISSUER_URL: o.oidcIssuerUrl,
+        FEDOPS_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
       provisioner: {
         FEDOPS_SANDBOX_STATE_DIR: join(o.dataDir, 'sandbox'),
         FEDOPS_SANDBOX_PREFIX: o.sandboxPrefix,
@@ -169,6 +191,7 @@ export class Platform {
         FEDOPS_POWERDNS_API_URL: o.infra.powerdns.apiUrl,
         FEDOPS_POWERDNS_API_KEY: o.infra.powerdns.apiKey,
         FEDOPS_POWERDNS_SERVER_ID: o.infra.powerdns.serverId,
+        // Local names for the zones' SOA and NS (`npm start`, e2e tests); production sets real ones.
         FEDOPS_DNS_NAMESERVERS: 'ns1.fedops.localhost.,ns2.fedops.localhost.',
         FEDOPS_DNS_HOSTMASTER: 'hostmaster@fedops.localhost',
       },

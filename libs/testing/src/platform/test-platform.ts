@@ -24,7 +24,9 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   name: string,
-  overrides: Partial<Pick<PlatformOptions, 'sandboxBootDelayMs' | 'extraEnv' | 'logLevel'>> = {},
+  overrides: Partial<
+    Pick<PlatformOptions, 'sandboxBootDelayMs' | 'extraEnv' | 'logLevel' | 'portPicker'>
+  > = {},
 ): Promise<TestPlatform> {
   const infra = testInfra();
   const dataDir = await mkdtemp(join(tmpdir(), `fedops-e2e-${name}-`));

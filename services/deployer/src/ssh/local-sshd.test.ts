@@ -5,11 +5,12 @@
  * catalog's fixed app ports never collide with anything else on 127.0.0.1.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MachineRef } from '@fedops/contracts';
+import { findBindFailure, PortInUseError, startOnPorts } from '@fedops/testing';
 
 export interface LocalMachine {
   machine: MachineRef;
@@ -23,18 +24,6 @@ export interface LocalMachine {
 export function randomLoopbackAddress(): string {
   const octet = (): number => 1 + Math.floor(Math.random() * 250);
   return `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
-}
-
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntil(
@@ -65,6 +54,51 @@ function sshBanner(host: string, port: number): Promise<boolean> {
   });
 }
 
+async function startSshd(o: {
+  address: string;
+  port: number;
+  dir: string;
+  hostKey: string;
+  authorized: string;
+  log: string;
+}): Promise<ChildProcess> {
+  const logStart = sizeOf(o.log);
+  // prettier-ignore
+  const args = [
+    '-D', '-f', '/dev/null', '-h', o.hostKey, '-E', o.log,
+    '-o', `ListenAddress=${o.address}`, '-o', `Port=${o.port}`,
+    '-o', `AuthorizedKeysFile=${o.authorized}`, '-o', `PidFile=${path.join(o.dir, 'sshd.pid')}`,
+    '-o', 'PermitRootLogin=prohibit-password', '-o', 'StrictModes=no', '-o', 'UsePAM=no',
+    '-o', 'PasswordAuthentication=no',
+  ];
+  const sshd: ChildProcess = spawn('/usr/sbin/sshd', args, { stdio: 'ignore' });
+  let exited = false;
+  sshd.once('exit', () => (exited = true));
+  try {
+    await waitUntil(`sshd on ${o.address}:${o.port}`, async () => {
+      if (exited) {
+        const output = readFileSync(o.log, 'utf8').slice(logStart);
+        const failure = findBindFailure(output, [o.port]);
+        if (failure) throw new PortInUseError('sshd', failure.port, failure.evidence);
+        throw new Error(`sshd exited: ${output}`);
+      }
+      return sshBanner(o.address, o.port);
+    });
+  } catch (err) {
+    sshd.kill('SIGKILL');
+    throw err;
+  }
+  return sshd;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export async function startLocalMachine(tenantId: string): Promise<LocalMachine> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fedops-machine-'));
   const fsRoot = path.join(dir, 'root');
@@ -77,29 +111,25 @@ export async function startLocalMachine(tenantId: string): Promise<LocalMachine>
   const authorized = path.join(dir, 'authorized_keys');
   writeFileSync(authorized, readFileSync(`${clientKey}.pub`), { mode: 0o600 });
   const address = randomLoopbackAddress();
-  const port = await freePort(address);
   const log = path.join(dir, 'sshd.log');
-  // prettier-ignore
-  const args = [
-    '-D', '-f', '/dev/null', '-h', hostKey, '-E', log,
-    '-o', `ListenAddress=${address}`, '-o', `Port=${port}`,
-    '-o', `AuthorizedKeysFile=${authorized}`, '-o', `PidFile=${path.join(dir, 'sshd.pid')}`,
-    '-o', 'PermitRootLogin=prohibit-password', '-o', 'StrictModes=no', '-o', 'UsePAM=no',
-    '-o', 'PasswordAuthentication=no',
-  ];
-  const sshd: ChildProcess = spawn('/usr/sbin/sshd', args, { stdio: 'ignore' });
-  let exited = false;
-  sshd.once('exit', () => (exited = true));
+  // A port chosen free can be taken before sshd binds it: startOnPorts starts again on another.
+  let sshd: ChildProcess;
+  let port: number;
   try {
-    await waitUntil(`sshd on ${address}:${port}`, async () => {
-      if (exited) throw new Error(`sshd exited: ${readFileSync(log, 'utf8')}`);
-      return sshBanner(address, port);
+    const started = await startOnPorts({
+      component: `sshd on ${address}`,
+      names: ['ssh'],
+      requested: {},
+      start: ({ ssh }) => startSshd({ address, port: ssh, dir, hostKey, authorized, log }),
     });
+    sshd = started.value;
+    port = started.ports.ssh;
   } catch (err) {
-    sshd.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  let exited = sshd.exitCode !== null;
+  sshd.once('exit', () => (exited = true));
   const machine: MachineRef = {
     machineId: `local-${address}`,
     tenantId,

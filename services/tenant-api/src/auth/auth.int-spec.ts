@@ -1,12 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
-import { fetchToken, readIssuerSigningKey, startOidcIssuer, type OidcIssuerHandle } from '@fedops/testing';
+import {
+  fetchToken,
+  freePort,
+  readIssuerSigningKey,
+  startOidcIssuer,
+  type OidcIssuerHandle,
+} from '@fedops/testing';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import { ProblemDetailsFilter } from '../problem/problem-details.filter';
 import { CurrentPrincipal, Public, Roles } from './auth.decorators';
@@ -41,14 +47,6 @@ function tamper(token: string, part: 1 | 2, edit: (segment: string) => string): 
   const parts = token.split('.');
   parts[part] = edit(parts[part] ?? '');
   return parts.join('.');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
 }
 
 let issuer: OidcIssuerHandle;

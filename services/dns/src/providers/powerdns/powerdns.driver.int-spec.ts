@@ -1,12 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, startPowerDns } from '@fedops/testing';
 import { parseHostmaster, parseNameservers } from '../../config/dns.config';
 import { diffRRsets, planTenantRecords, tenantZone } from '../../record-plan/record-plan';
 import { DnsProviderError, type RRset } from '../dns-provider';
@@ -21,7 +19,7 @@ interface PdnsEndpoint {
 
 /**
  * The PowerDNS under test: the harness's (jest global setup exports FEDOPS_TEST_PDNS_*), or,
- * while the harness does not provide one, a pdns_server started by this file.
+ * when this file runs outside it, one started here by the same harness.
  */
 async function pdnsEndpoint(): Promise<{ endpoint: PdnsEndpoint; stop: () => Promise<void> }> {
   const {
@@ -32,7 +30,13 @@ async function pdnsEndpoint(): Promise<{ endpoint: PdnsEndpoint; stop: () => Pro
   if (apiUrl && apiKey && port) {
     return { endpoint: { apiUrl, apiKey, dnsPort: Number(port) }, stop: async () => undefined };
   }
-  return startLocalPdns();
+  const dataDir = mkdtempSync(join(tmpdir(), 'fedops-pdns-'));
+  const pdns = await startPowerDns({ dataDir, ephemeral: true });
+  const stop = async (): Promise<void> => {
+    await pdns.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { endpoint: pdns.endpoint, stop };
 }
 
 /** The apex as the dns service builds it from FEDOPS_DNS_NAMESERVERS and FEDOPS_DNS_HOSTMASTER. */
@@ -278,113 +282,4 @@ async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promi
       await delay(100);
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A port free for both TCP and UDP (pdns answers DNS on both). */
-async function freeTcpUdpPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await freePort();
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4');
-      sock.once('error', () => resolve(false));
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no port free for both TCP and UDP');
-}
-
-async function startLocalPdns(): Promise<{ endpoint: PdnsEndpoint; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fedops-pdns-'));
-  const db = join(dir, 'pdns.sqlite3');
-  const schema = spawnSync(
-    'sqlite3',
-    [db, '.read /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (schema.status !== 0) throw new Error(`creating the pdns database failed: ${schema.stderr}`);
-  const apiKey = randomBytes(16).toString('hex');
-  const webPort = await freePort();
-  const dnsPort = await freeTcpUdpPort();
-  writeFileSync(
-    join(dir, 'pdns.conf'),
-    [
-      'launch=gsqlite3',
-      `gsqlite3-database=${db}`,
-      'local-address=127.0.0.1',
-      `local-port=${dnsPort}`,
-      'api=yes',
-      `api-key=${apiKey}`,
-      'webserver-address=127.0.0.1',
-      `webserver-port=${webPort}`,
-      'webserver-allow-from=127.0.0.1',
-      `socket-dir=${dir}`,
-      'guardian=no',
-      'daemon=no',
-      'write-pid=no',
-      // No caches: an answer must reflect the last API write at once.
-      'cache-ttl=0',
-      'negquery-cache-ttl=0',
-      'query-cache-ttl=0',
-      'consistent-backends=yes',
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn('/usr/sbin/pdns_server', [`--config-dir=${dir}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killed = await Promise.race([
-        exited.then(() => true),
-        delay(5000, undefined, { ref: false }).then(() => false),
-      ]);
-      if (!killed) child.kill('SIGKILL');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const apiUrl = `http://127.0.0.1:${webPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(`pdns_server exited early: ${output}`);
-    }
-    const ready = await fetch(`${apiUrl}/api/v1/servers/localhost`, {
-      headers: { 'X-API-Key': apiKey, Accept: 'application/json' },
-      signal: AbortSignal.timeout(1000),
-    }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`pdns_server did not answer within 20 s: ${output}`);
-    }
-    await delay(100);
-  }
-  return { endpoint: { apiUrl, apiKey, dnsPort }, stop };
 }
