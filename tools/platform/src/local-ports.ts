@@ -10,6 +10,8 @@ export const LOCAL_PORTS = {
     powerdnsDns: 15353,
   },
   oidc: 9090,
+  /** The launcher's own GET /status (npm run status). */
+  status: 8090,
   services: {
     'tenant-api': 8080,
     provisioner: 8091,

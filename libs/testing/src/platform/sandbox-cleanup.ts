@@ -8,9 +8,19 @@ import { SandboxHostManager } from '@fedops/sandbox-host';
  * (network namespace, sshd and everything in it, root folder). For cleanup after tests and benchmarks,
  * which may stop before deleting their tenants.
  */
-export async function destroySandboxMachines(platformDataDir: string, namePrefix: string): Promise<string[]> {
+export async function destroySandboxMachines(
+  platformDataDir: string,
+  namePrefix: string,
+  /** The /16 the platform was given (FEDOPS_SANDBOX_SUBNET), when not the default. */
+  subnet?: string,
+): Promise<string[]> {
   const stateDir = join(platformDataDir, 'sandbox');
   if (!existsSync(join(stateDir, 'state.json'))) return [];
   const publicKey = (await readFile(join(platformDataDir, 'keys', 'id_ed25519.pub'), 'utf8')).trim();
-  return new SandboxHostManager({ stateDir, namePrefix, authorizedKeys: [publicKey] }).destroyAll();
+  return new SandboxHostManager({
+    stateDir,
+    namePrefix,
+    authorizedKeys: [publicKey],
+    ...(subnet === undefined ? {} : { subnet }),
+  }).destroyAll();
 }

@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import {
+  INFRA_COMPONENTS,
+  Platform,
+  SERVICE_NAMES,
+  ensureDatabase,
+  startInfrastructure,
+  startOidcIssuer,
+  type InfraComponent,
+  type Infrastructure,
+  type OidcIssuerHandle,
+  type RunningComponent,
+} from '@fedops/testing';
+import type { LauncherConfig } from './launcher-config';
+import { LOCAL_PORTS } from './local-ports';
+import type { SupervisedProcess, Supervisor } from './supervisor/supervisor';
+
+/**
+ * The whole local platform, started in order (infrastructure, issuer, services) and handed to the
+ * supervisor group by group. The restart wiring of every component is here and only here:
+ * infrastructure through `Infrastructure.restart` (same data dir, same ports), the issuer on its
+ * port with its keys, a service through `Platform.startService` (same port).
+ */
+export class LocalPlatform {
+  private infra: Infrastructure | undefined;
+  private issuer: OidcIssuerHandle | undefined;
+  private platform: Platform | undefined;
+
+  constructor(
+    private readonly config: LauncherConfig,
+    private readonly repoRoot: string,
+    private readonly supervisor: Supervisor,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const { dataDir } = this.config;
+    const fixed = this.config.ports === 'fixed';
+    this.say('starting PostgreSQL, NATS JetStream, Temporal and PowerDNS');
+    const infra = await startInfrastructure({
+      dataDir: join(dataDir, 'infra'),
+      ephemeral: false,
+      temporalUi: true,
+      ...(fixed ? { ports: LOCAL_PORTS.infra } : {}),
+    });
+    this.infra = infra;
+    if (infra.mode === 'native') {
+      for (const name of INFRA_COMPONENTS) {
+        this.supervisor.add({
+          name,
+          logFile: infra.component(name)?.logFile,
+          restart: () => this.restartInfra(name),
+        });
+        this.supervisor.started(name, supervisedProcess(name, infra.component(name)));
+      }
+    } else {
+      this.say('infrastructure runs in containers: it is not supervised');
+    }
+    const databaseUrl = await ensureDatabase(infra.endpoints.postgres.url, 'fedops');
+
+    this.say('starting the OIDC issuer');
+    const issuerDir = join(dataDir, 'oidc');
+    const issuer = await startOidcIssuer({ dataDir: issuerDir, port: fixed ? LOCAL_PORTS.oidc : 0 });
+    this.issuer = issuer;
+    this.supervisor.add({
+      name: 'oidc-issuer',
+      logFile: issuer.logFile,
+      restart: () => this.restartIssuer(),
+    });
+    this.supervisor.started('oidc-issuer', issuer);
+
+    this.say(`starting ${SERVICE_NAMES.join(', ')}`);
+    const platform = await Platform.start({
+      repoRoot: this.repoRoot,
+      dataDir: join(dataDir, 'platform'),
+      infra: infra.endpoints,
+      databaseUrl,
+      oidcIssuerUrl: issuer.issuerUrl,
+      sandboxPrefix: this.config.sandboxPrefix,
+      ...(this.config.sandboxSubnet === undefined ? {} : { sandboxSubnet: this.config.sandboxSubnet }),
+      ...(fixed ? { ports: LOCAL_PORTS.services } : {}),
+    });
+    this.platform = platform;
+    for (const name of SERVICE_NAMES) {
+      this.supervisor.add({
+        name,
+        logFile: platform.logFile(name),
+        restart: async () => (await platform.startService(name)).process,
+      });
+      this.supervisor.started(name, platform.service(name).process);
+    }
+  }
+
+  /** The main URL of each component that has one. */
+  urls(): Record<string, string> {
+    const urls: Record<string, string> = {};
+    if (this.infra?.endpoints.temporal.uiUrl) urls['temporal-ui'] = this.infra.endpoints.temporal.uiUrl;
+    if (this.issuer) urls['oidc-issuer'] = this.issuer.issuerUrl;
+    if (this.platform) for (const name of SERVICE_NAMES) urls[name] = this.platform.serviceUrl(name);
+    return urls;
+  }
+
+  get apiUrl(): string {
+    return this.required(this.platform, 'the services').apiUrl;
+  }
+
+  get temporalUiUrl(): string | undefined {
+    return this.infra?.endpoints.temporal.uiUrl;
+  }
+
+  get issuerHandle(): OidcIssuerHandle {
+    return this.required(this.issuer, 'the OIDC issuer');
+  }
+
+  /** Services first (workers drain), then the issuer, then the infrastructure. Supervision must be stopped before. */
+  async stop(): Promise<void> {
+    await this.platform?.stop();
+    await this.issuer?.stop();
+    await this.infra?.stop();
+  }
+
+  private async restartInfra(name: InfraComponent): Promise<SupervisedProcess> {
+    const infra = this.required(this.infra, 'the infrastructure');
+    return supervisedProcess(name, await infra.restart(name));
+  }
+
+  private async restartIssuer(): Promise<SupervisedProcess> {
+    const previous = this.required(this.issuer, 'the OIDC issuer');
+    await previous.stop();
+    // Same port (tokens name the issuer URL), same keys and client secrets (its data dir).
+    this.issuer = await startOidcIssuer({ dataDir: previous.dataDir, port: previous.port });
+    return this.issuer;
+  }
+
+  private required<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new Error(`${what} did not start`);
+    return value;
+  }
+}
+
+function supervisedProcess(name: string, running: RunningComponent<unknown> | undefined): SupervisedProcess {
+  if (running?.exited === undefined) throw new Error(`${name} has no process to supervise`);
+  return { pid: running.pid, exited: running.exited };
+}
