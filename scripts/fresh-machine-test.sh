@@ -37,7 +37,7 @@ while read -r pkg proof; do
     [[ -n "$p" ]] || continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || continue
     [[ "$(dpkg-query -W -f='${Essential}' "$p")" == yes ]] && continue
-    purge+=("$p")
+    [[ " ${purge[*]} " == *" $p "* ]] || purge+=("$p")
   done
 done < <(bash "$REPO_ROOT/scripts/ensure-deps.sh" --list-packages)
 if ((${#purge[@]} > 0)); then

@@ -57,6 +57,7 @@ export class SandboxHostManager {
   private readonly subnet: Ipv4Subnet;
   private readonly authorizedKeys: string;
   private readonly sshdStartTimeoutMs: number;
+  private readonly sshdPath: string | undefined;
   private readonly lockTimeoutMs: number;
   private readonly networkLockFile: string;
   private readonly store: StateStore;
@@ -68,6 +69,12 @@ export class SandboxHostManager {
     const fields: FieldError[] = [];
     if (!isAbsolute(options.stateDir) || /[\s"'\\]/.test(options.stateDir)) {
       fields.push({ field: 'stateDir', message: 'must be an absolute path without whitespace or quotes' });
+    }
+    if (
+      options.sshdPath !== undefined &&
+      (!isAbsolute(options.sshdPath) || /[\s"'\\]/.test(options.sshdPath))
+    ) {
+      fields.push({ field: 'sshdPath', message: 'must be an absolute path without whitespace or quotes' });
     }
     const prefixProblem = validatePrefix(options.namePrefix);
     if (prefixProblem) fields.push({ field: 'namePrefix', message: prefixProblem });
@@ -96,6 +103,7 @@ export class SandboxHostManager {
     this.subnet = subnet;
     this.authorizedKeys = renderAuthorizedKeys(options.authorizedKeys);
     this.sshdStartTimeoutMs = options.sshdStartTimeoutMs ?? 15_000;
+    this.sshdPath = options.sshdPath;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
     this.networkLockFile = options.networkLockFile ?? DEFAULT_NETWORK_LOCK;
     this.store = new StateStore(this.stateDir, formatSubnet(subnet), this.namePrefix);
@@ -451,6 +459,7 @@ export class SandboxHostManager {
       pidFile: layout.pidFile,
       logFile: layout.logFile,
       rootDir: layout.rootDir,
+      ...(this.sshdPath === undefined ? {} : { sshdPath: this.sshdPath }),
     });
     const what = `sshd of sandbox host ${name} (${label}) on ${block.address}:${SSH_PORT}`;
     try {

@@ -34,6 +34,8 @@ export interface SandboxHostManagerOptions {
   authorizedKeys: string[];
   /** How long to wait for sshd to accept SSH connections (default 15 s). */
   sshdStartTimeoutMs?: number;
+  /** The sshd binary, an absolute path (default /usr/sbin/sshd). */
+  sshdPath?: string;
   /** How long to wait for another process holding the state or network lock (default 120 s). */
   lockTimeoutMs?: number;
   /**

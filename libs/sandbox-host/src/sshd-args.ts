@@ -10,6 +10,8 @@ export interface SshdInvocation {
   logFile: string;
   /** Exported to every session as FEDOPS_SANDBOX_ROOT, so tools on the machine can find its root folder. */
   rootDir: string;
+  /** The sshd binary, absolute (sshd re-executes itself by its path); default SSHD_PATH. */
+  sshdPath?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export function buildSshdCommand(inv: SshdInvocation): { command: 'ip'; args: st
       'netns',
       'exec',
       inv.namespace,
-      SSHD_PATH,
+      inv.sshdPath ?? SSHD_PATH,
       '-f',
       '/dev/null',
       '-h',
