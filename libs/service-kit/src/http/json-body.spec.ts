@@ -1,14 +1,5 @@
 import { isJsonMediaType, parseContentType, parseJsonBody, refusedContent } from './json-body';
 
-function thrownBy(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
-
 describe('JSON request bodies', () => {
   it('accept application/json and application/*+json, nothing else', () => {
     for (const type of ['application/json', 'application/merge-patch+json', 'application/vnd.fedops+json'])
@@ -76,14 +67,15 @@ describe('JSON request bodies', () => {
   });
 
   it('refuse truncated JSON with 400 entity.parse.failed', () => {
-    expect(thrownBy(() => parseJsonBody(Buffer.from('{"domain": ')))).toMatchObject({
-      status: 400,
-      type: 'entity.parse.failed',
-    });
+    expect(() => parseJsonBody(Buffer.from('{"domain": '))).toThrow(
+      expect.objectContaining({ status: 400, type: 'entity.parse.failed' }),
+    );
   });
 
   it('refuse invalid UTF-8 with 400 entity.utf8.invalid instead of replacing it with U+FFFD', () => {
     const latin1 = Buffer.from('{"domain":"café.example"}', 'latin1');
-    expect(thrownBy(() => parseJsonBody(latin1))).toMatchObject({ status: 400, type: 'entity.utf8.invalid' });
+    expect(() => parseJsonBody(latin1)).toThrow(
+      expect.objectContaining({ status: 400, type: 'entity.utf8.invalid' }),
+    );
   });
 });

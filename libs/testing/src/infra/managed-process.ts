@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 
 import { waitFor, type WaitCondition } from '../wait-for';
 import { findBindFailure, PortInUseError } from './port-allocation';
+import type { RunningComponent } from './types';
 
 /**
  * A long-running infrastructure process (postgres, nats-server, temporal, pdns_server) whose output
@@ -163,6 +164,46 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
   };
 }
 
+export interface WaitUntilReadyOptions {
+  readonly description: string;
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+  /** The process' ports, so a bind failure names which one was taken. */
+  readonly ports?: readonly number[];
+}
+
+/** Spawns a process and waits until `probe` succeeds (waitUntilReady); one that never gets ready is stopped. */
+export async function spawnUntilReady(
+  spawnOptions: SpawnManagedOptions,
+  probe: WaitCondition<unknown>,
+  readyOptions: WaitUntilReadyOptions,
+): Promise<ManagedProcess> {
+  const proc = await spawnManaged(spawnOptions);
+  try {
+    await waitUntilReady(proc, probe, readyOptions);
+  } catch (error: unknown) {
+    await proc.stop();
+    throw error;
+  }
+  return proc;
+}
+
+/** A native component as the harness hands it out: its server process, its ports and what it serves. */
+export function nativeComponent<E>(
+  proc: ManagedProcess,
+  endpoint: E,
+  ports: Readonly<Record<string, number>>,
+): RunningComponent<E> {
+  return {
+    endpoint,
+    pid: proc.pid,
+    logFile: proc.logFile,
+    ports,
+    exited: proc.exited,
+    stop: () => proc.stop(),
+  };
+}
+
 /**
  * Waits until `probe` succeeds while the process is alive. On failure (deadline, or the process
  * exited) the error names the process and carries the tail of its log file. When the process writes
@@ -172,7 +213,7 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
 export async function waitUntilReady<T>(
   proc: ManagedProcess,
   probe: WaitCondition<T>,
-  options: { description: string; timeoutMs?: number; intervalMs?: number; ports?: readonly number[] },
+  options: WaitUntilReadyOptions,
 ): Promise<T> {
   const bindFailed = new AbortController();
   const bindFailure = async (): Promise<PortInUseError | undefined> => {

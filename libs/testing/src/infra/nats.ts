@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { connect } from 'nats';
 
 import { portsState, readState, writeState } from './component-state';
-import { spawnManaged, waitUntilReady } from './managed-process';
+import { nativeComponent, spawnUntilReady } from './managed-process';
 import { natsServerArgs } from './nats.config';
 import { startOnPorts } from './port-allocation';
 import type { ComponentOptions, NatsEndpoint, RunningComponent } from './types';
@@ -34,32 +34,30 @@ export async function startNats(options: NatsOptions): Promise<RunningComponent<
     reuseSaved: !options.ephemeral,
     ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
     start: async (chosen) => {
-      const proc = await spawnManaged({
-        name: 'nats-server',
-        command: options.binary ?? 'nats-server',
-        args: natsServerArgs({ port: chosen.nats, monitorPort: chosen.monitor, storeDir }),
-        logFile,
-      });
       const endpoint: NatsEndpoint = {
         url: `nats://127.0.0.1:${chosen.nats}`,
         monitorUrl: `http://127.0.0.1:${chosen.monitor}`,
       };
-      try {
-        await waitUntilReady(proc, () => natsJetStreamReady(endpoint.url), {
+      const proc = await spawnUntilReady(
+        {
+          name: 'nats-server',
+          command: options.binary ?? 'nats-server',
+          args: natsServerArgs({ port: chosen.nats, monitorPort: chosen.monitor, storeDir }),
+          logFile,
+        },
+        () => natsJetStreamReady(endpoint.url),
+        {
           description: `NATS JetStream on ${endpoint.url}`,
           timeoutMs: options.readyTimeoutMs ?? 60_000,
           ports: [chosen.nats, chosen.monitor],
-        });
-      } catch (error: unknown) {
-        await proc.stop();
-        throw error;
-      }
+        },
+      );
       return { proc, endpoint };
     },
   });
   const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, portsState(ports));
-  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
+  return nativeComponent(proc, endpoint, ports);
 }
 
 /** Connects and asks JetStream for account info; resolves to true when JetStream answers. */

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 
 import { portsState, readState, writeState } from './component-state';
-import { spawnManaged, waitUntilReady, type ManagedProcess } from './managed-process';
+import { nativeComponent, spawnManaged, waitUntilReady, type ManagedProcess } from './managed-process';
 import { startOnPorts } from './port-allocation';
 import {
   POSTGRES_BIN_DIR,
@@ -67,14 +67,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningCo
   });
   const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, { ...portsState(ports), password });
-  return {
-    endpoint,
-    pid: proc.pid,
-    logFile,
-    ports,
-    exited: proc.exited,
-    stop: () => proc.stop(),
-  };
+  return nativeComponent(proc, endpoint, ports);
 }
 
 /** Starts the server on `port` and waits until the application role can SELECT 1. */

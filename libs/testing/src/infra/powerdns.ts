@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import { portsState, readState, writeState } from './component-state';
-import { spawnManaged, waitUntilReady } from './managed-process';
+import { nativeComponent, spawnUntilReady } from './managed-process';
 import { startOnPorts } from './port-allocation';
 import { PDNS_SQLITE_SCHEMA, renderPdnsConfig } from './powerdns.config';
 import type { ComponentOptions, PowerDnsEndpoint, RunningComponent } from './types';
@@ -54,35 +54,33 @@ export async function startPowerDns(options: PowerDnsOptions): Promise<RunningCo
         renderPdnsConfig({ databaseFile, apiKey, webserverPort: chosen.api, dnsPort: chosen.dns, socketDir }),
         { mode: 0o600 },
       );
-      const proc = await spawnManaged({
-        name: 'pdns_server',
-        command: options.binary ?? '/usr/sbin/pdns_server',
-        args: [`--config-dir=${dataDir}`],
-        logFile,
-      });
       const endpoint: PowerDnsEndpoint = {
         apiUrl: `http://127.0.0.1:${chosen.api}`,
         apiKey,
         dnsPort: chosen.dns,
         serverId: 'localhost',
       };
-      try {
-        // A webserver that cannot bind only logs it (the DNS listener exits): the log is watched.
-        await waitUntilReady(proc, () => pdnsServerInfo(endpoint), {
+      // A webserver that cannot bind only logs it (the DNS listener exits): the log is watched.
+      const proc = await spawnUntilReady(
+        {
+          name: 'pdns_server',
+          command: options.binary ?? '/usr/sbin/pdns_server',
+          args: [`--config-dir=${dataDir}`],
+          logFile,
+        },
+        () => pdnsServerInfo(endpoint),
+        {
           description: `PowerDNS API on ${endpoint.apiUrl}`,
           timeoutMs: options.readyTimeoutMs ?? 60_000,
           ports: [chosen.api, chosen.dns],
-        });
-      } catch (error: unknown) {
-        await proc.stop();
-        throw error;
-      }
+        },
+      );
       return { proc, endpoint };
     },
   });
   const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, { ...portsState(ports), apiKey });
-  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
+  return nativeComponent(proc, endpoint, ports);
 }
 
 /** GET /api/v1/servers/localhost; resolves to true on 200, throws with the status otherwise. */

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 
 import { portsState, readState, writeState } from './component-state';
-import { spawnManaged, waitUntilReady } from './managed-process';
+import { nativeComponent, spawnUntilReady } from './managed-process';
 import { startOnPorts } from './port-allocation';
 import { temporalBinaryCandidates, temporalDevServerArgs } from './temporal.config';
 import type { ComponentOptions, RunningComponent, TemporalEndpoint } from './types';
@@ -54,42 +54,40 @@ export async function startTemporal(options: TemporalOptions): Promise<RunningCo
     ...(options.portPicker ? { pickPorts: options.portPicker } : {}),
     start: async (chosen: Partial<Record<'grpc' | 'ui' | 'http' | 'metrics', number>>) => {
       const { grpc = 0, ui, http = 0, metrics = 0 } = chosen;
-      const proc = await spawnManaged({
-        name: 'temporal',
-        command: binary,
-        args: temporalDevServerArgs({
-          port: grpc,
-          httpPort: http,
-          metricsPort: metrics,
-          ...(ui === undefined ? {} : { uiPort: ui }),
-          ...(options.ephemeral ? {} : { dbFile: join(dataDir, 'temporal.db') }),
-          ...(options.namespaces ? { namespaces: options.namespaces } : {}),
-        }),
-        logFile,
-        cwd: dataDir,
-      });
       const endpoint: TemporalEndpoint = {
         address: `127.0.0.1:${grpc}`,
         namespace: 'default',
         ...(ui === undefined ? {} : { uiUrl: `http://127.0.0.1:${ui}` }),
       };
-      try {
-        await waitUntilReady(proc, () => describeNamespace(endpoint.address, 'default'), {
+      const proc = await spawnUntilReady(
+        {
+          name: 'temporal',
+          command: binary,
+          args: temporalDevServerArgs({
+            port: grpc,
+            httpPort: http,
+            metricsPort: metrics,
+            ...(ui === undefined ? {} : { uiPort: ui }),
+            ...(options.ephemeral ? {} : { dbFile: join(dataDir, 'temporal.db') }),
+            ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+          }),
+          logFile,
+          cwd: dataDir,
+        },
+        () => describeNamespace(endpoint.address, 'default'),
+        {
           description: `Temporal namespace "default" on ${endpoint.address}`,
           timeoutMs: options.readyTimeoutMs ?? 60_000,
           intervalMs: 200,
           ports: Object.values(chosen),
-        });
-      } catch (error: unknown) {
-        await proc.stop();
-        throw error;
-      }
+        },
+      );
       return { proc, endpoint };
     },
   });
   const { proc, endpoint } = started;
   if (!options.ephemeral) await writeState(dataDir, portsState(ports));
-  return { endpoint, pid: proc.pid, logFile, ports, exited: proc.exited, stop: () => proc.stop() };
+  return nativeComponent(proc, endpoint, ports);
 }
 
 /** Connects, describes the namespace, disconnects. Resolves to true when the namespace exists. */
