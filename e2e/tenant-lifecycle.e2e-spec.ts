@@ -87,9 +87,15 @@ describe('an operator runs a tenant from creation to deletion', () => {
       },
     ]);
 
-    // The operation shows every step done.
-    const operation = await api.get<{ status: string; steps: Array<{ name: string; status: string }> }>(
-      `/v1/operations/${ready.operation.id}`,
+    // The operation shows every step done. Its last activity marks the tenant ready, so the workflow
+    // may still be RUNNING for a moment after the tenant reads `ready`.
+    type Operation = { status: string; steps: Array<{ name: string; status: string }> };
+    const operation = await waitFor(
+      async () => {
+        const res = await api.get<Operation>(`/v1/operations/${ready.operation.id}`);
+        return res.status !== 200 || res.body.status !== 'RUNNING' ? res : undefined;
+      },
+      { description: `operation ${ready.operation.id} to finish`, timeoutMs: 30_000, intervalMs: 100 },
     );
     expect(operation.status).toBe(200);
     expect(operation.body.status).toBe('COMPLETED');
