@@ -18,6 +18,8 @@ else
   while IFS= read -r line || [[ -n "$line" ]]; do
     case "$line" in
       FEDOPS_SECRET_KEY=*) echo "FEDOPS_SECRET_KEY=$(random_key32)" ;;
+      # nats-server parses these as config values: a leading letter keeps hex from reading as a number.
+      FEDOPS_NATS_PASSWORD_*=change-me*) echo "${line%%=*}=n$(random_hex)" ;;
       *=change-me*) echo "${line%%=*}=$(random_hex)" ;;
       *) echo "$line" ;;
     esac

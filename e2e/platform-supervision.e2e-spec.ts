@@ -8,6 +8,7 @@ import {
   destroySandboxMachines,
   fetchToken,
   logTail,
+  NATS_ADMIN_USER,
   natsJetStreamReady,
   pdnsServerInfo,
   postgresSelectOne,
@@ -156,7 +157,12 @@ const serves: Record<string, () => Promise<boolean>> = {
     const s = await stateFile('postgres');
     return postgresSelectOne(`postgres://fedops:${s['password']}@127.0.0.1:${s['postgresPort']}/fedops`);
   },
-  nats: async () => natsJetStreamReady(`nats://127.0.0.1:${(await stateFile('nats'))['natsPort']}`),
+  nats: async () => {
+    const path = join(dataDir, 'fedops', 'infra', 'nats', 'credentials.json');
+    const passwords = JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
+    const admin = { user: NATS_ADMIN_USER, password: passwords[NATS_ADMIN_USER] ?? '' };
+    return natsJetStreamReady(`nats://127.0.0.1:${(await stateFile('nats'))['natsPort']}`, admin);
+  },
   temporal: async () =>
     describeNamespace(`127.0.0.1:${(await stateFile('temporal'))['grpcPort']}`, 'default'),
   powerdns: async () => {

@@ -7,6 +7,8 @@ const REQUIRED: Record<(typeof SERVICE_NAMES)[number], string[]> = {
     'FEDOPS_HTTP_PORT',
     'FEDOPS_DATABASE_URL',
     'FEDOPS_NATS_URL',
+    'FEDOPS_NATS_USER',
+    'FEDOPS_NATS_PASSWORD',
     'FEDOPS_TEMPORAL_ADDRESS',
     'FEDOPS_OIDC_ISSUER_URL',
   ],
@@ -35,6 +37,8 @@ describe('a service started with bad configuration', () => {
         FEDOPS_HTTP_PORT: 'eighty',
         FEDOPS_DATABASE_URL: 'postgres://fedops:hunter2@127.0.0.1/fedops',
         FEDOPS_NATS_URL: 'http://not-nats',
+        FEDOPS_NATS_USER: 'backup',
+        FEDOPS_NATS_PASSWORD: 'nats-hunter3',
         FEDOPS_TEMPORAL_ADDRESS: '127.0.0.1:7233',
         FEDOPS_BACKUP_ROOT_DIR: 'relative/backups',
         FEDOPS_SECRET_KEY: 'c2hvcnQ=',
@@ -51,5 +55,6 @@ describe('a service started with bad configuration', () => {
     expect(run.stderr).toContain('FEDOPS_SECRET_KEY=<hidden> is invalid: must be 32 bytes');
     expect(run.stderr).not.toContain('hunter2');
     expect(run.stderr).not.toContain('c2hvcnQ=');
+    expect(run.stderr).not.toContain('nats-hunter3');
   });
 });

@@ -18,6 +18,7 @@ import {
   ensureDatabase,
   fetchToken,
   Platform,
+  provisionPlatformDatabase,
   repoRoot,
   startInfrastructure,
   startOidcIssuer,
@@ -88,14 +89,17 @@ async function main(): Promise<number> {
     );
     say('starting PostgreSQL, NATS, Temporal, PowerDNS (ephemeral, free ports)');
     infra = await startInfrastructure({ dataDir: join(workDir, 'infra'), ephemeral: true });
-    const databaseUrl = await ensureDatabase(infra.endpoints.postgres.url, 'fedops_bench');
+    const database = await provisionPlatformDatabase({
+      adminUrl: await ensureDatabase(infra.endpoints.postgres.url, 'fedops_bench'),
+      dataDir: platformDir,
+    });
     issuer = await startOidcIssuer({ dataDir: join(workDir, 'oidc'), accessTokenTtlSeconds: 3600 });
     say('starting the five services');
     platform = await Platform.start({
       repoRoot: root,
       dataDir: platformDir,
       infra: infra.endpoints,
-      databaseUrl,
+      databaseUrls: database.urls,
       oidcIssuerUrl: issuer.issuerUrl,
       sandboxPrefix: SANDBOX_PREFIX,
       logLevel: 'warn',

@@ -4,8 +4,20 @@
  * collects problems as sentences and expects the list to be empty, so a failure names what is wrong.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, loadConfig, parse as parsers } from '@fedops/service-kit';
+import {
+  COMPOSE_NATS_CONFIG_COMMAND,
+  COMPOSE_NATS_CONFIG_FILE,
+  COMPOSE_SERVICE_ROLES_COMMAND,
+  COMPOSE_SERVICE_ROLES_FILE,
+  SERVICE_ROLE_PREFIX,
+  composeServiceRolesScript,
+  natsPasswordVariable,
+  psqlPasswordVariable,
+  renderComposeNatsAuthConfig,
+  serviceSchema,
+} from '@fedops/testing';
 import {
   aptPackages,
   buildSpec,
@@ -59,6 +71,11 @@ function resolvedEnvironment(s: ComposeService): Env {
     env[key] = interpolate(value, exampleEnv, `services.${s.name}.environment.${key}`);
   }
   return env;
+}
+
+/** The .env variable with the password of a service's database role: FEDOPS_DB_PASSWORD_TENANT_API, … */
+function passwordVariable(name: string): string {
+  return `FEDOPS_DB_PASSWORD_${serviceSchema(name).toUpperCase()}`;
 }
 
 function isUnder(path: string, dir: string): boolean {
@@ -264,16 +281,60 @@ describe('docker-compose.yml', () => {
     expect(problems).toEqual([]);
   });
 
-  it('creates the database role and database the services connect with, and Temporal’s role', () => {
-    const initScript = read('deploy/postgres/initdb/10-fedops.sh');
+  it('connects each fedops service as its own role, with the password the postgres service gets', () => {
     const problems: string[] = [];
+    const postgresEnv = serviceEnvironment(service('postgres'));
+    const roles = new Set<string>();
     for (const name of FEDOPS_SERVICES) {
+      const raw = serviceEnvironment(service(name))['FEDOPS_DATABASE_URL'] ?? '';
       const url = new URL(resolvedEnvironment(service(name))['FEDOPS_DATABASE_URL'] ?? '');
-      const db = url.pathname.replace(/^\//, '');
-      if (!initScript.includes(`CREATE ROLE ${url.username} `))
-        problems.push(`${name} connects as role ${url.username}, which the init script does not create`);
-      if (!initScript.includes(`CREATE DATABASE ${db} `))
-        problems.push(`${name} uses database ${db}, which the init script does not create`);
+      const role = `${SERVICE_ROLE_PREFIX}_${serviceSchema(name)}`;
+      roles.add(url.username);
+      if (url.username !== role)
+        problems.push(`${name} connects as ${url.username}, expected its own role ${role}`);
+      if (url.pathname !== '/fedops')
+        problems.push(`${name} uses database ${url.pathname.slice(1)}, expected fedops`);
+      const variable = passwordVariable(name);
+      const refs = variableReferences(raw).map((ref) => ref.name);
+      if (refs.join() !== variable)
+        problems.push(`${name}'s URL takes its password from ${refs.join()}, expected ${variable}`);
+      if (
+        variableReferences(postgresEnv[variable] ?? '')
+          .map((ref) => ref.name)
+          .join() !== variable
+      )
+        problems.push(`postgres does not get ${variable}, so the init script cannot set ${role}'s password`);
+    }
+    if (roles.size !== FEDOPS_SERVICES.length) problems.push('two services share a database role');
+    const stale = Object.keys(postgresEnv).filter(
+      (key) => key.startsWith('FEDOPS_') && !FEDOPS_SERVICES.some((name) => passwordVariable(name) === key),
+    );
+    problems.push(...stale.map((key) => `postgres gets ${key}, which no service's role uses`));
+    expect(problems).toEqual([]);
+  });
+
+  it('creates each service role, with its password, owning its schema, and Temporal’s role (init script)', () => {
+    const initScript = read('deploy/postgres/initdb/10-fedops.sh');
+    const rolesScript = read(COMPOSE_SERVICE_ROLES_FILE);
+    const problems: string[] = [];
+    if (!initScript.includes(`-f "$initdb_dir/${basename(COMPOSE_SERVICE_ROLES_FILE)}"`))
+      problems.push(`10-fedops.sh does not run ${basename(COMPOSE_SERVICE_ROLES_FILE)}`);
+    if (!initScript.includes("SELECT 'CREATE DATABASE fedops'"))
+      problems.push('10-fedops.sh does not create database fedops');
+    for (const name of FEDOPS_SERVICES) {
+      const schema = serviceSchema(name);
+      const role = `${SERVICE_ROLE_PREFIX}_${schema}`;
+      const psqlVariable = psqlPasswordVariable({ schema, role });
+      if (!rolesScript.includes(`CREATE ROLE ${role} LOGIN;`))
+        problems.push(`the init SQL does not create role ${role}`);
+      if (!rolesScript.includes(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${role};`))
+        problems.push(`the init SQL does not create schema ${schema} for ${role}`);
+      if (!rolesScript.includes(`PASSWORD :'${psqlVariable}';`))
+        problems.push(`the init SQL does not set ${role}'s password`);
+      if (!initScript.includes(`-v ${psqlVariable}="$${passwordVariable(name)}"`))
+        problems.push(`10-fedops.sh does not pass ${passwordVariable(name)} as ${psqlVariable}`);
+      if (!initScript.includes(`: "\${${passwordVariable(name)}:?`))
+        problems.push(`10-fedops.sh does not stop when ${passwordVariable(name)} is unset`);
     }
     const temporalEnv = serviceEnvironment(service('temporal'));
     if (temporalEnv['DB'] !== 'postgres12')
@@ -285,6 +346,62 @@ describe('docker-compose.yml', () => {
         `temporal connects as ${temporalEnv['POSTGRES_USER']}, which the init script does not create`,
       );
     expect(problems).toEqual([]);
+  });
+
+  it(`runs the service-role SQL that libs/testing generates (${COMPOSE_SERVICE_ROLES_COMMAND})`, () => {
+    if (read(COMPOSE_SERVICE_ROLES_FILE) !== composeServiceRolesScript())
+      throw new Error(`${COMPOSE_SERVICE_ROLES_FILE} is stale: run ${COMPOSE_SERVICE_ROLES_COMMAND}`);
+  });
+
+  it('connects each fedops service to NATS as its own user, with the password the nats service gets', () => {
+    const problems: string[] = [];
+    const natsEnv = resolvedEnvironment(service('nats'));
+    const users = new Set<string>();
+    for (const name of FEDOPS_SERVICES) {
+      const env = resolvedEnvironment(service(name));
+      const user = env['FEDOPS_NATS_USER'] ?? '';
+      users.add(user);
+      if (user !== name) problems.push(`${name} connects to NATS as ${user || 'nobody'}, expected ${name}`);
+      const variable = natsPasswordVariable(name);
+      const raw = serviceEnvironment(service(name))['FEDOPS_NATS_PASSWORD'] ?? '';
+      if (
+        variableReferences(raw)
+          .map((r) => r.name)
+          .join() !== variable
+      )
+        problems.push(`${name}: FEDOPS_NATS_PASSWORD is ${raw}, expected \${${variable}:?...}`);
+      if (natsEnv[variable] === undefined || natsEnv[variable] !== env['FEDOPS_NATS_PASSWORD'])
+        problems.push(`the nats service does not get ${variable}, ${name}'s password`);
+    }
+    if (users.size !== FEDOPS_SERVICES.length) problems.push('two fedops services share a NATS user');
+    expect(problems).toEqual([]);
+  });
+
+  it('runs nats with the users and permissions of the harness, its passwords from .env', () => {
+    const nats = service('nats');
+    const command = nats.raw['command'];
+    const problems: string[] = [];
+    const configArg = Array.isArray(command) ? command.indexOf('-c') : -1;
+    const target = Array.isArray(command) ? String(command[configArg + 1]) : '';
+    if (configArg < 0) problems.push('nats-server is not started with -c <config file>');
+    const mount = volumeMounts(nats).find((m) => m.target === target);
+    if (mount?.source !== `./${COMPOSE_NATS_CONFIG_FILE}`)
+      problems.push(`${target} is not bind-mounted from ./${COMPOSE_NATS_CONFIG_FILE}`);
+    // The config file reads `$NAME` from the container's environment: every one must be set.
+    const config = read(COMPOSE_NATS_CONFIG_FILE);
+    const natsEnv = resolvedEnvironment(nats);
+    for (const [, name] of config.matchAll(/^\s*password: \$([A-Z0-9_]+)$/gm))
+      if (name === undefined || (natsEnv[name] ?? '') === '')
+        problems.push(`the nats service does not set ${name}`);
+    // nats-server parses each as a config value: it must read back as this very string.
+    for (const [key, value] of Object.entries(exampleEnv))
+      if (key.startsWith('FEDOPS_NATS_PASSWORD_') && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(value))
+        problems.push(
+          `${key} in deploy/.env.example must start with a letter and be letters, digits, - or _`,
+        );
+    expect(problems).toEqual([]);
+    if (config !== renderComposeNatsAuthConfig())
+      throw new Error(`${COMPOSE_NATS_CONFIG_FILE} is stale: run ${COMPOSE_NATS_CONFIG_COMMAND}`);
   });
 
   it('runs the infrastructure images the platform is built for', () => {

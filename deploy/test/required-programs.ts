@@ -42,6 +42,12 @@ export const HOST_PROGRAMS: readonly RequiredProgram[] = [
   { program: 'sqlite3', pkg: 'sqlite3', usedBy: 'harness (creates the PowerDNS database)' },
   { program: 'setpriv', pkg: 'util-linux', usedBy: 'harness (parent-death signal, user switch)' },
   { program: 'runuser', pkg: 'util-linux', usedBy: 'harness (initdb as postgres)' },
+  {
+    // From postgresql-client-15, which postgresql-15 depends on.
+    program: '/usr/lib/postgresql/15/bin/psql',
+    pkg: 'postgresql-15',
+    usedBy: 'deploy/test/postgres-initdb.int-spec.ts (runs the compose init script)',
+  },
   { program: 'jq', pkg: 'jq', usedBy: 'the token commands npm start prints' },
   { program: 'temporal', pkg: undefined, usedBy: 'harness (Temporal dev server, built with go install)' },
 ];

@@ -8,6 +8,7 @@ export * from './temporal/worker-lifecycle';
 export * from './temporal/activity-metrics.interceptor';
 export * from './database/data-source';
 export * from './events/event-publisher';
+export * from './nats/nats-connection';
 export * from './service-kit.module';
 export * from './http/bootstrap';
 export * from './http/json-body';

@@ -14,6 +14,7 @@ import { EventPublisher, ensureEventsStream } from './events/event-publisher';
 import { HealthController } from './health/health.controller';
 import { ReadinessRegistry } from './health/readiness.registry';
 import { JsonLogger } from './logging/json-logger';
+import { natsConnectionOptions } from './nats/nats-connection';
 import { ServiceMetrics } from './metrics/service-metrics';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -75,8 +76,7 @@ export class ServiceKitModule {
         provide: NATS_CONNECTION,
         useFactory: async () => {
           const nc = await connect({
-            servers: options.config.natsUrl,
-            name: options.service,
+            ...natsConnectionOptions(options.config, options.service),
             maxReconnectAttempts: -1,
           });
           await ensureEventsStream(nc);

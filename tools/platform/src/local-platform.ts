@@ -4,6 +4,7 @@ import {
   Platform,
   SERVICE_NAMES,
   ensureDatabase,
+  provisionPlatformDatabase,
   startInfrastructure,
   startOidcIssuer,
   type InfraComponent,
@@ -56,7 +57,12 @@ export class LocalPlatform {
     } else {
       this.say('infrastructure runs in containers: it is not supervised');
     }
-    const databaseUrl = await ensureDatabase(infra.endpoints.postgres.url, 'fedops');
+    const platformDir = join(dataDir, 'platform');
+    // Each service connects as its own role, which reaches only its own schema.
+    const database = await provisionPlatformDatabase({
+      adminUrl: await ensureDatabase(infra.endpoints.postgres.url, 'fedops'),
+      dataDir: platformDir,
+    });
 
     this.say('starting the OIDC issuer');
     const issuerDir = join(dataDir, 'oidc');
@@ -72,9 +78,9 @@ export class LocalPlatform {
     this.say(`starting ${SERVICE_NAMES.join(', ')}`);
     const platform = await Platform.start({
       repoRoot: this.repoRoot,
-      dataDir: join(dataDir, 'platform'),
+      dataDir: platformDir,
       infra: infra.endpoints,
-      databaseUrl,
+      databaseUrls: database.urls,
       oidcIssuerUrl: issuer.issuerUrl,
       sandboxPrefix: this.config.sandboxPrefix,
       ...(this.config.sandboxSubnet === undefined ? {} : { sandboxSubnet: this.config.sandboxSubnet }),

@@ -4,6 +4,8 @@ const validEnv = {
   FEDOPS_HTTP_PORT: '8080',
   FEDOPS_DATABASE_URL: 'postgres://fedops:secret@127.0.0.1:5432/fedops',
   FEDOPS_NATS_URL: 'nats://127.0.0.1:4222',
+  FEDOPS_NATS_USER: 'svc',
+  FEDOPS_NATS_PASSWORD: 'nats-secret',
   FEDOPS_TEMPORAL_ADDRESS: '127.0.0.1:7233',
 };
 
@@ -15,6 +17,8 @@ describe('loadConfig', () => {
       httpHost: '127.0.0.1',
       databaseUrl: validEnv.FEDOPS_DATABASE_URL,
       natsUrl: validEnv.FEDOPS_NATS_URL,
+      natsUser: 'svc',
+      natsPassword: 'nats-secret',
       temporalAddress: '127.0.0.1:7233',
       temporalNamespace: 'default',
       logLevel: 'info',
@@ -27,6 +31,7 @@ describe('loadConfig', () => {
       loadConfig('svc', commonConfigSpec, {
         FEDOPS_HTTP_PORT: '99999',
         FEDOPS_DATABASE_URL: 'mysql://user:hunter2@db/x',
+        FEDOPS_NATS_USER: 'svc.*',
         FEDOPS_LOG_LEVEL: 'loud',
       });
     } catch (err) {
@@ -38,6 +43,8 @@ describe('loadConfig', () => {
       'FEDOPS_HTTP_PORT="99999" is invalid: must be a TCP port (0-65535)',
       'FEDOPS_DATABASE_URL=<hidden> is invalid: must use postgres or postgresql',
       expect.stringMatching(/^FEDOPS_NATS_URL is required/),
+      'FEDOPS_NATS_USER="svc.*" is invalid: must be letters, digits, - or _',
+      expect.stringMatching(/^FEDOPS_NATS_PASSWORD is required/),
       expect.stringMatching(/^FEDOPS_TEMPORAL_ADDRESS is required/),
       'FEDOPS_LOG_LEVEL="loud" is invalid: must be one of debug, info, warn, error',
     ]);

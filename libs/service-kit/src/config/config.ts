@@ -77,6 +77,11 @@ export const parse = {
         throw new Error(`must use ${protocols.join(' or ')}`);
       return raw;
     },
+  /** One token of a NATS subject: no dots, wildcards or spaces. */
+  subjectToken: (raw: string): string => {
+    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error('must be letters, digits, - or _');
+    return raw;
+  },
   hostPort: (raw: string): string => {
     if (!/^[^\s:]+:\d{1,5}$/.test(raw)) throw new Error('must be host:port');
     return raw;
@@ -123,6 +128,19 @@ export const commonConfigSpec = {
     secret: true,
   },
   natsUrl: { env: 'FEDOPS_NATS_URL', description: 'NATS server with JetStream', parse: parse.url(['nats']) },
+  // Required: the server admits no anonymous client, and each service's user may publish and
+  // subscribe only to what that service needs (libs/testing/src/infra/nats.config.ts).
+  natsUser: {
+    env: 'FEDOPS_NATS_USER',
+    description: "this service's NATS user (its replies arrive under _INBOX.<user>)",
+    parse: parse.subjectToken,
+  },
+  natsPassword: {
+    env: 'FEDOPS_NATS_PASSWORD',
+    description: 'password of FEDOPS_NATS_USER',
+    parse: parse.string,
+    secret: true,
+  },
   temporalAddress: {
     env: 'FEDOPS_TEMPORAL_ADDRESS',
     description: 'Temporal frontend host:port',

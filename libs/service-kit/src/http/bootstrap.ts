@@ -6,12 +6,12 @@ import { ConfigError } from '../config/config';
 import { JsonLogger, type LogLevel } from '../logging/json-logger';
 import { describeError } from '@fedops/domain';
 import { acceptJsonBodies } from './json-body';
+import { natsConnectionOptions, type NatsConfig } from '../nats/nats-connection';
 
-interface BootConfig {
+interface BootConfig extends NatsConfig {
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;
-  natsUrl: string;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function bootstrapService<C extends BootConfig>(
     if (configure !== undefined) await configure(app, config);
     app.connectMicroservice<MicroserviceOptions>({
       transport: Transport.NATS,
-      options: { servers: [config.natsUrl], queue: service, name: `${service}-rpc` },
+      options: { ...natsConnectionOptions(config, `${service}-rpc`), queue: service },
     });
     await app.startAllMicroservices();
     await app.listen(config.httpPort, config.httpHost);

@@ -38,8 +38,12 @@ describe('postgres arguments', () => {
 });
 
 describe('nats arguments', () => {
-  it('enables JetStream with a store dir and monitoring, bound to loopback', () => {
-    expect(natsServerArgs({ port: 4222, monitorPort: 8222, storeDir: '/d/js' })).toEqual([
+  it('loads the users from the config file, enables JetStream with a store dir and monitoring, bound to loopback', () => {
+    expect(
+      natsServerArgs({ port: 4222, monitorPort: 8222, storeDir: '/d/js', configFile: '/d/auth.conf' }),
+    ).toEqual([
+      '-c',
+      '/d/auth.conf',
       '-js',
       '-a',
       '127.0.0.1',

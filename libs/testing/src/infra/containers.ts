@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { waitFor } from '../wait-for';
 import { natsJetStreamReady } from './nats';
+import { generateNatsCredentials, renderHarnessNatsAuthConfig } from './nats-credentials';
 import { postgresSelectOne } from './postgres';
 import { postgresUrl } from './postgres.config';
 import { describeNamespace } from './temporal';
@@ -58,15 +59,24 @@ export async function startPostgresContainer(): Promise<RunningComponent<Postgre
   return { endpoint, stop };
 }
 
+/** With the same users and permissions as the native server (fresh passwords, kept in memory). */
 export async function startNatsContainer(): Promise<RunningComponent<NatsEndpoint>> {
   const { GenericContainer } = await import('testcontainers');
+  const credentials = generateNatsCredentials();
+  const configFile = '/etc/nats/fedops-auth.conf';
   const container = await new GenericContainer(CONTAINER_IMAGES.nats)
-    .withCommand(['-js'])
+    .withCopyContentToContainer([
+      { content: renderHarnessNatsAuthConfig(credentials), target: configFile, mode: 0o600 },
+    ])
+    .withCommand(['-c', configFile, '-js'])
     .withExposedPorts(4222)
     .start();
-  const endpoint: NatsEndpoint = { url: `nats://${container.getHost()}:${container.getMappedPort(4222)}` };
+  const endpoint: NatsEndpoint = {
+    url: `nats://${container.getHost()}:${container.getMappedPort(4222)}`,
+    ...credentials,
+  };
   const stop = async (): Promise<void> => void (await container.stop());
-  await readyOrStop(() => natsJetStreamReady(endpoint.url), 'nats container', stop);
+  await readyOrStop(() => natsJetStreamReady(endpoint.url, credentials.admin), 'nats container', stop);
   return { endpoint, stop };
 }
 

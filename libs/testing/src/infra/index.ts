@@ -71,7 +71,7 @@ export interface Infrastructure<E = InfraEndpoints> {
 
 interface Started {
   postgres?: RunningComponent<InfraEndpoints['postgres']>;
-  nats?: RunningComponent<{ url: string }>;
+  nats?: RunningComponent<InfraEndpoints['nats']>;
   temporal?: RunningComponent<InfraEndpoints['temporal']>;
   powerdns?: RunningComponent<InfraEndpoints['powerdns']>;
 }
@@ -110,7 +110,7 @@ export async function startInfrastructure<C extends InfraComponent = InfraCompon
 
   const endpoints: Partial<InfraEndpoints> = {
     ...(started.postgres ? { postgres: started.postgres.endpoint } : {}),
-    ...(started.nats ? { natsUrl: started.nats.endpoint.url } : {}),
+    ...(started.nats ? { nats: started.nats.endpoint } : {}),
     ...(started.temporal ? { temporal: started.temporal.endpoint } : {}),
     ...(started.powerdns ? { powerdns: started.powerdns.endpoint } : {}),
   };
@@ -287,10 +287,47 @@ export { chooseInfraMode, parseInfraMode, type InfraMode, type RequestedInfraMod
 export { startPostgres, postgresSelectOne, type PostgresOptions } from './postgres';
 export { initdbArgs, postgresServerArgs, postgresUrl, assertIdentifier } from './postgres.config';
 export { startNats, natsJetStreamReady, type NatsOptions } from './nats';
-export { natsServerArgs } from './nats.config';
+export {
+  COMPOSE_NATS_CONFIG_COMMAND,
+  COMPOSE_NATS_CONFIG_FILE,
+  EVENT_PUBLISHERS,
+  NATS_ADMIN_USER,
+  NATS_SERVICE_USERS,
+  RPC_SUBJECTS,
+  natsInboxPrefix,
+  natsPasswordVariable,
+  natsServerArgs,
+  natsUsers,
+  renderComposeNatsAuthConfig,
+  renderNatsAuthConfig,
+  servicePermissions,
+  type NatsPassword,
+  type NatsPermissions,
+  type NatsServiceUser,
+  type NatsUserEntry,
+} from './nats.config';
+export {
+  ensureNatsCredentials,
+  generateNatsCredentials,
+  renderHarnessNatsAuthConfig,
+  type NatsUsersCredentials,
+} from './nats-credentials';
 export { startTemporal, describeNamespace, findTemporalBinary, type TemporalOptions } from './temporal';
 export { temporalDevServerArgs, temporalBinaryCandidates } from './temporal.config';
 export { startPowerDns, pdnsServerInfo, type PowerDnsOptions } from './powerdns';
 export { renderPdnsConfig, pdnsConfigEntries, PDNS_SQLITE_SCHEMA } from './powerdns.config';
 export { CONTAINER_IMAGES, containerRuntimeAvailable } from './containers';
 export { ensureDatabase } from './database';
+export {
+  SERVICE_ROLE_PREFIX,
+  applyServiceRoles,
+  dropServiceRoles,
+  psqlPasswordVariable,
+  serviceRoles,
+  serviceRolesPsqlScript,
+  serviceRolesSql,
+  serviceSchema,
+  type ServiceRole,
+  type ServiceRolesPlan,
+  type SqlStatement,
+} from './service-roles';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import {
   type Infrastructure,
   type PortPicker,
 } from './index';
-import type { InfraEndpoints, RunningComponent } from './types';
+import type { InfraEndpoints, NatsEndpoint, RunningComponent } from './types';
 
 /** Alive = has a /proc entry that is not a zombie (pid 1 here may not reap orphans). */
 async function isAlive(pid: number): Promise<boolean> {
@@ -39,7 +39,7 @@ async function isAlive(pid: number): Promise<boolean> {
 function portsOf(endpoints: InfraEndpoints): number[] {
   return [
     endpoints.postgres.port,
-    Number(new URL(endpoints.natsUrl).port),
+    Number(new URL(endpoints.nats.url).port),
     Number(endpoints.temporal.address.split(':')[1]),
     Number(new URL(endpoints.powerdns.apiUrl).port),
     endpoints.powerdns.dnsPort,
@@ -79,8 +79,13 @@ async function withPg<T>(url: string, use: (client: PgClient) => Promise<T>): Pr
   }
 }
 
-async function withNats<T>(url: string, use: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: url });
+/** As the admin user: the harness's server admits no anonymous client. */
+async function withNats<T>(endpoint: NatsEndpoint, use: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connect({
+    servers: endpoint.url,
+    user: endpoint.admin.user,
+    pass: endpoint.admin.password,
+  });
   try {
     return await use(nc);
   } finally {
@@ -146,7 +151,7 @@ describe('native infrastructure (ephemeral)', () => {
   });
 
   it('NATS: JetStream stores a message and a durable consumer receives it', async () => {
-    const received = await withNats(endpoints().natsUrl, async (nc) => {
+    const received = await withNats(endpoints().nats, async (nc) => {
       const jsm = await nc.jetstreamManager();
       await jsm.streams.add({ name: 'HARNESS', subjects: ['harness.>'] });
       const ack = await nc.jetstream().publish('harness.hello', new TextEncoder().encode('hello jetstream'));
@@ -158,6 +163,16 @@ describe('native infrastructure (ephemeral)', () => {
       return message?.string();
     });
     expect(received).toBe('hello jetstream');
+  });
+
+  it('NATS: refuses a client without credentials; its users and passwords are readable by their owner only', async () => {
+    await expect(connect({ servers: endpoints().nats.url, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/,
+    );
+    for (const file of ['auth.conf', 'credentials.json'])
+      expect([file, (await stat(join(dir, 'nats', file))).mode & 0o777]).toEqual([file, 0o600]);
+    const config = await readFile(join(dir, 'nats', 'auth.conf'), 'utf8');
+    expect(config).toContain(`password: "${endpoints().nats.services.deployer.password}"`);
   });
 
   it('Temporal: describes the default namespace', async () => {
@@ -223,7 +238,7 @@ describe('native infrastructure (persistent)', () => {
       try {
         const e = first.endpoints;
         await withPg(e.postgres.url, (c) => c.query("CREATE TABLE kept AS SELECT 'still here' AS v"));
-        await withNats(e.natsUrl, async (nc) => {
+        await withNats(e.nats, async (nc) => {
           await (await nc.jetstreamManager()).streams.add({ name: 'KEPT', subjects: ['kept.>'] });
           await nc.jetstream().publish('kept.one', new TextEncoder().encode('kept message'));
         });
@@ -249,9 +264,7 @@ describe('native infrastructure (persistent)', () => {
         expect(e).toEqual(first.endpoints);
         const rows = await withPg(e.postgres.url, (c) => c.query<{ v: string }>('SELECT v FROM kept'));
         expect(rows.rows).toEqual([{ v: 'still here' }]);
-        const info = await withNats(e.natsUrl, async (nc) =>
-          (await nc.jetstreamManager()).streams.info('KEPT'),
-        );
+        const info = await withNats(e.nats, async (nc) => (await nc.jetstreamManager()).streams.info('KEPT'));
         expect(info.state.messages).toBe(1);
         const description = await withTemporal(e.temporal.address, (client) =>
           client.workflow.getHandle('harness-kept').describe(),
@@ -321,7 +334,9 @@ describe('jest global setup', () => {
   it('exports the shared infrastructure to test files', async () => {
     const infra = testInfra();
     expect(process.env['FEDOPS_TEST_PG_URL']).toBe(infra.postgres.url);
-    expect(process.env['FEDOPS_TEST_NATS_URL']).toBe(infra.natsUrl);
+    expect(process.env['FEDOPS_TEST_NATS_URL']).toBe(infra.nats.url);
+    expect(process.env['FEDOPS_TEST_NATS_USER']).toBe(infra.nats.admin.user);
+    expect(process.env['FEDOPS_TEST_NATS_PASSWORD']).toBe(infra.nats.admin.password);
     expect(process.env['FEDOPS_TEST_TEMPORAL_ADDRESS']).toBe(infra.temporal.address);
     expect(process.env['FEDOPS_TEST_PDNS_DNS_PORT']).toBe(String(infra.powerdns.dnsPort));
     const response = await fetch(`${infra.powerdns.apiUrl}/api/v1/servers/localhost`, {

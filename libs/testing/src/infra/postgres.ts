@@ -22,7 +22,7 @@ import type { ComponentOptions, PostgresEndpoint, RunningComponent } from './typ
 const execFileAsync = promisify(execFile);
 
 export interface PostgresOptions extends ComponentOptions {
-  /** Application role (LOGIN CREATEDB). Default `fedops`. */
+  /** Administrating role (LOGIN CREATEDB CREATEROLE: it sets up each service's own role). Default `fedops`. */
   readonly user?: string;
   /** Database owned by that role. Default `fedops`. */
   readonly database?: string;
@@ -209,9 +209,9 @@ async function ensureRoleAndDatabase(
   const literal = admin.escapeLiteral(password);
   const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
   if (role.rowCount === 0) {
-    await admin.query(`CREATE ROLE ${user} LOGIN CREATEDB PASSWORD ${literal}`);
+    await admin.query(`CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD ${literal}`);
   } else {
-    await admin.query(`ALTER ROLE ${user} LOGIN CREATEDB PASSWORD ${literal}`);
+    await admin.query(`ALTER ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD ${literal}`);
   }
   const db = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (db.rowCount === 0) await admin.query(`CREATE DATABASE ${database} OWNER ${user}`);

@@ -1,3 +1,4 @@
+import type { NatsServiceUser } from './nats.config';
 import type { PortPicker } from './port-allocation';
 
 /** Connection info for the platform's PostgreSQL (an application role that may create databases). */
@@ -11,11 +12,21 @@ export interface PostgresEndpoint {
   readonly url: string;
 }
 
+export interface NatsCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** NATS requires a user: connect with `{ servers: url, user, pass }` (no anonymous access). */
 export interface NatsEndpoint {
   /** `nats://127.0.0.1:<port>` (JetStream enabled) */
   readonly url: string;
-  /** HTTP monitoring endpoint, e.g. `http://127.0.0.1:<port>` (native mode only). */
+  /** HTTP monitoring endpoint, e.g. `http://127.0.0.1:<port>` (native mode only; needs no credentials). */
   readonly monitorUrl?: string;
+  /** Every permission: the harness's readiness check, tests that set up streams or inspect them. */
+  readonly admin: NatsCredentials;
+  /** Each service's own user, with the permissions of nats.config.ts (servicePermissions). */
+  readonly services: Readonly<Record<NatsServiceUser, NatsCredentials>>;
 }
 
 export interface TemporalEndpoint {
@@ -37,7 +48,7 @@ export interface PowerDnsEndpoint {
 
 export interface InfraEndpoints {
   readonly postgres: PostgresEndpoint;
-  readonly natsUrl: string;
+  readonly nats: NatsEndpoint;
   readonly temporal: TemporalEndpoint;
   readonly powerdns: PowerDnsEndpoint;
 }
@@ -48,7 +59,7 @@ export const INFRA_COMPONENTS: readonly InfraComponent[] = ['postgres', 'nats', 
 /** Which InfraEndpoints key each component fills. */
 export interface EndpointKeyOf {
   postgres: 'postgres';
-  nats: 'natsUrl';
+  nats: 'nats';
   temporal: 'temporal';
   powerdns: 'powerdns';
 }

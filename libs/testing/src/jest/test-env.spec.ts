@@ -1,3 +1,4 @@
+import { generateNatsCredentials } from '../infra/nats-credentials';
 import type { InfraEndpoints } from '../infra/types';
 import { TEST_ENV, infraFromEnv, infraToEnv } from './test-env';
 import { testDatabaseName } from './test-infra';
@@ -11,7 +12,7 @@ const endpoints: InfraEndpoints = {
     database: 'd',
     url: 'postgres://u:p@127.0.0.1:5432/d',
   },
-  natsUrl: 'nats://127.0.0.1:4222',
+  nats: { url: 'nats://127.0.0.1:4222', ...generateNatsCredentials() },
   temporal: { address: '127.0.0.1:7233', namespace: 'default' },
   powerdns: { apiUrl: 'http://127.0.0.1:8081', apiKey: 'k', dnsPort: 5353, serverId: 'localhost' },
 };
@@ -22,6 +23,8 @@ describe('test environment variables', () => {
     expect(env).toMatchObject({
       FEDOPS_TEST_PG_URL: 'postgres://u:p@127.0.0.1:5432/d',
       FEDOPS_TEST_NATS_URL: 'nats://127.0.0.1:4222',
+      FEDOPS_TEST_NATS_USER: 'admin',
+      FEDOPS_TEST_NATS_PASSWORD: endpoints.nats.admin.password,
       FEDOPS_TEST_TEMPORAL_ADDRESS: '127.0.0.1:7233',
       FEDOPS_TEST_PDNS_API_URL: 'http://127.0.0.1:8081',
       FEDOPS_TEST_PDNS_API_KEY: 'k',
@@ -36,7 +39,7 @@ describe('test environment variables', () => {
 
   it('rejects a malformed description', () => {
     expect(() => infraFromEnv({ [TEST_ENV.infra]: '{' })).toThrow(/not valid JSON/);
-    expect(() => infraFromEnv({ [TEST_ENV.infra]: '{"natsUrl":"x"}' })).toThrow(/all four components/);
+    expect(() => infraFromEnv({ [TEST_ENV.infra]: '{"nats":{"url":"x"}}' })).toThrow(/all four components/);
   });
 });
 

@@ -5,6 +5,9 @@ export const TEST_ENV = {
   infra: 'FEDOPS_TEST_INFRA',
   pgUrl: 'FEDOPS_TEST_PG_URL',
   natsUrl: 'FEDOPS_TEST_NATS_URL',
+  /** The NATS admin user (every permission); each service's own user is in FEDOPS_TEST_INFRA. */
+  natsUser: 'FEDOPS_TEST_NATS_USER',
+  natsPassword: 'FEDOPS_TEST_NATS_PASSWORD',
   temporalAddress: 'FEDOPS_TEST_TEMPORAL_ADDRESS',
   pdnsApiUrl: 'FEDOPS_TEST_PDNS_API_URL',
   pdnsApiKey: 'FEDOPS_TEST_PDNS_API_KEY',
@@ -16,7 +19,9 @@ export function infraToEnv(endpoints: InfraEndpoints): Record<string, string> {
   return {
     [TEST_ENV.infra]: JSON.stringify(endpoints),
     [TEST_ENV.pgUrl]: endpoints.postgres.url,
-    [TEST_ENV.natsUrl]: endpoints.natsUrl,
+    [TEST_ENV.natsUrl]: endpoints.nats.url,
+    [TEST_ENV.natsUser]: endpoints.nats.admin.user,
+    [TEST_ENV.natsPassword]: endpoints.nats.admin.password,
     [TEST_ENV.temporalAddress]: endpoints.temporal.address,
     [TEST_ENV.pdnsApiUrl]: endpoints.powerdns.apiUrl,
     [TEST_ENV.pdnsApiKey]: endpoints.powerdns.apiKey,
@@ -48,10 +53,14 @@ function isInfraEndpoints(value: unknown): value is InfraEndpoints {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   const pg = v['postgres'] as Record<string, unknown> | undefined;
+  const nats = v['nats'] as Record<string, unknown> | undefined;
+  const natsAdmin = nats?.['admin'] as Record<string, unknown> | undefined;
   const temporal = v['temporal'] as Record<string, unknown> | undefined;
   const pdns = v['powerdns'] as Record<string, unknown> | undefined;
   return (
-    typeof v['natsUrl'] === 'string' &&
+    typeof nats?.['url'] === 'string' &&
+    typeof natsAdmin?.['password'] === 'string' &&
+    typeof nats['services'] === 'object' &&
     typeof pg?.['url'] === 'string' &&
     typeof pg['port'] === 'number' &&
     typeof temporal?.['address'] === 'string' &&

@@ -1,13 +1,34 @@
 import { randomBytes } from 'node:crypto';
 
+import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 
+import { NATS_ADMIN_USER, natsInboxPrefix, type NatsServiceUser } from '../infra/nats.config';
 import type { InfraEndpoints } from '../infra/types';
 import { infraFromEnv } from './test-env';
 
 /** The infrastructure started by the jest global setup. Throws a clear error when it is not running. */
 export function testInfra(): InfraEndpoints {
   return infraFromEnv(process.env);
+}
+
+/**
+ * A NATS connection to the test infrastructure as the admin (every permission: set up or inspect
+ * streams) or as a service's own user, with its permissions and its inbox, as the service connects.
+ */
+export async function connectTestNats(
+  user: NatsServiceUser | typeof NATS_ADMIN_USER = NATS_ADMIN_USER,
+  name = `test-${user}`,
+): Promise<NatsConnection> {
+  const nats = testInfra().nats;
+  const credentials = user === NATS_ADMIN_USER ? nats.admin : nats.services[user];
+  return connect({
+    servers: nats.url,
+    user: credentials.user,
+    pass: credentials.password,
+    ...(user === NATS_ADMIN_USER ? {} : { inboxPrefix: natsInboxPrefix(user) }),
+    name,
+  });
 }
 
 /**

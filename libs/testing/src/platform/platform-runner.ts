@@ -15,8 +15,11 @@ export interface PlatformOptions {
   /** Keys, logs, sandbox machines and backup repositories live here. */
   dataDir: string;
   infra: InfraEndpoints;
-  /** PostgreSQL database the services share, each in its own schema. */
-  databaseUrl: string;
+  /**
+   * Each service's PostgreSQL URL: the database they share, as the service's own role, which
+   * reaches only its schema (from provisionPlatformDatabase).
+   */
+  databaseUrls: Record<ServiceName, string>;
   oidcIssuerUrl: string;
   /** Network-namespace name prefix of sandbox machines (keep tests and `npm start` apart). */
   sandboxPrefix: string;
@@ -169,8 +172,11 @@ export class Platform {
     const common: Record<string, string> = {
       FEDOPS_HTTP_PORT: String(port),
       FEDOPS_HTTP_HOST: '127.0.0.1',
-      FEDOPS_DATABASE_URL: o.databaseUrl,
-      FEDOPS_NATS_URL: o.infra.natsUrl,
+      FEDOPS_DATABASE_URL: o.databaseUrls[name],
+      FEDOPS_NATS_URL: o.infra.nats.url,
+      // Its own user: publishes only its events, subscribes only to its replies (nats.config.ts).
+      FEDOPS_NATS_USER: o.infra.nats.services[name].user,
+      FEDOPS_NATS_PASSWORD: o.infra.nats.services[name].password,
       FEDOPS_TEMPORAL_ADDRESS: o.infra.temporal.address,
       FEDOPS_TEMPORAL_NAMESPACE: o.infra.temporal.namespace,
       FEDOPS_LOG_LEVEL: o.logLevel ?? 'info',
@@ -179,6 +185,8 @@ export class Platform {
       'tenant-api': {
         FEDOPS_OIDC_ISSUER_URL: o.oidcIssuerUrl,
         FEDOPS_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        // The organisations of the embedded issuer's seeded operators (their tokens' org claim).
+        FEDOPS_SEED_ORGANISATIONS: 'acme=Acme Corporation,globex=Globex Corporation',
       },
       provisioner: {
         FEDOPS_SANDBOX_STATE_DIR: join(o.dataDir, 'sandbox'),

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { DataSource } from 'typeorm';
 import { EventPublisher, JsonLogger, ensureEventsStream, openServiceDataSource } from '@fedops/service-kit';
-import { createTestDatabase, dropTestDatabase, testInfra } from '@fedops/testing';
+import { connectTestNats, createTestDatabase, dropTestDatabase, testInfra } from '@fedops/testing';
 import { TenantZones1764284400002 } from '../migrations/1764284400002-tenant-zones';
 import type { RRset } from '../providers/dns-provider';
 import { PowerDnsDriver } from '../providers/powerdns/powerdns.driver';
@@ -37,7 +37,8 @@ describe('TenantRecordsService and the SOA/NS of existing zones', () => {
       entities: [TenantZoneEntity],
       migrations: [TenantZones1764284400002],
     });
-    nc = await connect({ servers: infra.natsUrl });
+    // As the dns service's own user: what it publishes here, it may publish in production.
+    nc = await connectTestNats('dns');
     await ensureEventsStream(nc);
     driver = new PowerDnsDriver({ apiUrl: infra.powerdns.apiUrl, apiKey: infra.powerdns.apiKey, apex });
     service = new TenantRecordsService(
