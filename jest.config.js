@@ -13,6 +13,14 @@ const swc = [
   },
 ];
 
+// openid-client 6 and its oauth4webapi (with their jose 6) are ES modules only. Node >= 20.19 loads them
+// with require(); jest's own module loader cannot (before Node 24.9), so jest compiles them to CommonJS.
+const ESM_ONLY_PACKAGES = 'openid-client|oauth4webapi';
+const swcEsmPackages = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+
 const moduleNameMapper = {
   '^@fedops/workflows$': '<rootDir>/workflows/src',
   '^@fedops/(contracts|domain|catalog|service-kit|testing|sandbox-host)$': '<rootDir>/libs/$1/src',
@@ -20,7 +28,11 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: __dirname,
-  transform: { '^.+\\.ts$': swc },
+  transform: {
+    '^.+\\.ts$': swc,
+    [`/node_modules/(${ESM_ONLY_PACKAGES})/.+\\.js$`]: swcEsmPackages,
+  },
+  transformIgnorePatterns: [`^(?!.*/node_modules/(${ESM_ONLY_PACKAGES})/).*/node_modules/`],
   moduleNameMapper,
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],

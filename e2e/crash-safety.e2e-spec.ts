@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient } from './api-client';
 import { newTenant } from './factories';
@@ -80,6 +82,35 @@ async function waitForTenantStatus(id: string, status: string): Promise<Tenant> 
   );
 }
 
+/**
+ * Waits until a worker has picked up `activity` of the operation's workflow (a step's row says
+ * `running` a moment before its activity is dispatched: the progress report comes first).
+ */
+async function waitForActivityStarted(operationId: string, activity: string): Promise<void> {
+  const { address, namespace } = testInfra().temporal;
+  const connection = await Connection.connect({ address });
+  try {
+    const handle = new Client({ connection, namespace }).workflow.getHandle(operationId);
+    await waitFor(
+      async () => {
+        const { raw } = await handle.describe();
+        return (raw.pendingActivities ?? []).some(
+          (a) =>
+            a.activityType?.name === activity &&
+            a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        );
+      },
+      {
+        description: `${activity} of ${operationId} to be started by a worker`,
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      },
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
 describe('crash safety', () => {
   it('finishes deployTenant after the provisioner is killed with SIGKILL mid-activity, with one machine and one set of records', async () => {
     const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['mastodon', 'gotosocial'] }));
@@ -148,7 +179,7 @@ describe('crash safety', () => {
     const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['forgejo'] }));
     expect(created.status).toBe(202);
     const operationId = created.body.operation.id;
-    await waitForStep(operationId, 'deploy', 'running');
+    await waitForActivityStarted(operationId, 'deployConfiguration');
 
     const sigtermAt = new Date().toISOString();
     env.platform.kill('deployer', 'SIGTERM');
@@ -190,7 +221,7 @@ describe('crash safety', () => {
 
     await waitForTenantStatus(id, 'deleted');
     const deploy = await api.get<{ status: string }>(`/v1/operations/${deployOperation}`);
-    expect(deploy.body.status).toBe('CANCELLED');
+    expect(deploy.body.status).toBe('cancelled');
     const destroy = await api.get<{ steps: Array<{ name: string; status: string }> }>(
       `/v1/operations/${deleted.body.operation.id}`,
     );

@@ -10,8 +10,43 @@ const BODY_OPERATIONS: ReadonlyArray<{
   operationId: string;
   method: string;
   path: string;
+  /** Where it is sent, for a templated path (default: path). */
+  url?: string;
   validBody: () => Record<string, unknown>;
-}> = [{ operationId: 'createTenant', method: 'POST', path: '/v1/tenants', validBody: () => newTenant() }];
+  /** Whose token sends it (default acme's operator): ops-only routes refuse operators before reading the body. */
+  caller?: 'ops' | 'acme';
+}> = [
+  { operationId: 'createTenant', method: 'POST', path: '/v1/tenants', validBody: () => newTenant() },
+  {
+    operationId: 'createOrganisation',
+    method: 'POST',
+    path: '/v1/organisations',
+    validBody: () => ({ id: 'bodies-org', name: 'Bodies' }),
+    caller: 'ops',
+  },
+  {
+    operationId: 'updateOrganisation',
+    method: 'PATCH',
+    path: '/v1/organisations/{id}',
+    url: '/v1/organisations/acme',
+    validBody: () => ({ name: 'Acme Corporation, renamed by a request body test' }),
+    caller: 'ops',
+  },
+  {
+    operationId: 'addOrganisationMember',
+    method: 'POST',
+    path: '/v1/organisations/{id}/members',
+    url: '/v1/organisations/acme/members',
+    validBody: () => ({ subject: 'bodies-member' }),
+    caller: 'ops',
+  },
+  {
+    operationId: 'createApiToken',
+    method: 'POST',
+    path: '/v1/tokens',
+    validBody: () => ({ name: 'bodies', scopes: ['tenants:read'] }),
+  },
+];
 
 interface BadBody {
   what: string;
@@ -162,7 +197,7 @@ async function send(
   body: Uint8Array,
   token: string | undefined,
 ): Promise<{ status: number; contentType: string; text: string }> {
-  const res = await fetch(`${env.apiUrl}${operation.path}`, {
+  const res = await fetch(`${env.apiUrl}${operation.url ?? operation.path}`, {
     method: operation.method,
     headers: {
       accept: 'application/json',
@@ -235,21 +270,26 @@ describe('request bodies the API cannot use are refused with a 4xx problem, neve
   });
 
   it.each(withToken)('%s', async (_name, operation, bad) => {
-    const res = await send(operation, bad.headers, bad.body(operation.validBody()), env.tokens.acme);
-    expectProblem(res, { ...bad, instance: operation.path });
+    const res = await send(
+      operation,
+      bad.headers,
+      bad.body(operation.validBody()),
+      env.tokens[operation.caller ?? 'acme'],
+    );
+    expectProblem(res, { ...bad, instance: operation.url ?? operation.path });
     expect(await tenantIds()).toEqual(tenantsBefore);
   });
 
   it.each(withoutToken)('%s', async (_name, operation, bad, expected) => {
     const res = await send(operation, bad.headers, bad.body(operation.validBody()), undefined);
-    expectProblem(res, { ...expected, instance: operation.path });
+    expectProblem(res, { ...expected, instance: operation.url ?? operation.path });
     expect(await tenantIds()).toEqual(tenantsBefore);
   });
 
   it.each(BODY_OPERATIONS.map((o) => [o.operationId, o] as const))(
     '%s without a token: a valid JSON body is answered 401 UNAUTHENTICATED with a Bearer challenge',
     async (_name, operation) => {
-      const res = await fetch(`${env.apiUrl}${operation.path}`, {
+      const res = await fetch(`${env.apiUrl}${operation.url ?? operation.path}`, {
         method: operation.method,
         headers: JSON_TYPE,
         body: JSON.stringify(operation.validBody()),

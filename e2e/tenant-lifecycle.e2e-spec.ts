@@ -87,18 +87,17 @@ describe('an operator runs a tenant from creation to deletion', () => {
       },
     ]);
 
-    // The operation shows every step done. Its last activity marks the tenant ready, so the workflow
-    // may still be RUNNING for a moment after the tenant reads `ready`.
-    type Operation = { status: string; steps: Array<{ name: string; status: string }> };
-    const operation = await waitFor(
-      async () => {
-        const res = await api.get<Operation>(`/v1/operations/${ready.operation.id}`);
-        return res.status !== 200 || res.body.status !== 'RUNNING' ? res : undefined;
-      },
-      { description: `operation ${ready.operation.id} to finish`, timeoutMs: 30_000, intervalMs: 100 },
-    );
+    // The operation, a row recorded in the same transaction as the tenant's status, shows every step done.
+    type Operation = {
+      kind: string;
+      status: string;
+      requestedBy: string;
+      steps: Array<{ name: string; status: string }>;
+    };
+    const operation = await api.get<Operation>(`/v1/operations/${ready.operation.id}`);
     expect(operation.status).toBe(200);
-    expect(operation.body.status).toBe('COMPLETED');
+    expect(operation.body).toMatchObject({ kind: 'deploy', status: 'succeeded' });
+    expect(operation.body.requestedBy).toEqual(expect.any(String));
     expect(operation.body.steps.map((s) => [s.name, s.status])).toEqual([
       ['provision', 'succeeded'],
       ['dns', 'succeeded'],
@@ -172,6 +171,29 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const again = await api.delete<Tenant>(`/v1/tenants/${id}`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('deleted');
+
+    // Both operations are kept, newest first; the destroy announced its steps and its end as events.
+    type OperationList = { items: Array<{ id: string; kind: string; status: string }> };
+    const history = await api.get<OperationList>(`/v1/operations?tenant=${id}`);
+    expect(history.body.items.map((o) => [o.kind, o.status])).toEqual([
+      ['destroy', 'succeeded'],
+      ['deploy', 'succeeded'],
+    ]);
+    expect(history.body.items[0]?.id).toBe(deleted.body.operation.id);
+    const foreign = await api.as(env.tokens.globex).get<OperationList>(`/v1/operations?tenant=${id}`);
+    expect(foreign.body.items).toEqual([]);
+    const finished = await readEvents(
+      `${env.apiUrl}/v1/tenants/${id}/events`,
+      env.tokens.acme,
+      (e) => e.event === 'operation.finished' && (e.data['data'] as { kind?: string }).kind === 'destroy',
+      20_000,
+    );
+    expect(finished.filter((e) => e.event === 'operation.progress').length).toBeGreaterThanOrEqual(10);
+    // A finished operation can be neither cancelled nor retried.
+    const cancel = await api.post<{ code: string }>(`/v1/operations/${deleted.body.operation.id}/cancel`, {});
+    expect([cancel.status, cancel.body.code]).toEqual([409, 'CONFLICT']);
+    const retry = await api.post<{ code: string }>(`/v1/operations/${deleted.body.operation.id}/retry`, {});
+    expect([retry.status, retry.body.code]).toEqual([409, 'CONFLICT']);
   });
 });
 

@@ -11,7 +11,7 @@ export interface OperationView {
   id: string;
   status: string;
   startedAt?: string;
-  closedAt?: string;
+  finishedAt?: string;
   steps: Array<{ name: string; status: string; startedAt?: string; finishedAt?: string; error?: string }>;
 }
 

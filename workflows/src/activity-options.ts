@@ -50,12 +50,12 @@ export function serviceActivities() {
       ...options,
       taskQueue: TaskQueue.tenantApi,
     }),
-    tenantApi: proxyActivities<Pick<TenantApiActivities, 'setTenantStatus'>>({
+    tenantApi: proxyActivities<Pick<TenantApiActivities, 'setTenantStatus' | 'recordOperationProgress'>>({
       ...options,
       heartbeatTimeout: undefined,
       startToCloseTimeout: '30 seconds',
       taskQueue: TaskQueue.tenantApi,
-      // No maximumAttempts: retried until it succeeds, since recording the outcome must not be lost.
+      // No maximumAttempts: retried until it succeeds, since recording progress and outcome must not be lost.
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
     }),
   };

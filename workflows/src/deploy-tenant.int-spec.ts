@@ -1,12 +1,13 @@
 import { activityInfo, CancelledFailure, heartbeat, sleep } from '@temporalio/activity';
 import { ActivityFailure, ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
-import { TaskQueue, workflowIds, type DeployTenantInput } from '@fedops/contracts';
+import { TaskQueue, type DeployTenantInput } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 
 import { DEPLOY_STEPS, deployTenant, progressQuery } from './index';
 import { recordHistory } from '../test/record-histories';
 import {
   fakeMachine,
+  newOperationId,
   newTenantId,
   failureOf,
   openTestNamespace,
@@ -35,7 +36,7 @@ function startDeploy(
 ): Promise<WorkflowHandle<typeof deployTenant>> {
   return ns.client.workflow.start(deployTenant, {
     taskQueue: TaskQueue.workflows,
-    workflowId: workflowIds.deployTenant(input.tenantId),
+    workflowId: newOperationId(input.tenantId),
     args: [input],
   });
 }
@@ -86,7 +87,24 @@ describe('deployTenant workflow', () => {
       ]);
       expect(run.inputsOf('initRepository')).toEqual([{ tenantId }]);
       expect(run.inputsOf('setTenantStatus')).toEqual([
-        { tenantId, status: 'ready', operationId: handle.workflowId },
+        {
+          tenantId,
+          status: 'ready',
+          operationId: handle.workflowId,
+          outcome: { status: 'succeeded' },
+          steps: DEPLOY_STEPS.map((name) => expect.objectContaining({ name, status: 'succeeded' })),
+        },
+      ]);
+      // Each step's start and end reach tenant-api before the next step starts.
+      expect(run.progressReports()).toEqual([
+        ['provision:running', 'dns:pending', 'deploy:pending', 'backup:pending'],
+        ['provision:succeeded', 'dns:pending', 'deploy:pending', 'backup:pending'],
+        ['provision:succeeded', 'dns:running', 'deploy:pending', 'backup:pending'],
+        ['provision:succeeded', 'dns:succeeded', 'deploy:pending', 'backup:pending'],
+        ['provision:succeeded', 'dns:succeeded', 'deploy:running', 'backup:pending'],
+        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:pending'],
+        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:running'],
+        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:succeeded'],
       ]);
       expect(result.machine).toEqual(machine);
       expect(result.deployment).toMatchObject({ deploymentId: `d-${tenantId}`, generation: 1 });
@@ -133,8 +151,26 @@ describe('deployTenant workflow', () => {
           tenantId,
           status: 'failed',
           operationId: handle.workflowId,
-          error: expect.stringContaining('boom'),
+          outcome: {
+            status: 'failed',
+            failedStep: 'deploy',
+            errorType: 'HEALTH_CHECK_FAILED',
+            errorDetail: 'boom',
+          },
+          steps: [
+            expect.objectContaining({ name: 'provision', status: 'compensated' }),
+            expect.objectContaining({ name: 'dns', status: 'compensated' }),
+            expect.objectContaining({ name: 'deploy', status: 'failed', error: 'boom' }),
+            { name: 'backup', status: 'pending' },
+          ],
         },
+      ]);
+      // The failure is reported once, with the outcome, not as a progress report.
+      expect(run.progressReports().at(-1)).toEqual([
+        'provision:succeeded',
+        'dns:succeeded',
+        'deploy:running',
+        'backup:pending',
       ]);
 
       const steps = await stepStatuses(handle);
@@ -236,7 +272,12 @@ describe('deployTenant workflow', () => {
         'tenantApi.setTenantStatus',
       ]);
       expect(run.inputsOf('setTenantStatus')).toEqual([
-        { tenantId: input.tenantId, status: 'failed', operationId: handle.workflowId, error: 'cancelled' },
+        expect.objectContaining({
+          tenantId: input.tenantId,
+          status: 'failed',
+          operationId: handle.workflowId,
+          outcome: { status: 'cancelled', failedStep: 'deploy', errorDetail: 'cancelled' },
+        }),
       ]);
       const steps = await stepStatuses(handle);
       expect([steps['provision'], steps['dns'], steps['deploy']].map((s) => s?.status)).toEqual([

@@ -1,7 +1,7 @@
 import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DeployTenantInput, DeploymentResult, MachineRef } from '@fedops/contracts';
 import { serviceActivities } from './activity-options';
-import { OperationTracker, failureMessage } from './operation-progress';
+import { OPERATION_PROGRESS_REPORTS_PATCH, OperationTracker, failureMessage } from './operation-progress';
 import { Saga } from './saga';
 
 export const DEPLOY_STEPS = ['provision', 'dns', 'deploy', 'backup'] as const;
@@ -25,11 +25,20 @@ export const UNDO_FAILED_STEPS_PATCH = 'undo-failed-steps';
 
 export async function deployTenant(input: DeployTenantInput): Promise<DeployTenantResult> {
   const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
+  // The workflow id is the operation id: tenant-api stores the operation before starting its workflow.
   const operationId = workflowInfo().workflowId;
-  const tracker = new OperationTracker('deployTenant', input.tenantId, [...DEPLOY_STEPS]);
+  const { tenantId } = input;
+  const reportsProgress = patched(OPERATION_PROGRESS_REPORTS_PATCH);
+  const tracker = new OperationTracker(
+    'deployTenant',
+    tenantId,
+    [...DEPLOY_STEPS],
+    reportsProgress
+      ? (steps) => tenantApi.recordOperationProgress({ operationId, tenantId, steps })
+      : undefined,
+  );
   const saga = new Saga();
   const undoFailedSteps = patched(UNDO_FAILED_STEPS_PATCH);
-  const { tenantId } = input;
 
   /** Runs a step with its undo on the compensation stack (before the step, once patched; after it, before). */
   async function step<T>(
@@ -70,13 +79,24 @@ export async function deployTenant(input: DeployTenantInput): Promise<DeployTena
       () => backup.initRepository({ tenantId }),
       () => backup.deleteRepository({ tenantId }),
     );
-    await tenantApi.setTenantStatus({ tenantId, status: 'ready', operationId });
+    await tenantApi.setTenantStatus({
+      tenantId,
+      status: 'ready',
+      operationId,
+      ...(reportsProgress ? { outcome: tracker.outcome(), steps: tracker.snapshot() } : {}),
+    });
     return { machine, deployment };
   } catch (err) {
     await saga.compensate((name, failure) => tracker.markCompensated(name, failure));
-    const reason = failureMessage(err);
     await CancellationScope.nonCancellable(() =>
-      tenantApi.setTenantStatus({ tenantId, status: 'failed', operationId, error: reason }),
+      tenantApi.setTenantStatus({
+        tenantId,
+        status: 'failed',
+        operationId,
+        ...(reportsProgress
+          ? { outcome: tracker.outcome(err), steps: tracker.snapshot() }
+          : { error: failureMessage(err) }),
+      }),
     );
     throw err;
   }

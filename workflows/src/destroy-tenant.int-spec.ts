@@ -1,11 +1,12 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
-import { TaskQueue, workflowIds, type DestroyTenantInput } from '@fedops/contracts';
+import { TaskQueue, type DestroyTenantInput } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 
 import { DESTROY_STEPS, destroyTenant, progressQuery } from './index';
 import { recordHistory } from '../test/record-histories';
 import {
+  newOperationId,
   newTenantId,
   failureOf,
   openTestNamespace,
@@ -25,7 +26,7 @@ function startDestroy(
 ): Promise<WorkflowHandle<typeof destroyTenant>> {
   return ns.client.workflow.start(destroyTenant, {
     taskQueue: TaskQueue.workflows,
-    workflowId: workflowIds.destroyTenant(input.tenantId),
+    workflowId: newOperationId(input.tenantId),
     args: [input],
   });
 }
@@ -62,18 +63,28 @@ describe('destroyTenant workflow', () => {
       expect(run.inputsOf('removeDeployments')).toEqual([{ tenantId }]);
       expect(run.inputsOf('destroyMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
       expect(run.inputsOf('setTenantStatus')).toEqual([
-        { tenantId, status: 'deleted', operationId: handle.workflowId },
+        {
+          tenantId,
+          status: 'deleted',
+          operationId: handle.workflowId,
+          outcome: { status: 'succeeded' },
+          steps: ['cancel-deploy', ...DESTROY_STEPS].map((name) =>
+            expect.objectContaining({ name, status: 'succeeded' }),
+          ),
+        },
       ]);
+      expect(run.progressReports()).toHaveLength(2 * (DESTROY_STEPS.length + 1));
       const progress = await handle.query(progressQuery);
       expect(progress).toMatchObject({ kind: 'destroyTenant', tenantId });
       expect(progress.steps.map((s) => [s.name, s.status])).toEqual(
         ['cancel-deploy', ...DESTROY_STEPS].map((n) => [n, 'succeeded']),
       );
-      expect(run.inputsOf('cancelDeployment')).toEqual([{ tenantId }]);
+      // The destroy cancels the tenant's other operations, not itself.
+      expect(run.inputsOf('cancelDeployment')).toEqual([{ tenantId, operationId: handle.workflowId }]);
     });
   });
 
-  it('stops at a failing step and marks the tenant failed with "deletion incomplete"', async () => {
+  it('stops at a failing step and reports the operation failed at that step, the tenant failed', async () => {
     const input = destroyInput(newTenantId('stuck'));
     const services = succeedingServices();
     services.backup.deleteRepository = async () => {
@@ -92,10 +103,17 @@ describe('destroyTenant workflow', () => {
         'backup.deleteRepository',
         'tenantApi.setTenantStatus',
       ]);
-      const [status] = run.inputsOf('setTenantStatus') as Array<{ status: string; error?: string }>;
-      expect(status?.status).toBe('failed');
-      expect(status?.error).toMatch(/^deletion incomplete: /);
-      expect(status?.error).toContain('repository locked');
+      expect(run.inputsOf('setTenantStatus')).toEqual([
+        expect.objectContaining({
+          status: 'failed',
+          outcome: {
+            status: 'failed',
+            failedStep: 'backup',
+            errorType: 'CONFIGURATION_INVALID',
+            errorDetail: 'repository locked',
+          },
+        }),
+      ]);
       const steps = await stepStatuses(handle);
       expect(DESTROY_STEPS.map((n) => steps[n]?.status)).toEqual([
         'succeeded',
@@ -106,7 +124,7 @@ describe('destroyTenant workflow', () => {
     });
   });
 
-  it('marks the tenant failed when cancelled mid-way', async () => {
+  it('reports the operation cancelled, the tenant failed, when cancelled mid-way', async () => {
     const input = destroyInput(newTenantId('cancel'));
     const services = succeedingServices();
     services.backup.deleteRepository = async () => {
@@ -126,7 +144,10 @@ describe('destroyTenant workflow', () => {
       await failureOf(handle);
 
       expect(run.inputsOf('setTenantStatus')).toEqual([
-        expect.objectContaining({ status: 'failed', error: expect.stringMatching(/^deletion incomplete: /) }),
+        expect.objectContaining({
+          status: 'failed',
+          outcome: expect.objectContaining({ status: 'cancelled', failedStep: 'backup' }),
+        }),
       ]);
     });
   });

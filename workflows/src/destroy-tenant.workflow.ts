@@ -1,7 +1,7 @@
 import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DestroyTenantInput } from '@fedops/contracts';
 import { serviceActivities } from './activity-options';
-import { OperationTracker, failureMessage } from './operation-progress';
+import { OPERATION_PROGRESS_REPORTS_PATCH, OperationTracker, failureMessage } from './operation-progress';
 
 export const DESTROY_STEPS = ['dns', 'backup', 'deployments', 'machine'] as const;
 
@@ -18,14 +18,25 @@ export const DESTROY_CANCELS_DEPLOY_PATCH = 'destroy-cancels-deploy';
  */
 export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
   const { provisioner, dns, deployer, backup, tenantApi, deploymentControl } = serviceActivities();
+  // The workflow id is the operation id: tenant-api stores the operation before starting its workflow.
   const operationId = workflowInfo().workflowId;
-  const cancelsDeploy = patched(DESTROY_CANCELS_DEPLOY_PATCH);
-  const steps = cancelsDeploy ? ['cancel-deploy', ...DESTROY_STEPS] : [...DESTROY_STEPS];
-  const tracker = new OperationTracker('destroyTenant', input.tenantId, steps);
   const { tenantId } = input;
+  const cancelsDeploy = patched(DESTROY_CANCELS_DEPLOY_PATCH);
+  const reportsProgress = patched(OPERATION_PROGRESS_REPORTS_PATCH);
+  const steps = cancelsDeploy ? ['cancel-deploy', ...DESTROY_STEPS] : [...DESTROY_STEPS];
+  const tracker = new OperationTracker(
+    'destroyTenant',
+    tenantId,
+    steps,
+    reportsProgress
+      ? (snapshot) => tenantApi.recordOperationProgress({ operationId, tenantId, steps: snapshot })
+      : undefined,
+  );
   try {
     if (cancelsDeploy)
-      await tracker.run('cancel-deploy', () => deploymentControl.cancelDeployment({ tenantId }));
+      await tracker.run('cancel-deploy', () =>
+        deploymentControl.cancelDeployment(reportsProgress ? { tenantId, operationId } : { tenantId }),
+      );
     await tracker.run('dns', () => dns.removeTenantRecords({ tenantId }));
     await tracker.run('backup', () => backup.deleteRepository({ tenantId }));
     await tracker.run('deployments', () => deployer.removeDeployments({ tenantId }));
@@ -36,10 +47,17 @@ export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
         tenantId,
         status: 'failed',
         operationId,
-        error: `deletion incomplete: ${failureMessage(err)}`,
+        ...(reportsProgress
+          ? { outcome: tracker.outcome(err), steps: tracker.snapshot() }
+          : { error: `deletion incomplete: ${failureMessage(err)}` }),
       }),
     );
     throw err;
   }
-  await tenantApi.setTenantStatus({ tenantId, status: 'deleted', operationId });
+  await tenantApi.setTenantStatus({
+    tenantId,
+    status: 'deleted',
+    operationId,
+    ...(reportsProgress ? { outcome: tracker.outcome(), steps: tracker.snapshot() } : {}),
+  });
 }

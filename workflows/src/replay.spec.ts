@@ -37,9 +37,12 @@ describe('workflow history replay', () => {
       'destroy-tenant-succeeded',
       'destroy-tenant-failed',
     ];
-    // Current code; before the undo-failed-steps patch (-v2); before wait-for-cancelled-activities (-v1).
+    // Current code; before operation-progress-reports (-v3); before undo-failed-steps (-v2); before
+    // wait-for-cancelled-activities (-v1).
     expect(histories.map((h) => h.file)).toEqual(
-      expect.arrayContaining(['', '-v2', '-v1'].flatMap((version) => runs.map((r) => `${r}${version}.json`))),
+      expect.arrayContaining(
+        ['', '-v3', '-v2', '-v1'].flatMap((version) => runs.map((r) => `${r}${version}.json`)),
+      ),
     );
   });
 

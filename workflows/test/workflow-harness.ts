@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -21,11 +20,12 @@ import {
   type DeployerActivities,
   type DnsActivities,
   type MachineRef,
+  type OperationProgressReport,
   type OperationStep,
   type ProvisionerActivities,
   type TenantApiActivities,
 } from '@fedops/contracts';
-import { waitFor } from '@fedops/testing';
+import { openTemporalTestNamespace, type TemporalTestNamespace } from '@fedops/testing';
 import { progressQuery } from '../src/operation-progress';
 
 /** The workflow bundle's entry point: the same file the orchestration worker bundles. */
@@ -65,67 +65,34 @@ export function quietTemporalRuntime(): void {
   }
 }
 
-/** Reads the Temporal address exported by the jest global setup. */
-export function testTemporalAddress(): string {
-  const address = process.env['FEDOPS_TEST_TEMPORAL_ADDRESS'];
-  if (!address) {
-    throw new Error(
-      'FEDOPS_TEST_TEMPORAL_ADDRESS is not set: run the workflow tests through jest from the repository root ' +
-        '(its global setup starts Temporal).',
-    );
-  }
-  return address;
-}
-
 /** A private namespace on the test server, so no real service worker polls the task queues we use. */
-export interface TestNamespace {
-  readonly namespace: string;
-  readonly client: Client;
+export interface TestNamespace extends TemporalTestNamespace {
   readonly workerConnection: NativeConnection;
   readonly bundle: WorkflowBundleWithSourceMap;
-  /** Deletes the namespace and closes the connections. */
-  close(): Promise<void>;
 }
 
 export async function openTestNamespace(prefix: string): Promise<TestNamespace> {
   quietTemporalRuntime();
-  const address = testTemporalAddress();
-  const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
-  const connection = await Connection.connect({ address });
+  const ns = await openTemporalTestNamespace(prefix);
   try {
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: msToTs('1 day'),
-    });
-    const client = new Client({ connection, namespace });
-    // A new namespace reaches the frontend's namespace cache a moment after registration.
-    await waitFor(
-      async () => {
-        await client.workflow.count();
-        return true;
-      },
-      { description: `Temporal namespace ${namespace} to be usable`, timeoutMs: 30_000, intervalMs: 200 },
-    );
     const [workerConnection, bundle] = await Promise.all([
-      NativeConnection.connect({ address }),
+      NativeConnection.connect({ address: ns.address }),
       bundleWorkflows(),
     ]);
     return {
-      namespace,
-      client,
+      ...ns,
       workerConnection,
       bundle,
       close: async () => {
         try {
-          await connection.operatorService.deleteNamespace({ namespace });
+          await ns.close();
         } finally {
           await workerConnection.close();
-          await connection.close();
         }
       },
     };
   } catch (error: unknown) {
-    await connection.close();
+    await ns.close();
     throw error;
   }
 }
@@ -200,6 +167,7 @@ export function succeedingServices(): FakeServices {
     },
     tenantApi: {
       setTenantStatus: async () => undefined,
+      recordOperationProgress: async () => undefined,
       cancelDeployment: async () => ({ cancelled: false }),
     },
   };
@@ -229,8 +197,10 @@ function recorded(
 export interface WorkerRun {
   /** Every activity call so far, in the order the activities started. */
   readonly calls: ActivityCall[];
-  /** `service.activity` names of the calls, in order. */
+  /** `service.activity` names of the calls, in order, without the progress reports between steps. */
   names(): string[];
+  /** The steps (`name:status`) of each progress report, in order. */
+  progressReports(): string[][];
   /** Inputs of the calls to one activity. */
   inputsOf(activity: string): unknown[];
 }
@@ -261,7 +231,12 @@ export async function withWorkers<T>(
   ]);
   const run: WorkerRun = {
     calls,
-    names: () => calls.map((c) => `${c.service}.${c.activity}`),
+    names: () =>
+      calls.filter((c) => c.activity !== 'recordOperationProgress').map((c) => `${c.service}.${c.activity}`),
+    progressReports: () =>
+      calls
+        .filter((c) => c.activity === 'recordOperationProgress')
+        .map((c) => (c.input as OperationProgressReport).steps.map((s) => `${s.name}:${s.status}`)),
     inputsOf: (activity) => calls.filter((c) => c.activity === activity).map((c) => c.input),
   };
   const outcome = body(run);
@@ -273,6 +248,11 @@ export async function withWorkers<T>(
 /** A unique tenant id per test, so workflow ids never collide. */
 export function newTenantId(label: string): string {
   return `${label}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A unique operation id: the workflow id of one run, as tenant-api gives it. */
+export function newOperationId(label: string): string {
+  return `op-${label}-${randomBytes(4).toString('hex')}`;
 }
 
 /** The progress query's steps of a tenant workflow, by name. */

@@ -1,5 +1,7 @@
 import type { AppHostname, AppSelection, TenantStatus } from './tenant';
 import type { MachineRef, ResourceProviderKind } from './machine';
+import type { OperationOutcome } from './operations';
+import type { OperationStep } from './workflows';
 
 /** Activities hosted by the provisioner on task queue `provisioner`. */
 export interface ProvisionerActivities {
@@ -72,15 +74,32 @@ export interface BackupRepositorySummary {
   location: string;
 }
 
-/** Activities hosted by tenant-api on task queue `tenant-api`: the desired-state store. */
+/** Activities hosted by tenant-api on task queue `tenant-api`: the desired-state and operations store. */
 export interface TenantApiActivities {
+  /** Records how an operation ended and the tenant status it leads to, and announces both. */
   setTenantStatus(input: SetTenantStatusInput): Promise<void>;
-  /** Cancels the tenant's deployTenant if it runs, and waits until its compensations are done. */
-  cancelDeployment(input: { tenantId: string }): Promise<{ cancelled: boolean }>;
+  /** Records an operation's steps as they change, and announces them (progress bars follow these). */
+  recordOperationProgress(input: OperationProgressReport): Promise<void>;
+  /**
+   * Cancels the tenant's other running operations (a deploy in flight, when a destroy starts) and
+   * waits until their compensations are done. Runs recorded before operations were rows pass only
+   * the tenant id.
+   */
+  cancelDeployment(input: { tenantId: string; operationId?: string }): Promise<{ cancelled: boolean }>;
 }
 export interface SetTenantStatusInput {
   tenantId: string;
   status: TenantStatus;
   operationId: string;
+  /** How the operation ended; runs recorded before operations were rows send only `error`. */
+  outcome?: OperationOutcome;
+  /** The operation's steps as they ended. */
+  steps?: OperationStep[];
+  /** The raw failure message of runs recorded before operations were rows. */
   error?: string;
+}
+export interface OperationProgressReport {
+  operationId: string;
+  tenantId: string;
+  steps: OperationStep[];
 }

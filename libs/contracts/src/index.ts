@@ -4,3 +4,4 @@ export * from './machine';
 export * from './activities';
 export * from './workflows';
 export * from './events';
+export * from './operations';

@@ -8,9 +8,3 @@ export const TaskQueue = {
   backup: 'backup',
 } as const;
 export type TaskQueue = (typeof TaskQueue)[keyof typeof TaskQueue];
-
-/** Business ids for workflows: derived from the tenant so a retried request never starts two. */
-export const workflowIds = {
-  deployTenant: (tenantId: string): string => `tenant-${tenantId}-deploy`,
-  destroyTenant: (tenantId: string): string => `tenant-${tenantId}-destroy`,
-} as const;

@@ -12,6 +12,14 @@ export enum FedopsErrorCode {
   ProviderFailed = 'PROVIDER_FAILED',
   ConfigurationInvalid = 'CONFIGURATION_INVALID',
   HealthCheckFailed = 'HEALTH_CHECK_FAILED',
+  /** An organisation quota would be exceeded; `extensions` say which limit and by how much. */
+  QuotaExceeded = 'QUOTA_EXCEEDED',
+  /** A conditional request (If-Match) named a version that is no longer current. */
+  PreconditionFailed = 'PRECONDITION_FAILED',
+  /** A change that must be conditional (If-Match) came without its condition. */
+  PreconditionRequired = 'PRECONDITION_REQUIRED',
+  /** The request names a resource that does not exist (e.g. the organisation of a new tenant). */
+  InvalidReference = 'INVALID_REFERENCE',
   Internal = 'INTERNAL',
 }
 
@@ -25,7 +33,11 @@ export class FedopsError extends Error {
   constructor(
     readonly code: FedopsErrorCode,
     message: string,
-    readonly details: { fields?: FieldError[]; cause?: unknown } = {},
+    /**
+     * `fields`: every bad field of an input. `extensions`: facts a client can act on, sent as RFC 9457
+     * extension members of the HTTP problem (e.g. a quota's limit and usage); never secrets.
+     */
+    readonly details: { fields?: FieldError[]; cause?: unknown; extensions?: Record<string, unknown> } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'FedopsError';

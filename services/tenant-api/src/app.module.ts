@@ -1,20 +1,48 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { JsonLogger, ServiceKitModule } from '@fedops/service-kit';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { JsonLogger, ServiceKitModule, natsConnectionOptions } from '@fedops/service-kit';
 import { AuthModule } from './auth';
 import type { TenantApiConfig } from './config/tenant-api.config';
 import { TenantEventsController } from './events/tenant-events.controller';
 import { Initial1764284400000 } from './migrations/1764284400000-initial';
+import { Operations1764900000000 } from './migrations/1764900000000-operations';
+import { AuditLog1764900000001 } from './migrations/1764900000001-audit-log';
+import { AuditEntryEntity } from './audit/audit-entry.entity';
+import { AuditController } from './audit/audit.controller';
+import { AuditProjector } from './audit/audit-projector';
+import { AuditService } from './audit/audit.service';
+import { ChangeRecorderInterceptor } from './audit/change-recorder.interceptor';
 import { OperationController } from './operations/operation.controller';
+import { OperationEntity } from './operations/operation.entity';
+import { OperationReconciler } from './operations/operation-reconciler';
+import { OperationService } from './operations/operation.service';
 import { orchestrationProviders } from './orchestration/orchestration.providers';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
+import { RateLimitInterceptor } from './rate-limit/rate-limit.interceptor';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { CatalogController } from './catalog/catalog.controller';
 import { FleetController, PROVISIONER_RPC } from './fleet/fleet.controller';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { TenantController } from './tenants/tenant.controller';
-import { IdempotencyKeyEntity, TenantEntity } from './tenants/tenant.entity';
+import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity';
+import { IdempotentRequests } from './idempotency/idempotent-requests';
+import { TenantEntity } from './tenants/tenant.entity';
 import { TenantService } from './tenants/tenant.service';
-import { TenantReconciler } from './orchestration/tenant-reconciler';
+import { ApiTokenController } from './api-tokens/api-token.controller';
+import { ApiTokenEntity } from './api-tokens/api-token.entity';
+import { ApiTokenService } from './api-tokens/api-token.service';
+import { DatabaseCallers } from './callers/database-callers';
+import { Organisations1765000000000 } from './migrations/1765000000000-organisations';
+import { ApiTokens1765000000001 } from './migrations/1765000000001-api-tokens';
+import {
+  OrganisationController,
+  OrganisationMemberController,
+} from './organisations/organisation.controller';
+import { OrganisationMemberEntity } from './organisations/organisation-member.entity';
+import { OrganisationSeeder } from './organisations/organisation-seed';
+import { OrganisationEntity } from './organisations/organisation.entity';
+import { OrganisationService } from './organisations/organisation.service';
+import { QuotaService } from './quotas/quota.service';
 
 @Module({})
 export class AppModule {
@@ -28,11 +56,28 @@ export class AppModule {
           logger,
           database: {
             schema: 'tenant_api',
-            entities: [TenantEntity, IdempotencyKeyEntity],
-            migrations: [Initial1764284400000],
+            entities: [
+              TenantEntity,
+              IdempotencyKeyEntity,
+              OperationEntity,
+              AuditEntryEntity,
+              OrganisationEntity,
+              OrganisationMemberEntity,
+              ApiTokenEntity,
+            ],
+            migrations: [
+              Initial1764284400000,
+              Operations1764900000000,
+              AuditLog1764900000001,
+              Organisations1765000000000,
+              ApiTokens1765000000001,
+            ],
           },
         }),
-        AuthModule.register({ issuerUrl: config.oidcIssuerUrl, audience: config.oidcAudience }),
+        AuthModule.register(
+          { issuerUrl: config.oidcIssuerUrl, audience: config.oidcAudience },
+          DatabaseCallers,
+        ),
       ],
       controllers: [
         TenantController,
@@ -40,18 +85,45 @@ export class AppModule {
         OperationController,
         CatalogController,
         FleetController,
+        AuditController,
+        OrganisationController,
+        OrganisationMemberController,
+        ApiTokenController,
       ],
       providers: [
         ...orchestrationProviders(),
+        IdempotentRequests,
         TenantService,
-        TenantReconciler,
+        OperationService,
+        OperationReconciler,
         {
           provide: PROVISIONER_RPC,
           useFactory: () =>
             ClientProxyFactory.create({
               transport: Transport.NATS,
-              options: { servers: [config.natsUrl], name: 'tenant-api-rpc-client' },
+              options: natsConnectionOptions(config, 'tenant-api-rpc-client'),
             }),
+        },
+        {
+          provide: RateLimiter,
+          useFactory: () =>
+            new RateLimiter({
+              quota: config.rateLimitRequests,
+              windowSeconds: config.rateLimitWindowSeconds,
+            }),
+        },
+        { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: ChangeRecorderInterceptor },
+        AuditService,
+        AuditProjector,
+        QuotaService,
+        OrganisationService,
+        ApiTokenService,
+        {
+          provide: OrganisationSeeder,
+          useFactory: (organisations: OrganisationService) =>
+            new OrganisationSeeder(organisations, config.seedOrganisations),
+          inject: [OrganisationService],
         },
         {
           provide: APP_FILTER,

@@ -15,6 +15,10 @@ export function isRetryable(code: FedopsErrorCode): boolean {
     case FedopsErrorCode.Forbidden:
     case FedopsErrorCode.IdempotencyKeyReused:
     case FedopsErrorCode.ConfigurationInvalid:
+    case FedopsErrorCode.QuotaExceeded:
+    case FedopsErrorCode.PreconditionFailed:
+    case FedopsErrorCode.PreconditionRequired:
+    case FedopsErrorCode.InvalidReference:
       return false;
     default:
       return assertUnreachable(code, 'error code');

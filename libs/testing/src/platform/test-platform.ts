@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropServiceRoles } from '../infra/service-roles';
 import { createTestDatabase, dropTestDatabase, testInfra } from '../jest/test-infra';
 import { fetchToken } from '../oidc/fetch-token';
 import { startOidcIssuer, type OidcIssuerHandle } from '../oidc/oidc-issuer';
+import { platformServiceRolesPlan, provisionPlatformDatabase } from './platform-database';
 import { Platform, type PlatformOptions } from './platform-runner';
 import { repoRoot } from './repo-root';
 import { destroySandboxMachines } from './sandbox-cleanup';
@@ -32,6 +35,9 @@ export async function startTestPlatform(
   const dataDir = await mkdtemp(join(tmpdir(), `fedops-e2e-${name}-`));
   const issuer = await startOidcIssuer({ dataDir: join(dataDir, 'oidc') });
   const databaseUrl = await createTestDatabase(name);
+  // Roles belong to the whole server, which test files share: each platform has its own.
+  const rolePrefix = `fedops_${randomBytes(4).toString('hex')}`;
+  const rolesPlan = platformServiceRolesPlan(new URL(databaseUrl).pathname.slice(1), rolePrefix);
   let platform: Platform | undefined;
   /** Whatever a test left behind (a failed test never reaches its own cleanup) goes with the platform. */
   const cleanUp = async (): Promise<void> => {
@@ -39,17 +45,24 @@ export async function startTestPlatform(
     await issuer.stop();
     await destroySandboxMachines(dataDir, 'fte');
     await dropTestDatabase(databaseUrl);
+    await dropServiceRoles(infra.postgres.url, rolesPlan);
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
+    const database = await provisionPlatformDatabase({ adminUrl: databaseUrl, dataDir, rolePrefix });
     platform = await Platform.start({
       repoRoot: repoRoot(),
       dataDir,
       infra,
-      databaseUrl,
+      databaseUrls: database.urls,
       oidcIssuerUrl: issuer.issuerUrl,
       sandboxPrefix: 'fte',
       ...overrides,
+      extraEnv: {
+        ...overrides.extraEnv,
+        // Tests poll one token hard; the rate-limit test sets its own low limit.
+        'tenant-api': { FEDOPS_RATE_LIMIT_REQUESTS: '100000', ...overrides.extraEnv?.['tenant-api'] },
+      },
     });
     const [ops, acme, globex] = await Promise.all([
       fetchToken(issuer.issuerUrl, issuer.clients.ops),

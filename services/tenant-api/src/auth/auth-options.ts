@@ -11,6 +11,8 @@ export interface AuthOptions {
   tokenType?: string | null;
   /** Allowed clock skew for `exp`/`nbf`, in seconds. Default 5. */
   clockToleranceSeconds?: number;
+  /** Least time between two JWKS fetches prompted by unknown key ids. Default 30 s. */
+  jwksCooldownMs?: number;
   /** Claim names of roles and org, for issuers that cannot emit `roles`/`org`. */
   claimNames?: Partial<ClaimNames>;
 }

@@ -1,6 +1,8 @@
-import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { SetMetadata, applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import type { Principal, Role } from './principal';
+import type { Scope } from './scopes';
 
 /**
  * Metadata key marking a route or controller as reachable without a token. A plain string so shared
@@ -8,6 +10,10 @@ import type { Principal, Role } from './principal';
  */
 export const IS_PUBLIC_KEY = 'fedops:public';
 export const ROLES_KEY = 'fedops:roles';
+export const SCOPES_KEY = 'fedops:scopes';
+
+/** Operation extension listing the scopes a route needs (set by `@Scopes`). */
+export const SCOPES_EXTENSION = 'x-fedops-scopes';
 
 /** Reachable without a token (health checks). Every other route requires a valid token. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
@@ -15,6 +21,15 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 /** The caller needs at least one of these roles; on a method it replaces the controller's list. */
 export const Roles = (...roles: [Role, ...Role[]]): MethodDecorator & ClassDecorator =>
   SetMetadata(ROLES_KEY, roles);
+
+/**
+ * The caller needs every one of these scopes (an API token: those it was minted with; an IdP access
+ * token: all of its roles'). A route without `@Scopes` refuses API tokens: token management, for one,
+ * takes the identity provider's access token, so a leaked API token cannot mint its successors.
+ * Also documents the scopes in the OpenAPI operation (`x-fedops-scopes`).
+ */
+export const Scopes = (...scopes: [Scope, ...Scope[]]): MethodDecorator =>
+  applyDecorators(SetMetadata(SCOPES_KEY, scopes), ApiExtension(SCOPES_EXTENSION, scopes));
 
 /** Where the guard leaves the verified principal on the request. */
 export const PRINCIPAL = Symbol('fedops.principal');

@@ -1,10 +1,21 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
-import { IS_PUBLIC_KEY, PRINCIPAL, ROLES_KEY, type RequestWithPrincipal } from './auth.decorators';
+import {
+  IS_PUBLIC_KEY,
+  PRINCIPAL,
+  ROLES_KEY,
+  SCOPES_KEY,
+  type RequestWithPrincipal,
+} from './auth.decorators';
+import { CALLER_DIRECTORY, type CallerDirectory } from './callers';
 import { hasAnyRole, type Principal, type Role } from './principal';
+import { effectiveScopes, missingScopes, type Scope } from './scopes';
 import { TokenVerifier } from './token-verifier';
+
+/** API tokens start with this; anything else is taken for a JWT access token of the identity provider. */
+export const API_TOKEN_PREFIX = 'fdo_';
 
 export type BearerCredentials =
   { kind: 'missing' } | { kind: 'malformed' } | { kind: 'token'; token: string };
@@ -27,15 +38,17 @@ export function bearerChallenge(description?: string): string {
 }
 
 /**
- * Global guard: every HTTP route needs a valid bearer token unless marked `@Public()`, and the roles
- * named by `@Roles(...)` (any fedops role when none are named). Puts the principal on the request
- * for `@CurrentPrincipal()`. Non-HTTP handlers (NATS) pass: they do not carry bearer tokens.
+ * Global guard: every HTTP route needs a valid bearer token unless marked `@Public()` (an access
+ * token of the identity provider, or an API token `fdo_...`), the roles named by `@Roles(...)` (any
+ * fedops role when none are named) and the scopes named by `@Scopes(...)`. Puts the principal on the
+ * request for `@CurrentPrincipal()`. Non-HTTP handlers (NATS) pass: they do not carry bearer tokens.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    @Inject(CALLER_DIRECTORY) private readonly callers: CallerDirectory,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -57,6 +70,7 @@ export class AuthGuard implements CanActivate {
         `This operation requires ${needed}; the token has roles: ${held}`,
       );
     }
+    checkScopes(principal, this.reflector.getAllAndOverride<Scope[] | undefined>(SCOPES_KEY, targets));
     request[PRINCIPAL] = principal;
     return true;
   }
@@ -77,16 +91,41 @@ export class AuthGuard implements CanActivate {
         'Invalid access token: malformed Authorization header',
       );
     }
+    const apiToken = credentials.token.startsWith(API_TOKEN_PREFIX);
     try {
-      return await this.verifier.verify(credentials.token);
+      if (apiToken) return await this.callers.resolveApiToken(credentials.token);
+      const identity = await this.verifier.verifyIdentity(credentials.token);
+      return await this.callers.resolveIdentity(identity, await this.verifier.issuer());
     } catch (err) {
       if (err instanceof FedopsError && err.code === FedopsErrorCode.Unauthenticated) {
         response.setHeader('WWW-Authenticate', bearerChallenge(err.message));
-        throw new FedopsError(FedopsErrorCode.Unauthenticated, `Invalid access token: ${err.message}`, {
+        const what = apiToken ? 'API token' : 'access token';
+        throw new FedopsError(FedopsErrorCode.Unauthenticated, `Invalid ${what}: ${err.message}`, {
           cause: err,
         });
       }
       throw err;
     }
   }
+}
+
+/**
+ * Refuses a principal lacking a scope the route names (403 naming it). A route that names none takes
+ * only the identity provider's access tokens, never API tokens.
+ */
+export function checkScopes(principal: Principal, required: readonly Scope[] | undefined): void {
+  if (required === undefined) {
+    if (principal.apiTokenId === undefined) return;
+    throw new FedopsError(
+      FedopsErrorCode.Forbidden,
+      'This operation takes an access token of the identity provider, not an API token',
+    );
+  }
+  const missing = missingScopes(principal, required);
+  if (missing.length === 0) return;
+  const held = effectiveScopes(principal);
+  throw new FedopsError(
+    FedopsErrorCode.Forbidden,
+    `This operation requires scope ${missing.join(' and ')}; the token has scopes: ${held.length === 0 ? 'none' : held.join(', ')}`,
+  );
 }

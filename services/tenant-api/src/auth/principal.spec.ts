@@ -1,5 +1,5 @@
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
-import { hasAnyRole, principalFromClaims } from './principal';
+import { hasAnyRole, identityFromClaims, principalFromClaims } from './principal';
 
 function rejection(claims: Record<string, unknown>, names?: { roles: string; org: string }): string {
   try {
@@ -71,6 +71,24 @@ describe('principalFromClaims', () => {
       /^org claim must be an organisation id/,
     );
     expect(rejection({ sub: 's', roles: ['operator'], org: ['acme'] })).toMatch(/^org claim must be/);
+  });
+});
+
+describe('identityFromClaims', () => {
+  it('leaves the organisation of an operator without org claim to membership', () => {
+    expect(identityFromClaims({ sub: 'carol', roles: ['operator'] })).toEqual({
+      subject: 'carol',
+      roles: ['operator'],
+    });
+    expect(identityFromClaims({ sub: 'carol', roles: ['operator'], org: 'acme' })).toEqual({
+      subject: 'carol',
+      roles: ['operator'],
+      orgClaim: 'acme',
+    });
+  });
+  it('still rejects malformed claims', () => {
+    expect(() => identityFromClaims({ sub: 'carol', org: 'Not An Org' })).toThrow(/^org claim must be/);
+    expect(() => identityFromClaims({ roles: ['ops'] })).toThrow('token has no subject (sub)');
   });
 });
 

@@ -122,6 +122,18 @@ describe('verifyAccessToken', () => {
     expect(await rejection(hs)).toBe('signing algorithm not allowed');
   });
 
+  it('refuses HMAC keyed with the published public key (algorithm confusion)', async () => {
+    // The classic attack on verifiers that pick the algorithm from the token: sign HS256 with the
+    // issuer's public key as the secret, which anyone can fetch from the JWKS.
+    const publicJwk = await publicJwkOf(signingKey);
+    for (const secret of [JSON.stringify(publicJwk), publicJwk.n ?? '']) {
+      const forged = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: 'at+jwt' })
+        .sign(new TextEncoder().encode(secret));
+      expect(await rejection(forged)).toBe('signing algorithm not allowed');
+    }
+  });
+
   it('accepts any typ when told to', async () => {
     await expect(
       verifyAccessToken(await sign(claims(), { typ: 'JWT' }), jwks, { ...rules, tokenType: null }),

@@ -1,14 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { Issuer } from 'openid-client';
+import { ClientError, allowInsecureRequests, discovery } from 'openid-client';
 import { AUTH_OPTIONS, type AuthOptions } from './auth-options';
 import {
   DEFAULT_CLAIM_NAMES,
+  identityFromClaims,
   invalidToken,
   principalFromClaims,
   type ClaimNames,
   type Principal,
+  type TokenIdentity,
 } from './principal';
 
 /** Only asymmetric algorithms: a token must be signed with a key published in the issuer's JWKS. */
@@ -44,16 +46,25 @@ export async function verifyAccessToken(
   keys: JWTVerifyGetKey,
   rules: VerificationRules,
 ): Promise<Principal> {
-  let payload: Record<string, unknown>;
+  return principalFromClaims(await verifiedClaims(token, keys, rules), rules.claimNames);
+}
+
+/** The claims of a token that passed every check of `verifyAccessToken` but the fedops claims. */
+export async function verifiedClaims(
+  token: string,
+  keys: JWTVerifyGetKey,
+  rules: VerificationRules,
+): Promise<Record<string, unknown>> {
   try {
-    ({ payload } = await jwtVerify(token, keys, {
+    const { payload } = await jwtVerify(token, keys, {
       issuer: rules.issuer,
       audience: rules.audience,
       algorithms: ACCEPTED_ALGORITHMS,
       clockTolerance: rules.clockToleranceSeconds,
       requiredClaims: ['exp', 'sub'],
       ...(rules.tokenType === null ? {} : { typ: rules.tokenType }),
-    }));
+    });
+    return payload;
   } catch (err) {
     const reason = rejectionReason(err, rules.tokenType);
     if (reason === undefined) {
@@ -65,7 +76,6 @@ export async function verifyAccessToken(
     }
     throw invalidToken(reason, err);
   }
-  return principalFromClaims(payload, rules.claimNames);
 }
 
 /**
@@ -106,10 +116,21 @@ interface Discovered {
   keys: JWTVerifyGetKey;
 }
 
+/** How often the key set may be fetched again for a token whose key id it lacks. */
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+
 /**
- * Verifies bearer tokens issued by the configured OpenID Provider. The provider is discovered
- * (openid-client `Issuer.discover`) on first use, not at boot, so the API starts while the issuer
- * is still starting; a failed discovery is retried on the next request.
+ * Verifies bearer tokens issued by the configured OpenID Provider. The provider's metadata comes
+ * from openid-client's `discovery()` (OpenID Connect Discovery 1.0: the document must name the issuer
+ * it was fetched for) on first use, not at boot, so the API starts while the issuer is still
+ * starting; a failed discovery is retried on the next request.
+ *
+ * The access tokens themselves are verified with jose: openid-client 6 is a client (relying party)
+ * library and validates ID tokens and token-endpoint responses, but has nothing for a resource
+ * server to validate a JWT access token it receives (RFC 9068), beyond token introspection, which
+ * would cost the issuer a round trip per request. jose's remote key set caches the JWKS and fetches
+ * it again when a token names a key id it does not hold (key rotation), at most once per
+ * `jwksCooldownMs`, so tokens with made-up key ids cannot make fedops hammer the issuer.
  */
 @Injectable()
 export class TokenVerifier {
@@ -117,15 +138,34 @@ export class TokenVerifier {
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {}
 
+  /** The principal exactly as the token's claims state it (an operator's token must name its org). */
   async verify(token: string): Promise<Principal> {
+    return principalFromClaims(await this.claims(token), this.claimNames());
+  }
+
+  /** The caller the token names, for the caller directory to resolve (organisation membership). */
+  async verifyIdentity(token: string): Promise<TokenIdentity> {
+    return identityFromClaims(await this.claims(token), this.claimNames());
+  }
+
+  /** The issuer identifier of the trusted provider, as its discovery document states it. */
+  async issuer(): Promise<string> {
+    return (await this.discovered()).issuer;
+  }
+
+  private async claims(token: string): Promise<Record<string, unknown>> {
     const { issuer, keys } = await this.discovered();
-    return verifyAccessToken(token, keys, {
+    return verifiedClaims(token, keys, {
       issuer,
       audience: this.options.audience,
       tokenType: this.options.tokenType === undefined ? 'at+jwt' : this.options.tokenType,
       clockToleranceSeconds: this.options.clockToleranceSeconds ?? 5,
-      claimNames: { ...DEFAULT_CLAIM_NAMES, ...this.options.claimNames },
+      claimNames: this.claimNames(),
     });
+  }
+
+  private claimNames(): ClaimNames {
+    return { ...DEFAULT_CLAIM_NAMES, ...this.options.claimNames };
   }
 
   private discovered(): Promise<Discovered> {
@@ -137,35 +177,44 @@ export class TokenVerifier {
   }
 
   private async discover(): Promise<Discovered> {
-    const { issuerUrl } = this.options;
-    let issuer: Issuer;
+    const { issuerUrl, audience } = this.options;
+    const server = new URL(issuerUrl);
+    let metadata: { issuer: string; jwks_uri?: string };
     try {
-      issuer = await Issuer.discover(issuerUrl);
+      // A resource server is nobody's OAuth client: the client id is a placeholder that only names us.
+      const configuration = await discovery(server, audience, undefined, undefined, {
+        // Plain http only where the configured issuer is plain http (the embedded issuer on loopback).
+        ...(server.protocol === 'http:' ? { execute: [allowInsecureRequests] } : {}),
+        timeout: 10,
+      });
+      metadata = configuration.serverMetadata();
     } catch (err) {
+      if (err instanceof ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+        throw new FedopsError(
+          FedopsErrorCode.ConfigurationInvalid,
+          `OIDC issuer ${issuerUrl} announces itself as another issuer in its discovery document`,
+          { cause: err },
+        );
+      }
       throw new FedopsError(
         FedopsErrorCode.Internal,
         `Cannot verify access tokens: OIDC discovery of ${issuerUrl} failed`,
         { cause: err },
       );
     }
-    const { issuer: identifier, jwks_uri: jwksUri } = issuer.metadata;
-    // OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer it was fetched for.
-    if (withoutTrailingSlash(identifier) !== withoutTrailingSlash(issuerUrl)) {
-      throw new FedopsError(
-        FedopsErrorCode.ConfigurationInvalid,
-        `OIDC issuer ${issuerUrl} announces itself as ${identifier}`,
-      );
-    }
-    if (typeof jwksUri !== 'string') {
+    if (typeof metadata.jwks_uri !== 'string') {
       throw new FedopsError(
         FedopsErrorCode.ConfigurationInvalid,
         `OIDC issuer ${issuerUrl} publishes no jwks_uri`,
       );
     }
-    return { issuer: identifier, keys: createRemoteJWKSet(new URL(jwksUri)) };
+    return {
+      issuer: metadata.issuer,
+      keys: createRemoteJWKSet(new URL(metadata.jwks_uri), {
+        cooldownDuration: this.options.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5_000,
+      }),
+    };
   }
-}
-
-function withoutTrailingSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url;
 }

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { listApps, optionSchema, type OptionSpec } from '@fedops/catalog';
-import { Roles } from '../auth';
+import { Roles, Scopes } from '../auth';
 import { ApiAuthenticated, ApiJsonResponse } from '../openapi/api-docs.decorators';
 
 interface CatalogAppView {
@@ -18,6 +18,7 @@ interface CatalogAppView {
 export class CatalogController {
   /** The apps an operator can pick, with their typed options and defaults. */
   @Get()
+  @Scopes('tenants:read')
   @ApiOperation({
     operationId: 'listApps',
     summary: 'List the catalog apps',

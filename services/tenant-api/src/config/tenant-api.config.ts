@@ -1,4 +1,5 @@
 import { commonConfigSpec, loadConfig, parse, type ConfigOf } from '@fedops/service-kit';
+import { parseSeedOrganisations, type SeedOrganisation } from '../organisations/organisation-seed';
 
 export const tenantApiConfigSpec = {
   ...commonConfigSpec,
@@ -12,6 +13,25 @@ export const tenantApiConfigSpec = {
     description: 'audience (aud) the access tokens must carry',
     parse: parse.string,
     default: 'fedops-api',
+  },
+  rateLimitRequests: {
+    env: 'FEDOPS_RATE_LIMIT_REQUESTS',
+    description: 'requests each token may make per rate-limit window (a burst may spend them at once)',
+    parse: parse.positiveInt,
+    default: 600,
+  },
+  rateLimitWindowSeconds: {
+    env: 'FEDOPS_RATE_LIMIT_WINDOW_SECONDS',
+    description: 'the rate-limit window in seconds',
+    parse: parse.positiveInt,
+    default: 60,
+  },
+  seedOrganisations: {
+    env: 'FEDOPS_SEED_ORGANISATIONS',
+    description:
+      'organisations created at start when missing, `id[=name],...` (development and tests; in production ops staff create them)',
+    parse: parseSeedOrganisations,
+    default: [] as SeedOrganisation[],
   },
   publicUrl: {
     env: 'FEDOPS_PUBLIC_URL',

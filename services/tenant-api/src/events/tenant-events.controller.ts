@@ -5,7 +5,7 @@ import { DeliverPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { EVENTS_STREAM, tenantEventsFilter, type DomainEvent } from '@fedops/contracts';
 import { JsonLogger, NATS_CONNECTION } from '@fedops/service-kit';
 import { describeError } from '@fedops/domain';
-import { CurrentPrincipal, Roles, type Principal } from '../auth';
+import { CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
 import { TenantService } from '../tenants/tenant.service';
 import { ApiAuthenticated, ApiProblemResponses } from '../openapi/api-docs.decorators';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
@@ -28,6 +28,7 @@ export class TenantEventsController {
    * the JetStream sequence of the last event the client saw), then live ones until the client leaves.
    */
   @Get(':id/events')
+  @Scopes('tenants:read')
   @ApiOperation({
     operationId: 'streamTenantEvents',
     summary: "Follow a tenant's events (server-sent events)",
@@ -91,6 +92,8 @@ export class TenantEventsController {
     try {
       for await (const m of messages) {
         const event = codec.decode(m.data);
+        // Who asked for changes, from where, is in the audit log (GET /v1/audit), not in the stream.
+        if (event.kind === 'change.requested') continue;
         res.write(`id: ${m.seq}\nevent: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
       }
     } catch (err) {

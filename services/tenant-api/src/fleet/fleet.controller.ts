@@ -4,7 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import { FLEET_MACHINES_LIST_SUBJECT, type MachineRef } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode, describeError } from '@fedops/domain';
-import { Roles } from '../auth';
+import { Roles, Scopes } from '../auth';
 import { ApiAuthenticated, ApiJsonResponse, ApiProblemResponses } from '../openapi/api-docs.decorators';
 
 export const PROVISIONER_RPC = Symbol('PROVISIONER_RPC');
@@ -18,6 +18,7 @@ export class FleetController {
   constructor(@Inject(PROVISIONER_RPC) private readonly provisioner: ClientProxy) {}
 
   @Get()
+  @Scopes('fleet:read')
   @ApiOperation({
     operationId: 'listMachines',
     summary: "List the fleet's machines",

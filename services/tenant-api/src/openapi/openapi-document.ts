@@ -31,8 +31,10 @@ export function buildOpenApiDocument(
     .setTitle('fedops')
     .setDescription(
       'Run fediverse apps for many tenants. Operators (role `operator`) manage the tenants of their ' +
-        'organisation; provider staff (role `ops`) see every organisation and the fleet. Every route needs an ' +
-        'OIDC access token (`Authorization: Bearer <token>`). Errors are RFC 9457 problem details ' +
+        'organisation; provider staff (role `ops`) see every organisation and the fleet, and manage ' +
+        'organisations, their members and quotas. Every route needs an OIDC access token or an API token ' +
+        '(`Authorization: Bearer <token>`); `x-fedops-roles` and `x-fedops-scopes` name what a route needs ' +
+        '(a route without scopes takes no API token). Errors are RFC 9457 problem details ' +
         '(`application/problem+json`).',
     )
     .setVersion(apiVersion())
@@ -41,8 +43,8 @@ export function buildOpenApiDocument(
       {
         type: 'http',
         scheme: 'bearer',
-        bearerFormat: 'JWT',
-        description: 'OIDC access token of the configured issuer',
+        description:
+          'OIDC access token (JWT) of the configured issuer, or an API token `fdo_<id>_<secret>` (POST /v1/tokens)',
       },
       BEARER_SCHEME,
     )
@@ -50,6 +52,8 @@ export function buildOpenApiDocument(
     .addTag('operations', 'Progress of the workflows that deploy and destroy tenants')
     .addTag('catalog', 'The apps operators can pick and their options')
     .addTag('fleet', 'Machines (ops staff only)')
+    .addTag('organisations', 'Organisations, their members (operators) and quotas; managed by ops staff')
+    .addTag('tokens', 'API tokens for automation: scoped, expiring, revocable')
     .build();
   const document = SwaggerModule.createDocument(app, config, { include: [AppModule] });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...SCHEMAS } };

@@ -20,6 +20,8 @@ const PREVIEW_ENV: Record<string, string> = {
   FEDOPS_HTTP_PORT: '0',
   FEDOPS_DATABASE_URL: 'postgres://preview.invalid/fedops',
   FEDOPS_NATS_URL: 'nats://preview.invalid:4222',
+  FEDOPS_NATS_USER: 'tenant-api',
+  FEDOPS_NATS_PASSWORD: 'preview',
   FEDOPS_TEMPORAL_ADDRESS: 'preview.invalid:7233',
   FEDOPS_OIDC_ISSUER_URL: 'https://issuer.preview.invalid',
   FEDOPS_LOG_LEVEL: 'error',

@@ -13,12 +13,21 @@ import type {
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
 import { AppModule } from '../app.module';
-import { IS_PUBLIC_KEY, ROLES_KEY } from '../auth';
+import { IS_PUBLIC_KEY, ROLES_KEY, SCOPES_EXTENSION, SCOPES_KEY } from '../auth';
 import { CatalogController } from '../catalog/catalog.controller';
 import { readTenantApiConfig } from '../config/tenant-api.config';
 import { toProblem } from '../problem/problem-details.filter';
 import type { TenantEntity } from '../tenants/tenant.entity';
 import { toView } from '../tenants/tenant.service';
+import type { OperationEntity } from '../operations/operation.entity';
+import { toOperationView } from '../operations/operation.view';
+import type { ApiTokenEntity } from '../api-tokens/api-token.entity';
+import { toApiTokenView } from '../api-tokens/api-token.service';
+import type { OrganisationMemberEntity } from '../organisations/organisation-member.entity';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { toMemberView, toOrganisationView } from '../organisations/organisation.service';
+import { quotaExceededError } from '../quotas/quotas';
+import { requireIfMatch } from '../http-conditions/entity-tag';
 import { BEARER_SCHEME, PROBLEM_MEDIA_TYPE, ROLES_EXTENSION } from './api-docs.decorators';
 import { serialiseDocument } from './openapi-document';
 import { OPENAPI_JSON_PATH, REGENERATE_COMMAND, buildPreviewDocument } from './openapi-preview';
@@ -30,6 +39,8 @@ interface Route {
   verb: string;
   path: string;
   roles: unknown;
+  /** `@Scopes` of the handler (undefined: API tokens are refused). */
+  scopes: unknown;
   isPublic: boolean;
   /** Has a `@Body()` parameter. */
   takesBody: boolean;
@@ -54,6 +65,7 @@ function routesOf(controllers: Type[]): Route[] {
           verb: String(RequestMethod[method]).toLowerCase(),
           path: '/' + segments.map((s) => s.replace(/^:(\w+)$/, '{$1}')).join('/'),
           roles: Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller),
+          scopes: Reflect.getMetadata(SCOPES_KEY, handler),
           isPublic:
             (Reflect.getMetadata(IS_PUBLIC_KEY, handler) ??
               Reflect.getMetadata(IS_PUBLIC_KEY, controller)) === true,
@@ -72,6 +84,8 @@ function appControllers(): Type[] {
     FEDOPS_HTTP_PORT: '0',
     FEDOPS_DATABASE_URL: 'postgres://spec.invalid/fedops',
     FEDOPS_NATS_URL: 'nats://spec.invalid:4222',
+    FEDOPS_NATS_USER: 'tenant-api',
+    FEDOPS_NATS_PASSWORD: 'spec',
     FEDOPS_TEMPORAL_ADDRESS: 'spec.invalid:7233',
     FEDOPS_OIDC_ISSUER_URL: 'https://issuer.spec.invalid',
   });
@@ -158,15 +172,41 @@ describe('the OpenAPI document', () => {
       [
         'delete /v1/tenants/{id}',
         'get /v1/apps',
+        'get /v1/audit',
         'get /v1/machines',
+        'get /v1/operations',
         'get /v1/operations/{id}',
+        'post /v1/operations/{id}/cancel',
+        'post /v1/operations/{id}/retry',
         'get /v1/tenants',
         'get /v1/tenants/{id}',
         'get /v1/tenants/{id}/events',
         'post /v1/tenants',
+        'get /v1/organisations',
+        'post /v1/organisations',
+        'get /v1/organisations/{id}',
+        'patch /v1/organisations/{id}',
+        'delete /v1/organisations/{id}',
+        'get /v1/organisations/{id}/members',
+        'post /v1/organisations/{id}/members',
+        'delete /v1/organisations/{id}/members/{subject}',
+        'get /v1/tokens',
+        'post /v1/tokens',
+        'delete /v1/tokens/{id}',
       ].sort(),
     );
-    expect(routes.filter((r) => r.takesBody).map((r) => `${r.verb} ${r.path}`)).toEqual(['post /v1/tenants']);
+    expect(
+      routes
+        .filter((r) => r.takesBody)
+        .map((r) => `${r.verb} ${r.path}`)
+        .sort(),
+    ).toEqual([
+      'patch /v1/organisations/{id}',
+      'post /v1/organisations',
+      'post /v1/organisations/{id}/members',
+      'post /v1/tenants',
+      'post /v1/tokens',
+    ]);
   });
 
   it('documents exactly the routes of the controllers', () => {
@@ -192,6 +232,7 @@ describe('the OpenAPI document', () => {
       } else {
         expect(operation.security).toEqual([{ [BEARER_SCHEME]: [] }]);
         expect((operation as unknown as Record<string, unknown>)[ROLES_EXTENSION]).toEqual(route.roles);
+        expect((operation as unknown as Record<string, unknown>)[SCOPES_EXTENSION]).toEqual(route.scopes);
         expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
       }
       if (route.path.includes('{id}')) {
@@ -285,14 +326,108 @@ describe('the schemas describe what the API sends', () => {
       hostnames: [{ app: 'mastodon', fqdn: 'social.acme.example', port: 3000 }],
       provider: 'sandbox',
       status: 'failed',
-      lastOperationId: `tenant-${id}-deploy`,
-      operationStartedAt: new Date(),
-      error: 'machine did not boot',
+      lastOperationId: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      error: 'The deployment failed while creating the machine.',
       createdAt: new Date(),
       updatedAt: new Date(),
     } as unknown as TenantEntity;
     expect(violations(SCHEMAS.TenantView, toView(entity))).toEqual([]);
     expect(violations(SCHEMAS.TenantList, { items: [toView(entity)] })).toEqual([]);
+  });
+
+  it('OperationView and OperationList: a failed operation as ops staff and as operators see it', () => {
+    const op = {
+      id: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      kind: 'deploy',
+      tenantId: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
+      orgId: 'acme',
+      requestedBy: 'fedops-operator-acme',
+      status: 'failed',
+      steps: [{ name: 'provision', status: 'failed', startedAt: new Date().toISOString(), error: 'raw' }],
+      failedStep: 'provision',
+      error: 'The deployment failed while creating the machine.',
+      errorDetail: 'raw',
+      retryOf: null,
+      createdAt: new Date(),
+      startedAt: new Date(),
+      finishedAt: new Date(),
+    } as unknown as OperationEntity;
+    for (const principal of [
+      { subject: 'ops', roles: ['ops' as const] },
+      { subject: 'op', roles: ['operator' as const], orgId: 'acme' },
+    ]) {
+      const view = toOperationView(op, principal);
+      expect(violations(SCHEMAS.OperationView, view)).toEqual([]);
+      expect(violations(SCHEMAS.OperationList, { items: [view], nextCursor: 'abc' })).toEqual([]);
+    }
+  });
+
+  it('ProblemDetails: QUOTA_EXCEEDED and PRECONDITION_FAILED with their extension members', () => {
+    const quota = toProblem(
+      quotaExceededError('acme', [
+        { quota: 'tenants', limit: 1, used: 1, requested: 1, exceededBy: 1 },
+        { quota: 'vcpu', limit: 2, used: 2, requested: 2, exceededBy: 2 },
+      ]),
+      '/v1/tenants',
+    );
+    expect(quota).toMatchObject({ status: 403, quota: 'tenants', limit: 1, used: 1, requested: 1 });
+    expect(violations(SCHEMAS.ProblemDetails, quota)).toEqual([]);
+    let stale: unknown;
+    try {
+      requireIfMatch('"old"', '"new"', 'organisation acme');
+    } catch (err) {
+      stale = toProblem(err, '/v1/organisations/acme');
+    }
+    expect(stale).toMatchObject({ status: 412, currentETag: '"new"' });
+    expect(violations(SCHEMAS.ProblemDetails, stale)).toEqual([]);
+  });
+
+  it('OrganisationView, MemberView and their lists', () => {
+    const organisation = {
+      id: 'acme',
+      name: 'Acme Corporation',
+      quotas: { tenants: 3, vcpu: 8 },
+      version: 2,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    } as OrganisationEntity;
+    const usage = { tenants: 1, apps: 2, vcpu: 3, memoryMiB: 4608, storageGiB: 25 };
+    expect(violations(SCHEMAS.OrganisationView, toOrganisationView(organisation, usage))).toEqual([]);
+    expect(violations(SCHEMAS.OrganisationList, { items: [toOrganisationView(organisation)] })).toEqual([]);
+    const member = {
+      id: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
+      orgId: 'acme',
+      issuer: 'https://id.example.net',
+      subject: 'auth0|carol',
+      role: 'operator',
+      addedBy: 'fedops-ops',
+      createdAt: new Date(),
+    } as OrganisationMemberEntity;
+    expect(violations(SCHEMAS.MemberView, toMemberView(member))).toEqual([]);
+    expect(violations(SCHEMAS.MemberList, { items: [toMemberView(member)], nextCursor: 'abc' })).toEqual([]);
+  });
+
+  it('ApiToken, CreatedApiToken and ApiTokenList: an operator token, used and revoked', () => {
+    const token = {
+      id: '0123456789abcdef01234567',
+      name: 'ci',
+      secretSha256: Buffer.alloc(32),
+      roles: ['operator'],
+      orgId: 'acme',
+      scopes: ['tenants:read'],
+      createdBy: 'fedops-operator-acme',
+      createdByIssuer: 'https://id.example.net',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+      revokedAt: new Date(),
+      lastUsedAt: new Date(),
+    } as ApiTokenEntity;
+    const view = toApiTokenView(token);
+    expect(view.status).toBe('revoked');
+    expect(violations(SCHEMAS.ApiToken, view)).toEqual([]);
+    expect(violations(SCHEMAS.ApiTokenList, { items: [view] })).toEqual([]);
+    const created = { ...view, token: `fdo_${token.id}_${'A'.repeat(43)}` };
+    expect(violations(SCHEMAS.CreatedApiToken, created)).toEqual([]);
   });
 
   it('the checker itself rejects what does not fit', () => {

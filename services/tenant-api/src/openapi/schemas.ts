@@ -1,14 +1,22 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { listApps } from '@fedops/catalog';
 import {
   EVENT_KINDS,
+  OPERATION_KINDS,
+  OPERATION_STATUSES,
   OPERATION_STEP_STATUSES,
   RESOURCE_PROVIDER_KINDS,
   TENANT_STATUSES,
 } from '@fedops/contracts';
 import { FedopsErrorCode } from '@fedops/domain';
 import { HttpProblemCode } from '../problem/problem-details.filter';
+import { SCOPES, SCOPE_DESCRIPTIONS } from '../auth/scopes';
+import {
+  API_TOKEN_STATUSES,
+  DEFAULT_EXPIRES_IN_SECONDS,
+  MAX_EXPIRES_IN_SECONDS,
+} from '../api-tokens/api-token.dto';
+import { MAX_QUOTA, QUOTA_DESCRIPTIONS, QUOTA_NAMES } from '../quotas/quotas';
 
 /**
  * The public API's schemas as plain OpenAPI 3 schema objects. Request bodies are parsed by hand
@@ -30,26 +38,6 @@ const APP_OPTIONS: SchemaObject = {
   additionalProperties: OPTION_VALUE,
   example: { subdomain: 'social' },
 };
-
-/** Every WorkflowExecutionStatusName of Temporal; a status added by a Temporal upgrade fails the type check below. */
-const WORKFLOW_STATUSES = [
-  'UNSPECIFIED',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TERMINATED',
-  'CONTINUED_AS_NEW',
-  'TIMED_OUT',
-  'PAUSED',
-  'UNKNOWN',
-] as const satisfies readonly WorkflowExecutionStatusName[];
-const ALL_WORKFLOW_STATUSES_LISTED: [
-  Exclude<WorkflowExecutionStatusName, (typeof WORKFLOW_STATUSES)[number]>,
-] extends [never]
-  ? true
-  : false = true;
-void ALL_WORKFLOW_STATUSES_LISTED;
 
 const TIMESTAMP: SchemaObject = { type: 'string', format: 'date-time' };
 
@@ -82,9 +70,50 @@ const ProblemDetails: SchemaObject = {
     },
     errors: {
       type: 'array',
-      description: 'With VALIDATION_FAILED: every bad field of the request, named by its path.',
+      description:
+        'With VALIDATION_FAILED: every bad field of the request, named by its path (INVALID_REFERENCE: the ' +
+        'field naming what does not exist).',
       items: { $ref: '#/components/schemas/FieldError' },
     },
+    org: { type: 'string', description: 'With QUOTA_EXCEEDED: the organisation.', example: 'acme' },
+    quota: {
+      type: 'string',
+      enum: [...QUOTA_NAMES],
+      description: 'With QUOTA_EXCEEDED: the (first) limit the request would pass.',
+    },
+    limit: { type: 'integer', description: 'With QUOTA_EXCEEDED: the limit.', example: 3 },
+    used: { type: 'integer', description: 'With QUOTA_EXCEEDED: how much is in use.', example: 3 },
+    requested: {
+      type: 'integer',
+      description: 'With QUOTA_EXCEEDED: how much the request asks for.',
+      example: 1,
+    },
+    exceededBy: {
+      type: 'integer',
+      description: 'With QUOTA_EXCEEDED: `used + requested - limit`.',
+      example: 1,
+    },
+    exceeded: {
+      type: 'array',
+      description: 'With QUOTA_EXCEEDED: every limit the request would pass.',
+      items: { $ref: '#/components/schemas/QuotaExcess' },
+    },
+    currentETag: {
+      type: 'string',
+      description: 'With PRECONDITION_FAILED: the ETag of the current version.',
+    },
+  },
+};
+
+const QuotaExcess: SchemaObject = {
+  type: 'object',
+  required: ['quota', 'limit', 'used', 'requested', 'exceededBy'],
+  properties: {
+    quota: { type: 'string', enum: [...QUOTA_NAMES] },
+    limit: { type: 'integer' },
+    used: { type: 'integer' },
+    requested: { type: 'integer' },
+    exceededBy: { type: 'integer' },
   },
 };
 
@@ -189,17 +218,20 @@ const TenantView: SchemaObject = {
     },
     operation: {
       type: 'object',
-      description: 'The latest operation (deploy or destroy) on the tenant.',
+      description: "The tenant's latest operation, whose outcome sets `status`.",
       required: ['id', 'href'],
       properties: {
-        id: { type: 'string', example: 'tenant-0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e-deploy' },
+        id: { type: 'string', example: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f' },
         href: {
           type: 'string',
-          example: '/v1/operations/tenant-0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e-deploy',
+          example: '/v1/operations/5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
         },
       },
     },
-    error: { type: 'string', description: 'Why the latest operation failed (status `failed`).' },
+    error: {
+      type: 'string',
+      description: 'Why the latest operation failed (status `failed`), in words for the operator.',
+    },
     createdAt: TIMESTAMP,
     updatedAt: TIMESTAMP,
     links: {
@@ -213,43 +245,103 @@ const TenantView: SchemaObject = {
   },
 };
 
-const TenantList: SchemaObject = {
+/** A page of a list: the items and, unless this is the last page, the cursor of the next. */
+function pageOf(item: SchemaName, description: string): SchemaObject {
+  return {
+    type: 'object',
+    description,
+    required: ['items'],
+    properties: {
+      items: { type: 'array', items: schemaRef(item) },
+      nextCursor: {
+        type: 'string',
+        description: 'Pass as `cursor` for the next page; absent on the last page.',
+      },
+    },
+  };
+}
+
+const TenantList = pageOf('TenantView', 'A page of tenants, oldest first.');
+
+const OperationStep: SchemaObject = {
   type: 'object',
-  required: ['items'],
-  properties: { items: { type: 'array', items: { $ref: '#/components/schemas/TenantView' } } },
+  required: ['name', 'status'],
+  properties: {
+    name: { type: 'string', example: 'provision' },
+    status: { type: 'string', enum: [...OPERATION_STEP_STATUSES] },
+    startedAt: TIMESTAMP,
+    finishedAt: TIMESTAMP,
+    error: { type: 'string', description: 'The raw failure of the step (ops staff only).' },
+  },
 };
 
 const OperationView: SchemaObject = {
   type: 'object',
-  description: 'A tenant workflow: its Temporal status and the progress of its steps.',
-  required: ['id', 'kind', 'tenantId', 'status', 'steps'],
+  description:
+    'One change to a tenant (deploy, destroy, ...), carried out by a workflow. Kept after the workflow ' +
+    'is gone; `steps` follow the workflow as it runs.',
+  required: ['id', 'kind', 'tenantId', 'org', 'status', 'requestedBy', 'steps', 'createdAt', 'links'],
   properties: {
-    id: { type: 'string', pattern: '^tenant-[0-9a-f-]{36}-(deploy|destroy)$' },
-    kind: { type: 'string', enum: ['deployTenant', 'destroyTenant'] },
+    id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,80}$', example: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f' },
+    kind: { type: 'string', enum: [...OPERATION_KINDS] },
     tenantId: { type: 'string', format: 'uuid' },
+    org: { type: 'string', example: 'acme' },
     status: {
       type: 'string',
-      description: 'Temporal workflow execution status.',
-      enum: [...WORKFLOW_STATUSES],
+      enum: [...OPERATION_STATUSES],
+      description:
+        '`pending`: stored, its workflow not started yet; `cancelling`: its workflow undoes what it did.',
     },
+    requestedBy: { type: 'string', description: 'Subject of the token that asked for it.' },
+    steps: { type: 'array', items: schemaRef('OperationStep') },
+    failedStep: { type: 'string', description: 'The step that failed.' },
+    error: { type: 'string', description: 'Why it did not succeed, in words for the operator.' },
+    errorDetail: { type: 'string', description: 'The raw failure (ops staff only).' },
+    retryOf: { type: 'string', description: 'The operation this one retries.' },
+    createdAt: TIMESTAMP,
     startedAt: TIMESTAMP,
-    closedAt: TIMESTAMP,
-    steps: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'status'],
-        properties: {
-          name: { type: 'string', example: 'createMachine' },
-          status: { type: 'string', enum: [...OPERATION_STEP_STATUSES] },
-          startedAt: TIMESTAMP,
-          finishedAt: TIMESTAMP,
-          error: { type: 'string' },
-        },
+    finishedAt: TIMESTAMP,
+    links: {
+      type: 'object',
+      required: ['self', 'tenant'],
+      properties: {
+        self: { type: 'string' },
+        tenant: { type: 'string' },
+        cancel: { type: 'string', description: 'POST here to cancel (while it can be cancelled).' },
+        retry: { type: 'string', description: 'POST here to retry (failed or cancelled).' },
       },
     },
   },
 };
+
+const OperationList = pageOf('OperationView', 'A page of operations, newest first.');
+
+const AuditEntry: SchemaObject = {
+  type: 'object',
+  description: 'One line of the audit log: a change asked of the API, or something the platform did.',
+  required: ['id', 'at', 'actor', 'action', 'result', 'detail'],
+  properties: {
+    id: { type: 'string', pattern: '^[0-9]+$' },
+    at: TIMESTAMP,
+    org: { type: 'string', description: 'The organisation the line concerns.' },
+    tenantId: { type: 'string', format: 'uuid' },
+    actor: {
+      type: 'string',
+      description: "Who: the token's subject, or `system:<service>` for what a workflow did.",
+    },
+    action: {
+      type: 'string',
+      description: 'What: `POST /v1/tenants`-style for changes asked of the API, the event kind otherwise.',
+      example: 'DELETE /v1/tenants/{id}',
+    },
+    target: { type: 'string', description: 'The tenant, operation, machine ... it concerns.' },
+    result: { type: 'string', description: "The answer's HTTP status, or the outcome.", example: '202' },
+    sourceIp: { type: 'string', description: "The caller's address (operators do not see ops staff's)." },
+    detail: { type: 'object', additionalProperties: true },
+  },
+};
+
+const AuditList = pageOf('AuditEntry', 'A page of the audit log, newest first.');
 
 const OptionSpec: SchemaObject = {
   type: 'object',
@@ -343,11 +435,216 @@ const DomainEvent: SchemaObject = {
   },
 };
 
+const QUOTA_LIST = QUOTA_NAMES.map((q) => `\`${q}\` (${QUOTA_DESCRIPTIONS[q]})`).join(', ');
+
+function quotaLimits(nullable: boolean, description: string): SchemaObject {
+  const limit: SchemaObject = { type: 'integer', minimum: 0, maximum: MAX_QUOTA };
+  return {
+    type: 'object',
+    description,
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      QUOTA_NAMES.map((q) => [
+        q,
+        { ...limit, ...(nullable ? { nullable: true } : {}), description: QUOTA_DESCRIPTIONS[q] },
+      ]),
+    ),
+  };
+}
+
+const Quotas = quotaLimits(
+  false,
+  `An organisation's limits, checked before a tenant is stored; a limit that is absent is unlimited. ` +
+    `Resource needs per app are fedops defaults until the catalog declares them. Limits: ${QUOTA_LIST}.`,
+);
+
+const QuotaUsage: SchemaObject = {
+  type: 'object',
+  description: "What the organisation's live tenants use of each quota.",
+  required: [...QUOTA_NAMES],
+  properties: Object.fromEntries(
+    QUOTA_NAMES.map((q) => [q, { type: 'integer', description: QUOTA_DESCRIPTIONS[q] }]),
+  ),
+};
+
+const ORG_ID_SCHEMA: SchemaObject = {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+  example: 'acme',
+};
+
+const CreateOrganisationRequest: SchemaObject = {
+  type: 'object',
+  required: ['id', 'name'],
+  additionalProperties: false,
+  properties: {
+    id: { ...ORG_ID_SCHEMA, description: 'The id tenants, tokens and the `org` claim name it by.' },
+    name: { type: 'string', maxLength: 200, example: 'Acme Corporation' },
+    quotas: schemaRef('Quotas'),
+  },
+};
+
+const UpdateOrganisationRequest: SchemaObject = {
+  type: 'object',
+  description: 'A JSON merge patch (RFC 7396): only the fields given change.',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', maxLength: 200 },
+    quotas: quotaLimits(true, 'Limits to set; `null` removes a limit (unlimited).'),
+  },
+};
+
+const OrganisationView: SchemaObject = {
+  type: 'object',
+  required: ['id', 'name', 'quotas', 'createdAt', 'updatedAt', 'links'],
+  properties: {
+    id: ORG_ID_SCHEMA,
+    name: { type: 'string', example: 'Acme Corporation' },
+    quotas: schemaRef('Quotas'),
+    usage: schemaRef('QuotaUsage'),
+    createdAt: TIMESTAMP,
+    updatedAt: TIMESTAMP,
+    links: {
+      type: 'object',
+      required: ['self', 'members'],
+      properties: { self: { type: 'string' }, members: { type: 'string' } },
+    },
+  },
+};
+
+const OrganisationList = pageOf('OrganisationView', 'A page of organisations, oldest first.');
+
+const AddMemberRequest: SchemaObject = {
+  type: 'object',
+  required: ['subject'],
+  additionalProperties: false,
+  properties: {
+    subject: {
+      type: 'string',
+      pattern: '^[\\x21-\\x7e]{1,255}$',
+      description: "The member's subject (`sub` of their access tokens) at the identity provider.",
+      example: 'carol@acme.example',
+    },
+    issuer: {
+      type: 'string',
+      format: 'uri',
+      description: 'The issuer of the subject; default: the identity provider the API trusts.',
+    },
+  },
+};
+
+const MemberView: SchemaObject = {
+  type: 'object',
+  description: 'An operator of the organisation.',
+  required: ['org', 'subject', 'issuer', 'role', 'addedBy', 'createdAt', 'links'],
+  properties: {
+    org: ORG_ID_SCHEMA,
+    subject: { type: 'string', example: 'carol@acme.example' },
+    issuer: { type: 'string', example: 'https://id.example.net' },
+    role: { type: 'string', enum: ['operator'] },
+    addedBy: { type: 'string', description: 'Subject of the ops staff member who added them.' },
+    createdAt: TIMESTAMP,
+    links: {
+      type: 'object',
+      required: ['self', 'organisation'],
+      properties: { self: { type: 'string' }, organisation: { type: 'string' } },
+    },
+  },
+};
+
+const MemberList = pageOf('MemberView', 'A page of members, oldest first.');
+
+const SCOPE_SCHEMA: SchemaObject = {
+  type: 'string',
+  enum: [...SCOPES],
+  description: SCOPES.map((s) => `\`${s}\`: ${SCOPE_DESCRIPTIONS[s]}`).join('; ') + '.',
+};
+
+const CreateApiTokenRequest: SchemaObject = {
+  type: 'object',
+  required: ['name', 'scopes'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', maxLength: 100, example: 'nightly deploy job' },
+    scopes: {
+      type: 'array',
+      minItems: 1,
+      items: SCOPE_SCHEMA,
+      description: "What the token may do: at most the caller's own scopes.",
+      example: ['tenants:read'],
+    },
+    expiresIn: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_EXPIRES_IN_SECONDS,
+      default: DEFAULT_EXPIRES_IN_SECONDS,
+      description: 'Lifetime in seconds: default 30 days, at most 365 days.',
+    },
+  },
+};
+
+const API_TOKEN_PROPERTIES: Record<string, SchemaObject> = {
+  id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+  name: { type: 'string' },
+  status: { type: 'string', enum: [...API_TOKEN_STATUSES] },
+  scopes: { type: 'array', items: SCOPE_SCHEMA },
+  roles: {
+    type: 'array',
+    items: { type: 'string', enum: ['ops', 'operator'] },
+    description: "Its creator's.",
+  },
+  org: { ...ORG_ID_SCHEMA, description: "Its creator's organisation (operators' tokens)." },
+  createdBy: { type: 'string', description: 'Subject of its creator.' },
+  createdAt: TIMESTAMP,
+  expiresAt: TIMESTAMP,
+  revokedAt: TIMESTAMP,
+  lastUsedAt: { ...TIMESTAMP, description: 'Last use, to the minute.' },
+  links: { type: 'object', required: ['self'], properties: { self: { type: 'string' } } },
+};
+const API_TOKEN_REQUIRED = [
+  'id',
+  'name',
+  'status',
+  'scopes',
+  'roles',
+  'createdBy',
+  'createdAt',
+  'expiresAt',
+  'links',
+];
+
+const ApiToken: SchemaObject = {
+  type: 'object',
+  description: 'An API token, without its secret.',
+  required: API_TOKEN_REQUIRED,
+  properties: API_TOKEN_PROPERTIES,
+};
+
+const CreatedApiToken: SchemaObject = {
+  type: 'object',
+  description: 'A new API token, with the token itself: shown this once, never again.',
+  required: [...API_TOKEN_REQUIRED, 'token'],
+  properties: {
+    ...API_TOKEN_PROPERTIES,
+    token: {
+      type: 'string',
+      pattern: '^fdo_[0-9a-f]{24}_[A-Za-z0-9_-]{43}$',
+      description: 'Send it as `Authorization: Bearer <token>`.',
+    },
+  },
+};
+
+const ApiTokenList = pageOf('ApiToken', 'A page of API tokens, oldest first.');
+
 export const SCHEMAS = {
   CreateTenantRequest,
   TenantView,
   TenantList,
+  OperationStep,
   OperationView,
+  OperationList,
+  AuditEntry,
+  AuditList,
   CatalogApp,
   CatalogAppList,
   OptionSpec,
@@ -356,6 +653,20 @@ export const SCHEMAS = {
   DomainEvent,
   ProblemDetails,
   FieldError,
+  QuotaExcess,
+  Quotas,
+  QuotaUsage,
+  CreateOrganisationRequest,
+  UpdateOrganisationRequest,
+  OrganisationView,
+  OrganisationList,
+  AddMemberRequest,
+  MemberView,
+  MemberList,
+  CreateApiTokenRequest,
+  ApiToken,
+  CreatedApiToken,
+  ApiTokenList,
 } satisfies Record<string, SchemaObject>;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/c
 import { Client, Connection } from '@temporalio/client';
 import { TaskQueue } from '@fedops/contracts';
 import { COMMON_CONFIG, workerProviders, type CommonConfig } from '@fedops/service-kit';
-import { TenantService } from '../tenants/tenant.service';
+import { OperationService } from '../operations/operation.service';
 import { createTenantApiActivities } from './tenant-api.activities';
 import { Orchestrator } from './orchestrator';
 
@@ -41,9 +41,8 @@ export function orchestrationProviders(): Provider[] {
     }),
     ...workerProviders({
       taskQueue: TaskQueue.tenantApi,
-      inject: [TenantService, Orchestrator],
-      activities: (tenants: TenantService, orchestrator: Orchestrator) =>
-        createTenantApiActivities({ tenants, orchestrator }),
+      inject: [OperationService],
+      activities: (operations: OperationService) => createTenantApiActivities({ operations }),
     }),
   ];
 }

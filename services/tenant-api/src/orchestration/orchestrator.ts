@@ -1,32 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import {
-  Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type WorkflowExecutionDescription,
-} from '@temporalio/client';
-import {
-  TaskQueue,
-  workflowIds,
-  type DeployTenantInput,
-  type DestroyTenantInput,
-  type OperationProgress,
-} from '@fedops/contracts';
-import { deployTenant, destroyTenant, progressQuery } from '@fedops/workflows';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { TaskQueue, type OperationKind } from '@fedops/contracts';
+import { deployTenant, destroyTenant } from '@fedops/workflows';
 import { ServiceMetrics } from '@fedops/service-kit';
-import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+import { OPERATION_KIND_SPECS } from '../operations/operation-kinds';
+import type { TenantEntity } from '../tenants/tenant.entity';
 
-export interface OperationView {
-  id: string;
-  kind: OperationProgress['kind'];
-  tenantId: string;
-  status: string;
-  startedAt?: string;
-  closedAt?: string;
-  steps: OperationProgress['steps'];
-}
+/** How Temporal sees an operation's workflow: running, closed (with Temporal's status name) or unknown. */
+export type WorkflowState = { state: 'running' } | { state: 'closed'; status: string } | { state: 'missing' };
 
-/** Starts and inspects the tenant workflows. Workflow ids come from the tenant id, so starts are idempotent. */
+/**
+ * Starts, cancels and inspects the workflow of an operation. The workflow id is the operation id,
+ * which is unique, so a start repeated by a retried request or the reconciler starts nothing new.
+ */
 @Injectable()
 export class Orchestrator {
   constructor(
@@ -34,30 +20,47 @@ export class Orchestrator {
     private readonly metrics: ServiceMetrics,
   ) {}
 
-  /** Starts deployTenant unless a workflow with its id ran or runs already; returns the operation id. */
-  startDeploy(input: DeployTenantInput): Promise<string> {
-    return this.startOnce(deployTenant, workflowIds.deployTenant(input.tenantId), input, 'REJECT_DUPLICATE');
+  /** Starts the operation's workflow unless it ran or runs already. */
+  async start(kind: OperationKind, operationId: string, tenant: TenantEntity): Promise<void> {
+    try {
+      switch (kind) {
+        case 'deploy':
+          await this.client.workflow.start(deployTenant, {
+            ...this.startOptions(operationId),
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                domain: tenant.domain,
+                apps: tenant.apps,
+                hostnames: tenant.hostnames,
+                provider: tenant.provider,
+              },
+            ],
+          });
+          break;
+        case 'destroy':
+          await this.client.workflow.start(destroyTenant, {
+            ...this.startOptions(operationId),
+            args: [{ tenantId: tenant.id, orgId: tenant.orgId, provider: tenant.provider }],
+          });
+          break;
+      }
+      this.metrics.workflowStarted.inc({ workflow: OPERATION_KIND_SPECS[kind].workflow });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        throw new Error(`Could not start the workflow of operation ${operationId}`, { cause: err });
+      }
+    }
   }
 
-  /** Starts destroyTenant unless it runs or already succeeded; returns the operation id. */
-  startDestroy(input: DestroyTenantInput): Promise<string> {
-    // A destroy that failed (something could not be removed) may run again; one that succeeded may not.
-    return this.startOnce(
-      destroyTenant,
-      workflowIds.destroyTenant(input.tenantId),
-      input,
-      'ALLOW_DUPLICATE_FAILED_ONLY',
-    );
-  }
-
-  /** Cancels a running deployTenant and waits until its compensations have run; false if none ran. */
-  async cancelDeployAndWait(tenantId: string): Promise<boolean> {
-    const handle = this.client.workflow.getHandle(workflowIds.deployTenant(tenantId));
+  /** Asks the operation's workflow to cancel (it undoes what it did); false if it does not run. */
+  async requestCancel(operationId: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(operationId);
     try {
       const description = await handle.describe();
       if (description.status.name !== 'RUNNING') return false;
       await handle.cancel();
-      await handle.result().catch(() => undefined);
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
@@ -65,56 +68,34 @@ export class Orchestrator {
     }
   }
 
-  /** Status and steps of an operation, or undefined if Temporal does not know it. */
-  async describe(operationId: string): Promise<OperationView | undefined> {
-    const handle = this.client.workflow.getHandle(operationId);
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    }
-    // A closed workflow answers queries by replay on a worker: without one, say so instead of a bare 500.
-    const progress = await handle.query(progressQuery).catch((err: unknown) => {
-      throw new FedopsError(
-        FedopsErrorCode.ProviderFailed,
-        `The steps of ${operationId} are unavailable: no orchestration worker answered; try again shortly`,
-        { cause: err },
-      );
-    });
-    return {
-      id: operationId,
-      kind: progress.kind,
-      tenantId: progress.tenantId,
-      status: description.status.name,
-      startedAt: description.startTime.toISOString(),
-      ...(description.closeTime !== undefined ? { closedAt: description.closeTime.toISOString() } : {}),
-      steps: progress.steps,
-    };
+  /** Cancels the operation's workflow and waits until its compensations have run; false if it did not run. */
+  async cancelAndWait(operationId: string): Promise<boolean> {
+    if (!(await this.requestCancel(operationId))) return false;
+    await this.client.workflow
+      .getHandle(operationId)
+      .result()
+      .catch(() => undefined);
+    return true;
   }
 
-  private async startOnce<I>(
-    workflow: (input: I) => Promise<unknown>,
-    workflowId: string,
-    input: I,
-    workflowIdReusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY',
-  ): Promise<string> {
+  async workflowState(operationId: string): Promise<WorkflowState> {
     try {
-      await this.client.workflow.start(workflow, {
-        taskQueue: TaskQueue.workflows,
-        workflowId,
-        args: [input],
-        // A running run with this id is never started twice (the start fails with
-        // WorkflowExecutionAlreadyStartedError), so retried requests and reconciler sweeps start nothing new.
-        workflowIdReusePolicy,
-      });
-      this.metrics.workflowStarted.inc({ workflow: workflow.name });
+      const description = await this.client.workflow.getHandle(operationId).describe();
+      const status = description.status.name;
+      return status === 'RUNNING' ? { state: 'running' } : { state: 'closed', status };
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        throw new Error(`Could not start workflow ${workflowId}`, { cause: err });
-      }
+      if (err instanceof WorkflowNotFoundError) return { state: 'missing' };
+      throw err;
     }
-    return workflowId;
+  }
+
+  private startOptions(operationId: string) {
+    return {
+      taskQueue: TaskQueue.workflows,
+      workflowId: operationId,
+      // An id runs once: a repeated start fails with WorkflowExecutionAlreadyStartedError (a retry of
+      // a failed operation is a new operation with a new id).
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    };
   }
 }

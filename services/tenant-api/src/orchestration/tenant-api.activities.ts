@@ -1,16 +1,13 @@
 import type { TenantApiActivities } from '@fedops/contracts';
-import type { TenantService } from '../tenants/tenant.service';
-import type { Orchestrator } from './orchestrator';
+import type { OperationService } from '../operations/operation.service';
 
-/** Activities tenant-api hosts on its own task queue: recording workflow outcomes, cancelling a deployment. */
-export function createTenantApiActivities(deps: {
-  tenants: TenantService;
-  orchestrator: Orchestrator;
-}): TenantApiActivities {
+/** Activities tenant-api hosts on its own task queue: recording operations, cancelling superseded ones. */
+export function createTenantApiActivities(deps: { operations: OperationService }): TenantApiActivities {
   return {
-    setTenantStatus: (input) => deps.tenants.setStatus(input),
-    cancelDeployment: async ({ tenantId }) => ({
-      cancelled: await deps.orchestrator.cancelDeployAndWait(tenantId),
+    setTenantStatus: (input) => deps.operations.recordOutcome(input),
+    recordOperationProgress: (input) => deps.operations.recordProgress(input),
+    cancelDeployment: async ({ tenantId, operationId }) => ({
+      cancelled: await deps.operations.cancelSupersededAndWait(tenantId, operationId),
     }),
   };
 }

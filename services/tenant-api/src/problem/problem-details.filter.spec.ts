@@ -56,6 +56,39 @@ describe('problem details', () => {
     });
   });
 
+  it('maps quota, precondition and reference problems as RFC 9110 and RFC 6585 have them', () => {
+    expect(httpStatusOf(FedopsErrorCode.QuotaExceeded)).toBe(403);
+    expect(httpStatusOf(FedopsErrorCode.PreconditionFailed)).toBe(412);
+    expect(httpStatusOf(FedopsErrorCode.PreconditionRequired)).toBe(428);
+    expect(httpStatusOf(FedopsErrorCode.InvalidReference)).toBe(422);
+  });
+
+  it('adds extension members after the standard ones, never replacing one, and none for internal errors', () => {
+    const quota = new FedopsError(
+      FedopsErrorCode.QuotaExceeded,
+      'Organisation acme: tenants quota exceeded by 1',
+      {
+        extensions: { quota: 'tenants', limit: 1, used: 1, requested: 1, status: 200, detail: 'x' },
+      },
+    );
+    const problem = toProblem(quota, '/v1/tenants');
+    expect(problem).toEqual({
+      type: 'https://fedops.dev/problems/quota-exceeded',
+      title: 'Forbidden',
+      status: 403,
+      detail: 'Organisation acme: tenants quota exceeded by 1',
+      code: 'QUOTA_EXCEEDED',
+      instance: '/v1/tenants',
+      quota: 'tenants',
+      limit: 1,
+      used: 1,
+      requested: 1,
+    });
+    expect(Object.keys(problem).slice(0, 3)).toEqual(['type', 'title', 'status']);
+    const internal = new FedopsError(FedopsErrorCode.Internal, 'boom', { extensions: { secret: 'x' } });
+    expect(toProblem(internal)).not.toHaveProperty('secret');
+  });
+
   it('does not leak internal error messages', () => {
     expect(toProblem(new Error('password=hunter2 in connection string')).detail).toBe('Internal error');
     expect(toProblem(new FedopsError(FedopsErrorCode.Internal, 'db exploded')).detail).toBe('Internal error');

@@ -13,6 +13,7 @@ import {
   type JsonLogger,
   type RequestBodyError,
 } from '@fedops/service-kit';
+import { RateLimitedError } from '../rate-limit/rate-limiter';
 
 /** RFC 9457 problem details, with `errors` naming every bad field of the request. */
 export interface ProblemDetails {
@@ -23,6 +24,8 @@ export interface ProblemDetails {
   instance?: string;
   code: string;
   errors?: FieldError[];
+  /** RFC 9457 extension members of some codes (e.g. QUOTA_EXCEEDED: `quota`, `limit`, `used`, `requested`). */
+  [extension: string]: unknown;
 }
 
 export function httpStatusOf(code: FedopsErrorCode): number {
@@ -43,6 +46,19 @@ export function httpStatusOf(code: FedopsErrorCode): number {
       return HttpStatus.BAD_GATEWAY;
     case FedopsErrorCode.HealthCheckFailed:
       return HttpStatus.BAD_GATEWAY;
+    // 403, not 422: the request is well-formed and would succeed under a larger quota; the server
+    // refuses it by policy on the caller's organisation (RFC 9110 section 15.5.4), as RFC 9457's own
+    // "out of credit" example does. 422 means the content itself cannot be processed. Clients tell it
+    // from a role refusal by `code`.
+    case FedopsErrorCode.QuotaExceeded:
+      return HttpStatus.FORBIDDEN;
+    case FedopsErrorCode.PreconditionFailed:
+      return HttpStatus.PRECONDITION_FAILED;
+    case FedopsErrorCode.PreconditionRequired:
+      return HttpStatus.PRECONDITION_REQUIRED;
+    // The target resource exists (404 would say it does not); what the body names does not.
+    case FedopsErrorCode.InvalidReference:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
     case FedopsErrorCode.ConfigurationInvalid:
     case FedopsErrorCode.Internal:
       return HttpStatus.INTERNAL_SERVER_ERROR;
@@ -57,9 +73,12 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
+  412: 'Precondition failed',
   413: 'Request too large',
   415: 'Unsupported media type',
   422: 'Unprocessable request',
+  428: 'Precondition required',
+  429: 'Too many requests',
   500: 'Internal error',
   502: 'Upstream failure',
   503: 'Service unavailable',
@@ -78,6 +97,7 @@ export enum HttpProblemCode {
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   MalformedJson = 'MALFORMED_JSON',
   MalformedRequest = 'MALFORMED_REQUEST',
+  RateLimited = 'RATE_LIMITED',
 }
 
 /** A size for people: `64 KiB`, `1 MiB`, `1500 bytes`. */
@@ -169,7 +189,7 @@ function frameworkCode(status: number): string {
 export function toProblem(exception: unknown, instance?: string): ProblemDetails {
   if (exception instanceof FedopsError) {
     const status = httpStatusOf(exception.code);
-    return {
+    const problem: ProblemDetails = {
       type: problemType(exception.code),
       title: TITLES[status] ?? 'Error',
       status,
@@ -181,6 +201,17 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       code: exception.code,
       ...(instance !== undefined ? { instance } : {}),
       ...(exception.details.fields !== undefined ? { errors: exception.details.fields } : {}),
+    };
+    return status < 500 ? withExtensions(problem, exception.details.extensions) : problem;
+  }
+  if (exception instanceof RateLimitedError) {
+    return {
+      type: problemType(HttpProblemCode.RateLimited),
+      title: TITLES[429] ?? 'Too many requests',
+      status: HttpStatus.TOO_MANY_REQUESTS,
+      detail: exception.message,
+      code: HttpProblemCode.RateLimited,
+      ...(instance !== undefined ? { instance } : {}),
     };
   }
   if (isRequestBodyError(exception)) {
@@ -219,6 +250,18 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
     code: FedopsErrorCode.Internal,
     ...(instance !== undefined ? { instance } : {}),
   };
+}
+
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'errors']);
+
+/** The problem with the error's extension members after its own; an extension never replaces a standard member. */
+function withExtensions(
+  problem: ProblemDetails,
+  extensions: Record<string, unknown> | undefined,
+): ProblemDetails {
+  if (extensions === undefined) return problem;
+  const own = Object.entries(extensions).filter(([member]) => !STANDARD_MEMBERS.has(member));
+  return { ...problem, ...Object.fromEntries(own) };
 }
 
 @Catch()

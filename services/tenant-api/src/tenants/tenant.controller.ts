@@ -1,19 +1,19 @@
-import { Body, Controller, Delete, Get, Headers, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { FedopsError } from '@fedops/domain';
-import { CurrentPrincipal, Roles, type Principal } from '../auth';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, sendAnswer } from '../idempotency/idempotent-requests';
+import { CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
 import { parseCreateTenantRequest, type TenantView } from './tenant.dto';
-import { TenantService } from './tenant.service';
+import { TENANT_LIST_FILTERS, TenantService } from './tenant.service';
+import type { Page } from '../pagination/list-query';
 import {
   ApiAuthenticated,
   ApiJsonBody,
   ApiJsonResponse,
+  ApiListQuery,
   ApiProblemResponses,
 } from '../openapi/api-docs.decorators';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @Controller('v1/tenants')
 @Roles('ops', 'operator')
@@ -23,6 +23,7 @@ export class TenantController {
   constructor(private readonly tenants: TenantService) {}
 
   @Post()
+  @Scopes('tenants:write')
   @ApiOperation({
     operationId: 'createTenant',
     summary: 'Create a tenant',
@@ -31,14 +32,7 @@ export class TenantController {
       'operation. Answers at once with status `provisioning`; follow `operation.href` or `links.events`.',
   })
   @ApiJsonBody('CreateTenantRequest')
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description:
-      'Makes a retried request safe: within the organisation, a request repeating a key gets the first answer ' +
-      'back and creates nothing; the same key with a different request is answered with 422.',
-    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
-  })
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiJsonResponse(202, 'TenantView', 'The tenant was stored and its deploy operation started.', {
     Location: { description: "The tenant's URL (`links.self`).", schema: { type: 'string' } },
   })
@@ -46,31 +40,33 @@ export class TenantController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TenantView> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw FedopsError.validation([
-        { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
-      ]);
-    }
-    const result = await this.tenants.create(principal, parseCreateTenantRequest(body), idempotencyKey);
-    res.status(result.status).setHeader('Location', result.body.links.self);
-    return result.body;
+    return sendAnswer(
+      res,
+      await this.tenants.create(principal, parseCreateTenantRequest(body), idempotencyKey),
+    );
   }
 
   @Get()
+  @Scopes('tenants:read')
   @ApiOperation({
     operationId: 'listTenants',
     summary: 'List tenants',
     description: "Tenants of the caller's organisation; ops staff see every organisation's.",
   })
-  @ApiJsonResponse(200, 'TenantList', 'The tenants, oldest first.')
-  async list(@CurrentPrincipal() principal: Principal): Promise<{ items: TenantView[] }> {
-    return { items: await this.tenants.list(principal) };
+  @ApiListQuery(TENANT_LIST_FILTERS)
+  @ApiJsonResponse(200, 'TenantList', 'A page of tenants, oldest first.')
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: Record<string, unknown>,
+  ): Promise<Page<TenantView>> {
+    return this.tenants.list(principal, query);
   }
 
   @Get(':id')
+  @Scopes('tenants:read')
   @ApiOperation({ operationId: 'getTenant', summary: 'Get a tenant' })
   @ApiParam(TENANT_ID_PARAM)
   @ApiJsonResponse(200, 'TenantView', 'The tenant.')
@@ -80,6 +76,7 @@ export class TenantController {
   }
 
   @Delete(':id')
+  @Scopes('tenants:write')
   @ApiOperation({
     operationId: 'deleteTenant',
     summary: 'Delete a tenant',
@@ -96,8 +93,6 @@ export class TenantController {
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TenantView> {
-    const result = await this.tenants.delete(principal, id);
-    res.status(result.status);
-    return result.body;
+    return sendAnswer(res, await this.tenants.delete(principal, id));
   }
 }

@@ -25,12 +25,11 @@ export class TenantEntity {
   @Column('text')
   status!: TenantStatus;
 
+  /** The tenant's latest operation: the one whose outcome sets `status`. */
   @Column('text', { name: 'last_operation_id' })
   lastOperationId!: string;
 
-  @Column('timestamptz', { name: 'operation_started_at' })
-  operationStartedAt!: Date;
-
+  /** Why the latest operation failed, as the operator reads it (the detail is on the operation). */
   @Column('text', { nullable: true })
   error!: string | null;
 
@@ -39,29 +38,4 @@ export class TenantEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
-}
-
-/** The first answer to a POST carrying an Idempotency-Key, replayed for retries of that request. */
-@Entity({ name: 'idempotency_keys' })
-export class IdempotencyKeyEntity {
-  @PrimaryColumn('text', { name: 'org_id' })
-  orgId!: string;
-
-  @PrimaryColumn('text')
-  key!: string;
-
-  @Column('text', { name: 'request_hash' })
-  requestHash!: string;
-
-  @Column('uuid', { name: 'tenant_id' })
-  tenantId!: string;
-
-  @Column('int', { name: 'status_code' })
-  statusCode!: number;
-
-  @Column('jsonb')
-  body!: unknown;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
 }

@@ -1,21 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { workflowIds, type SetTenantStatusInput, type TenantStatus } from '@fedops/contracts';
+import { randomUUID } from 'node:crypto';
+import { Brackets, DataSource, type EntityManager } from 'typeorm';
+import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES } from '@fedops/contracts';
 import { appHostnames } from '@fedops/catalog';
-import { FedopsError, FedopsErrorCode, describeError } from '@fedops/domain';
-import { EventPublisher, JsonLogger, ServiceMetrics } from '@fedops/service-kit';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
+import { JsonLogger } from '@fedops/service-kit';
 import type { Principal } from '../auth/principal';
-import { Orchestrator } from '../orchestration/orchestrator';
+import { IdempotentRequests, isUniqueViolation, type Answer } from '../idempotency/idempotent-requests';
+import { OperationService } from '../operations/operation.service';
+import { parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { QuotaService } from '../quotas/quota.service';
 import type { CreateTenantCommand, TenantView } from './tenant.dto';
-import { IdempotencyKeyEntity, TenantEntity } from './tenant.entity';
+import { TenantEntity } from './tenant.entity';
 
-export interface ApiResult<T> {
-  status: number;
-  body: T;
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const UNIQUE_VIOLATION = '23505';
+export const TENANT_LIST_FILTERS = [
+  { name: 'status', values: TENANT_STATUSES, description: 'a tenant status' },
+  { name: 'provider', values: RESOURCE_PROVIDER_KINDS, description: 'a resource provider kind' },
+  { name: 'org', pattern: /^[a-z0-9][a-z0-9-]{0,62}$/, description: 'an organisation id' },
+] as const;
 
 @Injectable()
 export class TenantService {
@@ -23,61 +27,50 @@ export class TenantService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly orchestrator: Orchestrator,
-    private readonly events: EventPublisher,
-    private readonly metrics: ServiceMetrics,
+    private readonly operations: OperationService,
+    private readonly idempotent: IdempotentRequests,
+    private readonly quotas: QuotaService,
     logger: JsonLogger,
   ) {
     this.log = logger.child('tenants');
   }
 
   /**
-   * Stores the desired state and starts deployTenant. With an Idempotency-Key, a retried request gets
-   * the first answer back (and the workflow is started if the first attempt died before starting it).
+   * Stores the desired state and its deploy operation, then starts the operation's workflow. A
+   * repeat with the same Idempotency-Key gets the first answer back (and starts the operation if
+   * the first attempt died before starting it).
    */
   async create(
     principal: Principal,
     command: CreateTenantCommand,
     idempotencyKey: string | undefined,
-  ): Promise<ApiResult<TenantView>> {
+  ): Promise<Answer<TenantView>> {
     const orgId = this.orgFor(principal, command.org);
-    const requestHash = hashRequest(orgId, command);
-    if (idempotencyKey !== undefined) {
-      const replay = await this.replay(orgId, idempotencyKey, requestHash);
-      if (replay !== undefined) return replay;
-    }
     const tenantId = randomUUID();
-    const operationId = workflowIds.deployTenant(tenantId);
-    const tenant = this.dataSource.getRepository(TenantEntity).create({
-      id: tenantId,
-      orgId,
-      domain: command.domain,
-      apps: command.apps,
-      hostnames: appHostnames(command.domain, command.apps),
-      provider: command.provider,
-      status: 'provisioning',
-      lastOperationId: operationId,
-      operationStartedAt: new Date(),
-      error: null,
-    });
-    let result: ApiResult<TenantView>;
+    let run: { answer: Answer<TenantView>; replayed: boolean };
     try {
-      result = await this.dataSource.transaction(async (tx) => {
-        await this.claimDomain(tx, command.domain);
-        const saved = await tx.getRepository(TenantEntity).save(tenant);
-        const answer = { status: 202, body: toView(saved) };
-        if (idempotencyKey !== undefined) {
-          await tx.getRepository(IdempotencyKeyEntity).insert({
+      run = await this.idempotent.run(
+        principal,
+        idempotencyKey,
+        { operation: 'createTenant', params: { orgId, ...command } },
+        async (tx) => {
+          // Before anything is stored: the organisation exists and the tenant fits its quotas.
+          await this.quotas.check(tx, orgId, { apps: command.apps });
+          await this.claimDomain(tx, command.domain);
+          const tenant = tx.getRepository(TenantEntity).create({
+            id: tenantId,
             orgId,
-            key: idempotencyKey,
-            requestHash,
-            tenantId,
-            statusCode: answer.status,
-            body: answer.body,
+            domain: command.domain,
+            apps: command.apps,
+            hostnames: appHostnames(command.domain, command.apps),
+            provider: command.provider,
+            error: null,
           });
-        }
-        return answer;
-      });
+          await this.operations.create(tx, tenant, 'deploy', principal.subject);
+          const body = toView(tenant);
+          return { status: 202, body, location: body.links.self };
+        },
+      );
     } catch (err) {
       if (isUniqueViolation(err, 'tenants_live_domain')) {
         throw new FedopsError(
@@ -85,21 +78,19 @@ export class TenantService {
           `Domain ${command.domain} is already used by another tenant`,
         );
       }
-      if (idempotencyKey !== undefined && isUniqueViolation(err, 'idempotency_keys_pkey')) {
-        // A concurrent request with the same key won the race: answer as it did.
-        const replay = await this.replay(orgId, idempotencyKey, requestHash);
-        if (replay !== undefined) return replay;
-      }
       throw err;
     }
-    await this.ensureWorkflow(tenant);
-    this.log.info('tenant created', {
-      tenantId,
-      orgId,
-      domain: command.domain,
-      apps: command.apps.map((a) => a.app),
-    });
-    return result;
+    await this.operations.startIfPending(run.answer.body.operation.id);
+    if (!run.replayed) {
+      this.log.info('tenant created', {
+        tenantId,
+        orgId,
+        operationId: run.answer.body.operation.id,
+        domain: command.domain,
+        apps: command.apps.map((a) => a.app),
+      });
+    }
+    return run.answer;
   }
 
   /**
@@ -130,69 +121,65 @@ export class TenantService {
     return toView(await this.findVisible(principal, tenantId));
   }
 
-  async list(principal: Principal): Promise<TenantView[]> {
-    const repo = this.dataSource.getRepository(TenantEntity);
-    const where = principal.roles.includes('ops') ? {} : { orgId: principal.orgId ?? '\u0000' };
-    const tenants = await repo.find({ where, order: { createdAt: 'ASC' } });
-    return tenants.map(toView);
-  }
-
-  /** Records the deletion and starts destroyTenant, which first cancels a deployment still in flight. */
-  async delete(principal: Principal, tenantId: string): Promise<ApiResult<TenantView>> {
-    const tenant = await this.findVisible(principal, tenantId);
-    if (tenant.status === 'deleted') return { status: 200, body: toView(tenant) };
-    const operationId = workflowIds.destroyTenant(tenantId);
-    if (tenant.status !== 'deleting') {
-      tenant.status = 'deleting';
-      tenant.lastOperationId = operationId;
-      tenant.operationStartedAt = new Date();
-      tenant.error = null;
-      await this.dataSource.getRepository(TenantEntity).save(tenant);
-    }
-    await this.ensureWorkflow(tenant);
-    return { status: 202, body: toView(tenant) };
-  }
-
-  /** The tenant-api activity: records the outcome of a workflow and announces it. */
-  async setStatus(input: SetTenantStatusInput): Promise<void> {
-    const repo = this.dataSource.getRepository(TenantEntity);
-    const tenant = await repo.findOneBy({ id: input.tenantId });
-    if (tenant === null)
-      throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${input.tenantId} does not exist`);
-    // An outcome of an older operation (e.g. a cancelled deploy finishing late) never overwrites a newer one.
-    if (tenant.lastOperationId !== input.operationId) {
-      this.log.info('ignoring status from a superseded operation', { ...input });
-      return;
-    }
-    const changed = tenant.status !== input.status;
-    tenant.status = input.status;
-    tenant.error = input.error ?? null;
-    await repo.save(tenant);
-    if (changed && isFinal(input.status)) {
-      const workflow = input.operationId.endsWith('-destroy') ? 'destroyTenant' : 'deployTenant';
-      const outcome = input.status === 'failed' ? 'failure' : 'success';
-      this.metrics.workflowCompleted.inc({ workflow, outcome });
-      this.metrics.workflowDuration.observe(
-        { workflow, outcome },
-        (Date.now() - tenant.operationStartedAt.getTime()) / 1000,
+  /** A page of the tenants the caller may see, oldest first, with optional filters. */
+  async list(principal: Principal, query: Record<string, unknown>): Promise<Page<TenantView>> {
+    const { page, filters } = parseListQuery(query, TENANT_LIST_FILTERS);
+    const qb = this.dataSource.getRepository(TenantEntity).createQueryBuilder('t');
+    if (!principal.roles.includes('ops'))
+      qb.andWhere('t.org_id = :own', { own: principal.orgId ?? '\u0000' });
+    if (filters.org !== undefined) qb.andWhere('t.org_id = :org', { org: filters.org });
+    if (filters.status !== undefined) qb.andWhere('t.status = :status', { status: filters.status });
+    if (filters.provider !== undefined) qb.andWhere('t.provider = :provider', { provider: filters.provider });
+    if (page.after !== undefined) {
+      const { createdAt, id } = page.after;
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where('t.created_at > :at', { at: createdAt })
+            .orWhere('(t.created_at = :at AND t.id > :id)', { at: createdAt, id }),
+        ),
       );
     }
-    await this.events.publish(
-      input.tenantId,
-      'tenant.status.changed',
-      `${input.operationId}/status/${input.status}`,
-      {
-        status: input.status,
-        operationId: input.operationId,
-        ...(input.error !== undefined ? { error: input.error } : {}),
-      },
-    );
+    const rows = await qb
+      .orderBy('t.created_at', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .take(page.limit + 1)
+      .getMany();
+    return toPage(rows, page.limit, toView);
+  }
+
+  /**
+   * Stores a destroy operation and starts it; the workflow first cancels a deployment still in
+   * flight. Repeating the request while the deletion runs answers with the same operation.
+   */
+  async delete(principal: Principal, tenantId: string): Promise<Answer<TenantView>> {
+    const outcome = await this.dataSource.transaction(async (tx) => {
+      const tenant = await this.findVisible(principal, tenantId, tx, true);
+      if (tenant.status === 'deleted') return { status: 200, tenant, operation: undefined };
+      const open = await this.operations.openOperations(tx, tenant.id);
+      const running = open.find((o) => o.kind === 'destroy');
+      if (running !== undefined) return { status: 202, tenant, operation: undefined };
+      const operation = await this.operations.create(tx, tenant, 'destroy', principal.subject);
+      return { status: 202, tenant, operation };
+    });
+    if (outcome.operation !== undefined) await this.operations.start(outcome.operation, outcome.tenant);
+    return { status: outcome.status, body: toView(outcome.tenant) };
   }
 
   /** The tenant if the caller may see it; a tenant of another org is reported as not found. */
-  async findVisible(principal: Principal, tenantId: string, tx?: EntityManager): Promise<TenantEntity> {
+  async findVisible(
+    principal: Principal,
+    tenantId: string,
+    tx?: EntityManager,
+    forUpdate = false,
+  ): Promise<TenantEntity> {
     const repo = (tx ?? this.dataSource.manager).getRepository(TenantEntity);
-    const tenant = /^[0-9a-f-]{36}$/.test(tenantId) ? await repo.findOneBy({ id: tenantId }) : null;
+    const tenant = UUID.test(tenantId)
+      ? await repo.findOne({
+          where: { id: tenantId },
+          ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+        })
+      : null;
     if (tenant === null || (!principal.roles.includes('ops') && tenant.orgId !== principal.orgId)) {
       throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${tenantId} not found`);
     }
@@ -217,84 +204,6 @@ export class TenantService {
     }
     return principal.orgId;
   }
-
-  private async replay(
-    orgId: string,
-    key: string,
-    requestHash: string,
-  ): Promise<ApiResult<TenantView> | undefined> {
-    const record = await this.dataSource.getRepository(IdempotencyKeyEntity).findOneBy({ orgId, key });
-    if (record === null) return undefined;
-    if (record.requestHash !== requestHash) {
-      throw new FedopsError(
-        FedopsErrorCode.IdempotencyKeyReused,
-        'This Idempotency-Key was used for a different request; use a new key for a new request',
-      );
-    }
-    const tenant = await this.dataSource.getRepository(TenantEntity).findOneBy({ id: record.tenantId });
-    // The first attempt may have died between storing and starting: starting again is a no-op otherwise.
-    if (tenant !== null) await this.ensureWorkflow(tenant);
-    return { status: record.statusCode, body: record.body as TenantView };
-  }
-
-  /**
-   * Starts the workflow the tenant's status calls for, unless it ran or runs already. A failure to
-   * reach Temporal is logged, not thrown: the desired state is stored, and the reconciler starts the
-   * workflow once Temporal answers.
-   */
-  async ensureWorkflow(tenant: TenantEntity): Promise<void> {
-    try {
-      if (tenant.status === 'provisioning') {
-        await this.orchestrator.startDeploy({
-          tenantId: tenant.id,
-          orgId: tenant.orgId,
-          domain: tenant.domain,
-          apps: tenant.apps,
-          hostnames: tenant.hostnames,
-          provider: tenant.provider,
-        });
-      } else if (tenant.status === 'deleting') {
-        await this.orchestrator.startDestroy({
-          tenantId: tenant.id,
-          orgId: tenant.orgId,
-          provider: tenant.provider,
-        });
-      }
-    } catch (err) {
-      this.log.warn('could not start workflow; the reconciler will retry', {
-        tenantId: tenant.id,
-        status: tenant.status,
-        error: describeError(err),
-      });
-    }
-  }
-}
-
-function isFinal(status: TenantStatus): boolean {
-  return status === 'ready' || status === 'failed' || status === 'deleted';
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  if (!(err instanceof QueryFailedError)) return false;
-  const driverError = err.driverError as { code?: string; constraint?: string };
-  return driverError.code === UNIQUE_VIOLATION && driverError.constraint === constraint;
-}
-
-function hashRequest(orgId: string, command: CreateTenantCommand): string {
-  return createHash('sha256')
-    .update(canonicalJson({ orgId, ...command }))
-    .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function toView(t: TenantEntity): TenantView {

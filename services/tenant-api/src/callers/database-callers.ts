@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { describeError } from '@fedops/domain';
+import { JsonLogger } from '@fedops/service-kit';
+import { resolvePrincipal, type CallerDirectory } from '../auth/callers';
+import { invalidToken, isRole, type Principal, type TokenIdentity } from '../auth/principal';
+import { isScope } from '../auth/scopes';
+import { parseApiToken, secretMatches } from '../api-tokens/api-token-secret';
+import { ApiTokenEntity } from '../api-tokens/api-token.entity';
+import { OrganisationMemberEntity } from '../organisations/organisation-member.entity';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+
+/** How stale `last_used_at` may get: it is written at most once a minute per token. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * The callers fedops knows: organisation members (the organisation of an operator) and API tokens,
+ * read from tenant-api's tables. The rules are `resolvePrincipal`'s.
+ */
+@Injectable()
+export class DatabaseCallers implements CallerDirectory {
+  private readonly log;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    logger: JsonLogger,
+  ) {
+    this.log = logger.child('auth');
+  }
+
+  async resolveIdentity(identity: TokenIdentity, issuer: string): Promise<Principal> {
+    if (identity.roles.includes('ops'))
+      return resolvePrincipal(identity, issuer, { claimedOrgExists: false });
+    const member = await this.dataSource
+      .getRepository(OrganisationMemberEntity)
+      .findOne({ where: { issuer, subject: identity.subject }, select: { orgId: true } });
+    const claimedOrgExists =
+      member === null && identity.orgClaim !== undefined
+        ? await this.dataSource.getRepository(OrganisationEntity).existsBy({ id: identity.orgClaim })
+        : false;
+    return resolvePrincipal(identity, issuer, {
+      ...(member !== null ? { memberOf: member.orgId } : {}),
+      claimedOrgExists,
+    });
+  }
+
+  /**
+   * An API token's principal: its creator's subject, roles and organisation as they were when it was
+   * made, and its own scopes. A wrong secret reads as an unknown token; whether a token was revoked
+   * or expired is told only to whoever holds its secret.
+   */
+  async resolveApiToken(token: string): Promise<Principal> {
+    const parts = parseApiToken(token);
+    if (parts === undefined) throw invalidToken('malformed API token');
+    const row = await this.dataSource.getRepository(ApiTokenEntity).findOneBy({ id: parts.id });
+    if (row === null || !secretMatches(parts.secret, row.secretSha256))
+      throw invalidToken('unknown API token');
+    if (row.revokedAt !== null) throw invalidToken('API token revoked');
+    const now = Date.now();
+    if (row.expiresAt.getTime() <= now) throw invalidToken('API token expired');
+    if (row.lastUsedAt === null || now - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.touch(row.id);
+    }
+    return {
+      subject: row.createdBy,
+      issuer: row.createdByIssuer,
+      roles: row.roles.filter(isRole),
+      ...(row.orgId !== null ? { orgId: row.orgId } : {}),
+      scopes: row.scopes.filter(isScope),
+      apiTokenId: row.id,
+    };
+  }
+
+  /** Records the use; the condition keeps several API instances to one write a minute too. */
+  private async touch(id: string): Promise<void> {
+    try {
+      await this.dataSource.query(
+        `UPDATE api_tokens SET last_used_at = now()
+          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - $2 * interval '1 millisecond')`,
+        [id, LAST_USED_RESOLUTION_MS],
+      );
+    } catch (err) {
+      // Losing a last-used time is not worth failing the request for.
+      this.log.warn('could not record the use of an API token', { tokenId: id, error: describeError(err) });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { OperationKind, OperationOutcome, TenantStatus } from '@fedops/contracts';
+import { FedopsErrorCode } from '@fedops/domain';
+
+/** What tenant-api knows of each kind of operation; the workflow that runs it is in orchestration. */
+export interface OperationKindSpec {
+  /** The workflow type, as metrics and logs name it. */
+  workflow: string;
+  /** The tenant's status while an operation of this kind runs. */
+  tenantStatusWhileRunning: TenantStatus;
+  /** Whether a running operation can be cancelled (its workflow undoes what it did). */
+  cancellable: boolean;
+  /** Only one operation at a time may run on a tenant, except kinds that supersede the others. */
+  supersedesRunning: boolean;
+  /** The operator's words for each step, used in curated failure messages. */
+  steps: Record<string, string>;
+  /** The operator's words for the operation ("the deployment"). */
+  noun: string;
+}
+
+export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
+  deploy: {
+    workflow: 'deployTenant',
+    tenantStatusWhileRunning: 'provisioning',
+    cancellable: true,
+    supersedesRunning: false,
+    noun: 'The deployment',
+    steps: {
+      provision: 'creating the machine',
+      dns: 'publishing the DNS records',
+      deploy: 'deploying the apps',
+      backup: 'setting up backups',
+    },
+  },
+  destroy: {
+    workflow: 'destroyTenant',
+    tenantStatusWhileRunning: 'deleting',
+    // Half a deletion cannot be undone; a failed one is retried until nothing is left.
+    cancellable: false,
+    supersedesRunning: true,
+    noun: 'The deletion',
+    steps: {
+      'cancel-deploy': 'stopping the deployment in flight',
+      dns: 'removing the DNS records',
+      backup: 'deleting the backups',
+      deployments: 'removing the deployment',
+      machine: 'removing the machine',
+    },
+  },
+};
+
+/**
+ * The message an operator reads when an operation did not succeed: what failed in their terms and
+ * what to do, never the raw failure (provider output, internal addresses), which ops staff see on
+ * the operation as `errorDetail`.
+ */
+export function operatorMessage(kind: OperationKind, outcome: OperationOutcome): string | null {
+  const spec = OPERATION_KIND_SPECS[kind];
+  if (outcome.status === 'succeeded') return null;
+  if (outcome.status === 'cancelled') return `${spec.noun} was cancelled; what it had done was undone.`;
+  const step = outcome.failedStep !== undefined ? spec.steps[outcome.failedStep] : undefined;
+  const what = step === undefined ? `${spec.noun} failed` : `${spec.noun} failed while ${step}`;
+  const why =
+    outcome.errorType === FedopsErrorCode.HealthCheckFailed
+      ? ': the apps did not become healthy'
+      : outcome.errorType === FedopsErrorCode.ConfigurationInvalid
+        ? ': the configuration was refused'
+        : '';
+  const after =
+    kind === 'destroy'
+      ? "Some of the tenant's resources remain until the deletion is retried"
+      : 'What it had done was undone; retry the operation';
+  return `${what}${why}. ${after}. Ops staff can see the details.`;
+}
+
+/** The message when a workflow ended without reporting its outcome (terminated, timed out, lost). */
+export function abandonedMessage(kind: OperationKind): string {
+  return `${OPERATION_KIND_SPECS[kind].noun} stopped unexpectedly. Retry the operation; ops staff can see the details.`;
+}
