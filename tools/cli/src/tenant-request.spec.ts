@@ -1,0 +1,106 @@
+import type { CatalogApp } from './api-types';
+import {
+  RequestBuildError,
+  buildCreateTenantBody,
+  coerceOptionValue,
+  parseOptionAssignment,
+} from './tenant-request';
+
+const catalog: CatalogApp[] = [
+  {
+    id: 'mastodon',
+    name: 'Mastodon',
+    description: '',
+    options: {
+      singleUserMode: { type: 'boolean', description: '' },
+      maxTootChars: { type: 'integer', description: '' },
+      subdomain: { type: 'string', description: '' },
+      registrations: { type: 'enum', values: ['open', 'closed'], description: '' },
+    },
+  },
+];
+
+describe('tenants create: the request body from flags', () => {
+  it('builds the body from --domain, --app and typed --option values', () => {
+    const body = buildCreateTenantBody(
+      {
+        domain: 'demo.example.net',
+        apps: ['mastodon', 'gotosocial'],
+        options: ['mastodon.singleUserMode=true', 'mastodon.maxTootChars=1000', 'mastodon.subdomain=123'],
+      },
+      catalog,
+    );
+    expect(body).toEqual({
+      domain: 'demo.example.net',
+      apps: [
+        { app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000, subdomain: '123' } },
+        { app: 'gotosocial', options: {} },
+      ],
+    });
+  });
+
+  it('uses --file as the base, the flags over and beside it', () => {
+    const body = buildCreateTenantBody({
+      file: {
+        domain: 'old.example',
+        provider: 'sandbox',
+        apps: [{ app: 'forgejo', options: { lfs: true } }],
+      },
+      domain: 'new.example',
+      org: 'acme',
+      apps: ['forgejo', 'mastodon'],
+      options: ['forgejo.disableRegistration=true'],
+    });
+    expect(body).toEqual({
+      domain: 'new.example',
+      org: 'acme',
+      provider: 'sandbox',
+      apps: [
+        { app: 'forgejo', options: { lfs: true, disableRegistration: true } },
+        { app: 'mastodon', options: {} },
+      ],
+    });
+  });
+
+  it('refuses what cannot make a request: no domain, no app, an option of an app not chosen, a bad --option', () => {
+    expect(() => buildCreateTenantBody({ apps: ['mastodon'], options: [] })).toThrow(/needs --domain/);
+    expect(() => buildCreateTenantBody({ domain: 'x.example', apps: [], options: [] })).toThrow(
+      /at least one --app/,
+    );
+    expect(() =>
+      buildCreateTenantBody({
+        domain: 'x.example',
+        apps: ['forgejo'],
+        options: ['mastodon.singleUserMode=true'],
+      }),
+    ).toThrow(
+      "--option mastodon.singleUserMode=true: mastodon is not among the tenant's apps (add --app mastodon)",
+    );
+    expect(() => buildCreateTenantBody({ file: [1], apps: [], options: [] })).toThrow(RequestBuildError);
+    expect(() => parseOptionAssignment('singleUserMode=true')).toThrow(/<app>\.<option>=<value>/);
+  });
+
+  it('splits an assignment at the first = (values may hold more)', () => {
+    expect(parseOptionAssignment('mastodon.adminEmail=a=b@x.example')).toEqual({
+      app: 'mastodon',
+      name: 'adminEmail',
+      raw: 'a=b@x.example',
+    });
+    expect(parseOptionAssignment('forgejo.subdomain=')).toEqual({
+      app: 'forgejo',
+      name: 'subdomain',
+      raw: '',
+    });
+  });
+
+  it('types values by the catalog, and by their look when the catalog does not know the option', () => {
+    expect(coerceOptionValue('true', 'boolean')).toBe(true);
+    expect(coerceOptionValue('yes', 'boolean')).toBe('yes'); // the server reports it
+    expect(coerceOptionValue('42', 'integer')).toBe(42);
+    expect(coerceOptionValue('42', 'string')).toBe('42');
+    expect(coerceOptionValue('false', 'enum')).toBe('false');
+    expect(coerceOptionValue('false', undefined)).toBe(false);
+    expect(coerceOptionValue('-7', undefined)).toBe(-7);
+    expect(coerceOptionValue('closed', undefined)).toBe('closed');
+  });
+});
