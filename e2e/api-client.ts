@@ -53,10 +53,13 @@ export class ApiClient {
   }
 }
 
-/** Reads a server-sent-events stream until `until` returns true for an event, or the deadline passes. */
+/**
+ * Reads a server-sent-events stream until `until` returns true for an event, or the deadline passes.
+ * Without a token no Authorization header is sent (a stream ticket in the URL, as a browser would).
+ */
 export async function readEvents(
   url: string,
-  token: string,
+  token: string | undefined,
   until: (event: { id: string; event: string; data: Record<string, unknown> }) => boolean,
   timeoutMs: number,
 ): Promise<Array<{ id: string; event: string; data: Record<string, unknown> }>> {
@@ -65,7 +68,10 @@ export async function readEvents(
   const events: Array<{ id: string; event: string; data: Record<string, unknown> }> = [];
   try {
     const res = await fetch(url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      headers: {
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        accept: 'text/event-stream',
+      },
       signal: controller.signal,
     });
     if (res.status !== 200 || res.body === null) throw new Error(`events stream answered ${res.status}`);

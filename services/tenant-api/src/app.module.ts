@@ -4,6 +4,8 @@ import { JsonLogger, ServiceKitModule, natsConnectionOptions } from '@fedops/ser
 import { AuthModule } from './auth';
 import type { TenantApiConfig } from './config/tenant-api.config';
 import { TenantEventsController } from './events/tenant-events.controller';
+import { StreamTickets } from './events/stream-tickets';
+import { StreamTickets1765000000002 } from './migrations/1765000000002-stream-tickets';
 import { Initial1764284400000 } from './migrations/1764284400000-initial';
 import { Operations1764900000000 } from './migrations/1764900000000-operations';
 import { AuditLog1764900000001 } from './migrations/1764900000001-audit-log';
@@ -71,6 +73,7 @@ export class AppModule {
               AuditLog1764900000001,
               Organisations1765000000000,
               ApiTokens1765000000001,
+              StreamTickets1765000000002,
             ],
           },
         }),
@@ -91,6 +94,7 @@ export class AppModule {
         ApiTokenController,
       ],
       providers: [
+        StreamTickets,
         ...orchestrationProviders(),
         IdempotentRequests,
         TenantService,

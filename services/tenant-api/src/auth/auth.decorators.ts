@@ -32,6 +32,14 @@ export const Scopes = (...scopes: [Scope, ...Scope[]]): MethodDecorator =>
   applyDecorators(SetMetadata(SCOPES_KEY, scopes), ApiExtension(SCOPES_EXTENSION, scopes));
 
 /** Where the guard leaves the verified principal on the request. */
+export const STREAM_TICKET_KEY = 'fedops:stream-ticket';
+
+/**
+ * The route also takes a stream ticket (`?ticket=`) instead of an Authorization header: browsers'
+ * EventSource cannot send one. Tickets are short-lived and bound to one tenant (events/stream-tickets.ts).
+ */
+export const AcceptsStreamTicket = (): MethodDecorator => SetMetadata(STREAM_TICKET_KEY, true);
+
 export const PRINCIPAL = Symbol('fedops.principal');
 
 export interface RequestWithPrincipal {

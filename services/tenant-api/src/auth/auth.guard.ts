@@ -7,6 +7,7 @@ import {
   PRINCIPAL,
   ROLES_KEY,
   SCOPES_KEY,
+  STREAM_TICKET_KEY,
   type RequestWithPrincipal,
 } from './auth.decorators';
 import { CALLER_DIRECTORY, type CallerDirectory } from './callers';
@@ -59,7 +60,14 @@ export class AuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<Request & RequestWithPrincipal>();
     const response = http.getResponse<Response>();
-    const principal = await this.authenticate(request, response);
+    const ticket = streamTicketOf(
+      request,
+      this.reflector.getAllAndOverride<boolean>(STREAM_TICKET_KEY, targets),
+    );
+    const principal =
+      ticket !== undefined
+        ? await this.redeem(ticket, request, response)
+        : await this.authenticate(request, response);
 
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (!hasAnyRole(principal, required)) {
@@ -73,6 +81,21 @@ export class AuthGuard implements CanActivate {
     checkScopes(principal, this.reflector.getAllAndOverride<Scope[] | undefined>(SCOPES_KEY, targets));
     request[PRINCIPAL] = principal;
     return true;
+  }
+
+  private async redeem(ticket: string, request: Request, response: Response): Promise<Principal> {
+    const tenantId: unknown = request.params['id'];
+    try {
+      return await this.callers.resolveStreamTicket(ticket, typeof tenantId === 'string' ? tenantId : '');
+    } catch (err) {
+      if (err instanceof FedopsError && err.code === FedopsErrorCode.Unauthenticated) {
+        response.setHeader('WWW-Authenticate', bearerChallenge(err.message));
+        throw new FedopsError(FedopsErrorCode.Unauthenticated, `Invalid stream ticket: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
   }
 
   private async authenticate(request: Request, response: Response): Promise<Principal> {
@@ -107,6 +130,13 @@ export class AuthGuard implements CanActivate {
       throw err;
     }
   }
+}
+
+/** The stream ticket of a request without an Authorization header, on a route that takes one. */
+function streamTicketOf(request: Request, accepted: boolean | undefined): string | undefined {
+  if (accepted !== true || request.headers.authorization !== undefined) return undefined;
+  const ticket: unknown = request.query['ticket'];
+  return typeof ticket === 'string' ? ticket : undefined;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CallerDirectory {
   resolveIdentity(identity: TokenIdentity, issuer: string): Promise<Principal>;
   /** The principal of an API token (`fdo_...`). Throws Unauthenticated for an unknown, expired or revoked one. */
   resolveApiToken(token: string): Promise<Principal>;
+  /** The principal a stream ticket was issued to, for `tenantId`. Throws Unauthenticated when it is unknown, expired or for another tenant. */
+  resolveStreamTicket(ticket: string, tenantId: string): Promise<Principal>;
 }
 
 /**
@@ -89,5 +91,9 @@ export class TokenClaimsCallers implements CallerDirectory {
 
   resolveApiToken(): Promise<Principal> {
     return Promise.reject(invalidToken('API tokens are not accepted here'));
+  }
+
+  resolveStreamTicket(): Promise<Principal> {
+    return Promise.reject(invalidToken('stream tickets are not accepted here'));
   }
 }

@@ -2,6 +2,7 @@ export { AUTH_OPTIONS, type AuthOptions } from './auth-options';
 export { AuthModule, type AuthModuleAsyncOptions } from './auth.module';
 export { API_TOKEN_PREFIX, AuthGuard, bearerChallenge, checkScopes, parseBearer } from './auth.guard';
 export {
+  AcceptsStreamTicket,
   CurrentPrincipal,
   IS_PUBLIC_KEY,
   Public,

@@ -9,6 +9,7 @@ import { parseApiToken, secretMatches } from '../api-tokens/api-token-secret';
 import { ApiTokenEntity } from '../api-tokens/api-token.entity';
 import { OrganisationMemberEntity } from '../organisations/organisation-member.entity';
 import { OrganisationEntity } from '../organisations/organisation.entity';
+import { redeemStreamTicket } from '../events/stream-tickets';
 
 /** How stale `last_used_at` may get: it is written at most once a minute per token. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -49,6 +50,10 @@ export class DatabaseCallers implements CallerDirectory {
    * made, and its own scopes. A wrong secret reads as an unknown token; whether a token was revoked
    * or expired is told only to whoever holds its secret.
    */
+  resolveStreamTicket(ticket: string, tenantId: string): Promise<Principal> {
+    return redeemStreamTicket(this.dataSource, ticket, tenantId);
+  }
+
   async resolveApiToken(token: string): Promise<Principal> {
     const parts = parseApiToken(token);
     if (parts === undefined) throw invalidToken('malformed API token');

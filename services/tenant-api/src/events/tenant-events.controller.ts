@@ -1,13 +1,22 @@
-import { Controller, Get, Headers, Inject, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DeliverPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { EVENTS_STREAM, tenantEventsFilter, type DomainEvent } from '@fedops/contracts';
 import { JsonLogger, NATS_CONNECTION } from '@fedops/service-kit';
 import { describeError } from '@fedops/domain';
-import { CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
+import { AcceptsStreamTicket, CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
 import { TenantService } from '../tenants/tenant.service';
-import { ApiAuthenticated, ApiProblemResponses } from '../openapi/api-docs.decorators';
+import { ApiAuthenticated, ApiJsonResponse, ApiProblemResponses } from '../openapi/api-docs.decorators';
+import { STREAM_TICKET_TTL_SECONDS, StreamTickets, type IssuedStreamTicket } from './stream-tickets';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
 
 const codec = JSONCodec<DomainEvent>();
@@ -19,9 +28,34 @@ const codec = JSONCodec<DomainEvent>();
 export class TenantEventsController {
   constructor(
     private readonly tenants: TenantService,
+    private readonly tickets: StreamTickets,
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     private readonly logger: JsonLogger,
   ) {}
+
+  /** A short-lived ticket that opens this tenant's event stream without an Authorization header (EventSource). */
+  @Post(':id/events/tickets')
+  @HttpCode(201)
+  @Scopes('tenants:read')
+  @ApiOperation({
+    operationId: 'createStreamTicket',
+    summary: "Get a ticket for a browser's EventSource",
+    description:
+      `A browser's EventSource cannot send an Authorization header. The ticket opens this tenant's event ` +
+      `stream as \`GET {url}\` (the ticket in the query) for ${STREAM_TICKET_TTL_SECONDS} s, for this tenant only, ` +
+      'acting for the caller; ask for a new one after it expires (resume with `lastEventId`).',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiJsonResponse(201, 'StreamTicket', 'The ticket and the URL it opens.')
+  @ApiProblemResponses(404)
+  async ticket(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<IssuedStreamTicket & { url: string }> {
+    const tenant = await this.tenants.findVisible(principal, id);
+    const issued = await this.tickets.issue(principal, tenant.id);
+    return { ...issued, url: `/v1/tenants/${tenant.id}/events?ticket=${issued.ticket}` };
+  }
 
   /**
    * Server-sent events: every domain event of the tenant from the beginning (or after Last-Event-ID,
@@ -29,6 +63,7 @@ export class TenantEventsController {
    */
   @Get(':id/events')
   @Scopes('tenants:read')
+  @AcceptsStreamTicket()
   @ApiOperation({
     operationId: 'streamTenantEvents',
     summary: "Follow a tenant's events (server-sent events)",
@@ -44,6 +79,18 @@ export class TenantEventsController {
     description: 'Resume after this event (the `id:` of the last event received).',
     schema: { type: 'string', pattern: '^\\d+$' },
   })
+  @ApiQuery({
+    name: 'ticket',
+    required: false,
+    description: 'A stream ticket (POST .../events/tickets) instead of an Authorization header.',
+    schema: { type: 'string', pattern: '^fst_[A-Za-z0-9_-]{43}$' },
+  })
+  @ApiQuery({
+    name: 'lastEventId',
+    required: false,
+    description: 'As the Last-Event-ID header, for a new EventSource resuming where an old one stopped.',
+    schema: { type: 'string', pattern: '^\\d+$' },
+  })
   @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
@@ -57,7 +104,8 @@ export class TenantEventsController {
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
-    @Headers('last-event-id') lastEventId: string | undefined,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Query('lastEventId') lastEventIdQuery: unknown,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -68,6 +116,8 @@ export class TenantEventsController {
       gone = true;
     };
     req.on('close', () => stop());
+    const lastEventId =
+      lastEventIdHeader ?? (typeof lastEventIdQuery === 'string' ? lastEventIdQuery : undefined);
     const after = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0;
     const consumer = await this.nats.jetstream().consumers.get(EVENTS_STREAM, {
       // One filter subject (a string): NATS 2.9, as Debian ships it, has no multi-subject filters.

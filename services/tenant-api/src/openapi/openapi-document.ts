@@ -20,7 +20,7 @@ export function apiVersion(): string {
 }
 
 /**
- * The OpenAPI 3 document of the public API, from the controllers' decorators and the explicit schemas
+ * The OpenAPI 3.1 document of the public API, from the controllers' decorators and the explicit schemas
  * in ./schemas. Only AppModule's own controllers are included (not /healthz, /readyz, /metrics).
  */
 export function buildOpenApiDocument(
@@ -28,6 +28,7 @@ export function buildOpenApiDocument(
   options: OpenApiDocumentOptions = {},
 ): OpenAPIObject {
   const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
     .setTitle('fedops')
     .setDescription(
       'Run fediverse apps for many tenants. Operators (role `operator`) manage the tenants of their ' +

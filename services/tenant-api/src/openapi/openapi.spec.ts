@@ -181,6 +181,7 @@ describe('the OpenAPI document', () => {
         'get /v1/tenants',
         'get /v1/tenants/{id}',
         'get /v1/tenants/{id}/events',
+        'post /v1/tenants/{id}/events/tickets',
         'post /v1/tenants',
         'get /v1/organisations',
         'post /v1/organisations',

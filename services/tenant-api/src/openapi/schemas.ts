@@ -341,6 +341,21 @@ const AuditEntry: SchemaObject = {
   },
 };
 
+const StreamTicket: SchemaObject = {
+  type: 'object',
+  description: "Opens one tenant's event stream without an Authorization header, until it expires.",
+  required: ['ticket', 'expiresAt', 'url'],
+  properties: {
+    ticket: { type: 'string', pattern: '^fst_[A-Za-z0-9_-]{43}$' },
+    expiresAt: TIMESTAMP,
+    url: {
+      type: 'string',
+      description: 'The stream with the ticket: `new EventSource(url)`.',
+      example: '/v1/tenants/0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e/events?ticket=fst_…',
+    },
+  },
+};
+
 const AuditList = pageOf('AuditEntry', 'A page of the audit log, newest first.');
 
 const OptionSpec: SchemaObject = {
@@ -446,7 +461,10 @@ function quotaLimits(nullable: boolean, description: string): SchemaObject {
     properties: Object.fromEntries(
       QUOTA_NAMES.map((q) => [
         q,
-        { ...limit, ...(nullable ? { nullable: true } : {}), description: QUOTA_DESCRIPTIONS[q] },
+        // OpenAPI 3.1 (JSON Schema 2020-12): null is a type of its own, not `nullable`.
+        nullable
+          ? { oneOf: [limit, { type: 'null' }], description: QUOTA_DESCRIPTIONS[q] }
+          : { ...limit, description: QUOTA_DESCRIPTIONS[q] },
       ]),
     ),
   };
@@ -645,6 +663,7 @@ export const SCHEMAS = {
   OperationList,
   AuditEntry,
   AuditList,
+  StreamTicket,
   CatalogApp,
   CatalogAppList,
   OptionSpec,
