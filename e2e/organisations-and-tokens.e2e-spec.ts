@@ -288,3 +288,16 @@ describe('API tokens', () => {
     expect(audit.body.items.map((t) => t.id)).toContain(created.body.id);
   });
 });
+
+describe('protected resource metadata (RFC 9728)', () => {
+  it('names the issuer whose tokens the API takes, without a token', async () => {
+    const res = await fetch(`${env.apiUrl}/.well-known/oauth-protected-resource`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      resource: env.apiUrl,
+      authorization_servers: [env.issuer.issuerUrl],
+      bearer_methods_supported: ['header'],
+      scopes_supported: expect.arrayContaining(['tenants:read', 'audit:read']),
+    });
+  });
+});

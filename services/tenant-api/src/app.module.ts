@@ -5,6 +5,7 @@ import { AuthModule } from './auth';
 import type { TenantApiConfig } from './config/tenant-api.config';
 import { TenantEventsController } from './events/tenant-events.controller';
 import { StreamTickets } from './events/stream-tickets';
+import { ProtectedResourceModule } from './auth/protected-resource.controller';
 import { StreamTickets1765000000002 } from './migrations/1765000000002-stream-tickets';
 import { Initial1764284400000 } from './migrations/1764284400000-initial';
 import { Operations1764900000000 } from './migrations/1764900000000-operations';
@@ -81,6 +82,7 @@ export class AppModule {
           { issuerUrl: config.oidcIssuerUrl, audience: config.oidcAudience },
           DatabaseCallers,
         ),
+        ProtectedResourceModule.register({ issuerUrl: config.oidcIssuerUrl, publicUrl: config.publicUrl }),
       ],
       controllers: [
         TenantController,
@@ -95,6 +97,7 @@ export class AppModule {
       ],
       providers: [
         StreamTickets,
+
         ...orchestrationProviders(),
         IdempotentRequests,
         TenantService,

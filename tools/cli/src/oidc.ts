@@ -100,7 +100,7 @@ export async function discoverIssuer(http: Http, issuerUrl: string): Promise<Iss
 
 /**
  * The issuer the API trusts, if the API publishes its OAuth protected resource metadata (RFC 9728,
- * `/.well-known/oauth-protected-resource`). Undefined when it does not (tenant-api does not yet).
+ * `/.well-known/oauth-protected-resource`). Undefined when it does not (tenant-api does, since it names the issuer it trusts).
  */
 export async function issuerOfApi(http: Http, apiUrl: string): Promise<string | undefined> {
   try {
