@@ -51,14 +51,22 @@ describe('audit log', () => {
     );
     // Ops staff delete it: their address is not shown to the organisation.
     expect((await api.as(env.tokens.ops).delete(`/v1/tenants/${id}`)).status).toBe(202);
+    // A refused change is a line too, filed under the tenant of the operation it targeted.
+    expect((await api.post(`/v1/operations/${created.body.operation.id}/cancel`, undefined)).status).toBe(
+      409,
+    );
 
-    const lines = await auditOf(api, `tenant=${id}`, (items) =>
-      items.some(
-        (l) =>
-          l.action === 'operation.finished' &&
-          l.result === 'succeeded' &&
-          l.target !== created.body.operation.id,
-      ),
+    const lines = await auditOf(
+      api,
+      `tenant=${id}`,
+      (items) =>
+        items.some((l) => l.action === 'POST /v1/operations/{id}/cancel') &&
+        items.some(
+          (l) =>
+            l.action === 'operation.finished' &&
+            l.result === 'succeeded' &&
+            l.target !== created.body.operation.id,
+        ),
     );
     const post = lines.find((l) => l.action === 'POST /v1/tenants');
     expect(post).toMatchObject({
@@ -69,6 +77,13 @@ describe('audit log', () => {
       sourceIp: expect.any(String),
     });
     expect(post?.actor).toEqual(expect.any(String));
+    expect(lines.find((l) => l.action === 'POST /v1/operations/{id}/cancel')).toMatchObject({
+      org: 'acme',
+      target: created.body.operation.id,
+      result: '409',
+    });
+    // Steps starting and ending change nothing: they are on the event stream, not in the audit log.
+    expect(lines.map((l) => l.action)).not.toContain('operation.progress');
     const deletion = lines.find((l) => l.action === 'DELETE /v1/tenants/{id}');
     expect(deletion).toMatchObject({ org: 'acme', target: id, result: '202' });
     expect(deletion?.sourceIp).toBeUndefined();

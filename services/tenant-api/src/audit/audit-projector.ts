@@ -7,11 +7,15 @@ import {
   PLATFORM_EVENT_SCOPE,
   type ChangeRequestedData,
   type DomainEvent,
+  type EventKind,
 } from '@fedops/contracts';
 import { describeError } from '@fedops/domain';
 import { JsonLogger, NATS_CONNECTION } from '@fedops/service-kit';
 
 const codec = JSONCodec<DomainEvent>();
+
+/** Events that change nothing (a step started or ended): on the stream for progress bars, not audited. */
+const NOT_AUDITED: ReadonlySet<EventKind> = new Set<EventKind>(['operation.progress']);
 const RETRY_MS = 5_000;
 
 /** One audit line, as the projector derives it from an event. */
@@ -124,10 +128,18 @@ export class AuditProjector implements OnApplicationBootstrap, OnApplicationShut
 
   /** Writes the event's line; the organisation of a tenant's event comes from the tenant. */
   async store(event: DomainEvent): Promise<void> {
+    if (NOT_AUDITED.has(event.kind)) return;
     const line = auditLineOf(event);
     await this.dataSource.query(
-      `INSERT INTO audit_log (event_id, at, org_id, tenant_id, actor, action, target, result, source_ip, detail)
-       VALUES ($1, $2, COALESCE($3, (SELECT org_id FROM tenants WHERE id = $4::uuid)), $4, $5, $6, $7, $8, $9, $10::jsonb)
+      // A change refused before it named its tenant (a 409 on an operation) is filed under the
+      // tenant of the operation it targeted.
+      `WITH line AS (
+         SELECT COALESCE($4::uuid, (SELECT tenant_id FROM operations WHERE id = $7)) AS tenant_id
+       )
+       INSERT INTO audit_log (event_id, at, org_id, tenant_id, actor, action, target, result, source_ip, detail)
+       SELECT $1, $2, COALESCE($3, (SELECT org_id FROM tenants WHERE id = line.tenant_id)), line.tenant_id,
+              $5, $6, $7, $8, $9, $10::jsonb
+         FROM line
        ON CONFLICT (event_id) DO NOTHING`,
       [
         line.eventId,
