@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ClientError, allowInsecureRequests, discovery } from 'openid-client';
+import { ExpiringCache } from '../caching/expiring-cache';
 import { AUTH_OPTIONS, type AuthOptions } from './auth-options';
 import {
   DEFAULT_CLAIM_NAMES,
@@ -132,9 +133,19 @@ export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
  * it again when a token names a key id it does not hold (key rotation), at most once per
  * `jwksCooldownMs`, so tokens with made-up key ids cannot make fedops hammer the issuer.
  */
+/** How long a verified token is taken on trust (bounded, so a key withdrawn from the JWKS stops working soon). */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKENS_CACHED = 10_000;
+
 @Injectable()
 export class TokenVerifier {
   private discovery: Promise<Discovered> | undefined;
+  /**
+   * Claims of tokens verified lately, until they expire but at most VERIFIED_TOKEN_TTL_MS: a client
+   * sends the same token many times, and checking its signature each time was a tenth of a GET.
+   * Keyed by the whole token, so a token differing in one bit is verified afresh.
+   */
+  private readonly verified = new ExpiringCache<string, Record<string, unknown>>(VERIFIED_TOKENS_CACHED);
 
   constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {}
 
@@ -154,14 +165,19 @@ export class TokenVerifier {
   }
 
   private async claims(token: string): Promise<Record<string, unknown>> {
+    const cached = this.verified.get(token);
+    if (cached !== undefined) return cached;
     const { issuer, keys } = await this.discovered();
-    return verifiedClaims(token, keys, {
+    const claims = await verifiedClaims(token, keys, {
       issuer,
       audience: this.options.audience,
       tokenType: this.options.tokenType === undefined ? 'at+jwt' : this.options.tokenType,
       clockToleranceSeconds: this.options.clockToleranceSeconds ?? 5,
       claimNames: this.claimNames(),
     });
+    const expiresInMs = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 - Date.now() : 0;
+    this.verified.set(token, claims, Math.min(expiresInMs, VERIFIED_TOKEN_TTL_MS));
+    return claims;
   }
 
   private claimNames(): ClaimNames {

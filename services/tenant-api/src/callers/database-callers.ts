@@ -2,14 +2,26 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { describeError } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
-import { resolvePrincipal, type CallerDirectory } from '../auth/callers';
+import { resolvePrincipal, type CallerDirectory, type CallerRecords } from '../auth/callers';
+import { ExpiringCache } from '../caching/expiring-cache';
 import { invalidToken, isRole, type Principal, type TokenIdentity } from '../auth/principal';
 import { isScope } from '../auth/scopes';
 import { parseApiToken, secretMatches } from '../api-tokens/api-token-secret';
 import { ApiTokenEntity } from '../api-tokens/api-token.entity';
-import { OrganisationMemberEntity } from '../organisations/organisation-member.entity';
-import { OrganisationEntity } from '../organisations/organisation.entity';
 import { redeemStreamTicket } from '../events/stream-tickets';
+
+/**
+ * How long a caller's membership is taken as read. This process forgets it at once when
+ * organisations or members change (forgetCallerRecords); other tenant-api instances within this.
+ */
+export const CALLER_RECORDS_TTL_MS = 5_000;
+
+/** One per process: DatabaseCallers reads it, the organisation service empties it on every change. */
+const callerRecords = new ExpiringCache<string, CallerRecords>(10_000);
+
+export function forgetCallerRecords(): void {
+  callerRecords.clear();
+}
 
 /** How stale `last_used_at` may get: it is written at most once a minute per token. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -21,6 +33,7 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 @Injectable()
 export class DatabaseCallers implements CallerDirectory {
   private readonly log;
+  private readonly records = callerRecords;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -32,17 +45,31 @@ export class DatabaseCallers implements CallerDirectory {
   async resolveIdentity(identity: TokenIdentity, issuer: string): Promise<Principal> {
     if (identity.roles.includes('ops'))
       return resolvePrincipal(identity, issuer, { claimedOrgExists: false });
-    const member = await this.dataSource
-      .getRepository(OrganisationMemberEntity)
-      .findOne({ where: { issuer, subject: identity.subject }, select: { orgId: true } });
-    const claimedOrgExists =
-      member === null && identity.orgClaim !== undefined
-        ? await this.dataSource.getRepository(OrganisationEntity).existsBy({ id: identity.orgClaim })
-        : false;
-    return resolvePrincipal(identity, issuer, {
-      ...(member !== null ? { memberOf: member.orgId } : {}),
-      claimedOrgExists,
-    });
+    return resolvePrincipal(identity, issuer, await this.recordsOf(issuer, identity));
+  }
+
+  /**
+   * Membership and whether the claimed organisation exists, in one query, remembered for
+   * CALLER_RECORDS_TTL_MS: a removed member or a deleted organisation takes effect within that.
+   */
+  private async recordsOf(issuer: string, identity: TokenIdentity): Promise<CallerRecords> {
+    const key = `${issuer}\u0000${identity.subject}\u0000${identity.orgClaim ?? ''}`;
+    const cached = this.records.get(key);
+    if (cached !== undefined) return cached;
+    const rows: Array<{ member_of: string | null; claimed_org_exists: boolean }> =
+      await this.dataSource.query(
+        `SELECT (SELECT org_id FROM organisation_members WHERE issuer = $1 AND subject = $2) AS member_of,
+              EXISTS (SELECT 1 FROM organisations WHERE id = $3) AS claimed_org_exists`,
+        [issuer, identity.subject, identity.orgClaim ?? null],
+      );
+    const memberOf = rows[0]?.member_of ?? undefined;
+    const records: CallerRecords = {
+      ...(memberOf !== undefined ? { memberOf } : {}),
+      claimedOrgExists:
+        memberOf === undefined && identity.orgClaim !== undefined && rows[0]?.claimed_org_exists === true,
+    };
+    this.records.set(key, records, CALLER_RECORDS_TTL_MS);
+    return records;
   }
 
   /**

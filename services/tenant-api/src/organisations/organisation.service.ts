@@ -17,6 +17,7 @@ import type {
   OrganisationView,
   UpdateOrganisationCommand,
 } from './organisation.dto';
+import { forgetCallerRecords } from '../callers/database-callers';
 import { OrganisationMemberEntity } from './organisation-member.entity';
 import { OrganisationEntity } from './organisation.entity';
 
@@ -80,6 +81,7 @@ export class OrganisationService {
       }
       throw err;
     }
+    forgetCallerRecords();
     if (!run.replayed) this.log.info('organisation created', { orgId: command.id, by: principal.subject });
     return { ...run.answer, etag: entityTag('organisation', command.id, 1) };
   }
@@ -146,6 +148,7 @@ export class OrganisationService {
       await tx.getRepository(OrganisationEntity).delete({ id: orgId });
       return toOrganisationView(organisation);
     });
+    forgetCallerRecords();
     this.log.info('organisation deleted', { orgId, by: principal.subject });
     return view;
   }
@@ -193,6 +196,7 @@ export class OrganisationService {
           return { status: 201, body, location: body.links.self };
         },
       );
+      forgetCallerRecords();
       if (!replayed)
         this.log.info('member added', { orgId, subject: command.subject, issuer, by: principal.subject });
       return answer;
@@ -232,6 +236,7 @@ export class OrganisationService {
       );
       return first;
     });
+    forgetCallerRecords();
     this.log.info('member removed', { orgId, subject, by: principal.subject });
     return toMemberView(removed);
   }
@@ -246,6 +251,7 @@ export class OrganisationService {
       );
       if (rows.length > 0) created.push(id);
     }
+    forgetCallerRecords();
     if (created.length > 0) this.log.info('organisations seeded', { created });
     return created;
   }
