@@ -2,6 +2,8 @@
 # `npm run bench -- [N ...]`: builds the workspace and the benchmark, then runs bench/src/deploy-tenants.bench.ts.
 # Needs root (network namespaces) and the binaries of scripts/ensure-deps.sh. Exits non-zero when any
 # tenant failed, the deadline passed (FEDOPS_BENCH_DEADLINE_MINUTES, default 20) or cleanup left something.
+# `npm run bench -- api [RATE ...]`: tenant-api's GET latency at fixed request rates against a bare NestJS
+# endpoint (bench/src/api-latency.bench.ts); exits non-zero when a request failed or the run did not finish.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,4 +15,8 @@ echo '[bench] building the workspace and the benchmark' >&2
 npx tsc -b tsconfig.json
 npx tsc -p bench/tsconfig.json
 
+if [[ "${1:-}" == api ]]; then
+  shift
+  exec node --enable-source-maps bench/dist/api-latency.bench.js "$@"
+fi
 exec node --enable-source-maps bench/dist/deploy-tenants.bench.js "$@"
