@@ -1,4 +1,10 @@
-/** A small client for the public API, as an operator's script would use it. */
+import { recordApiResponse, recordMintedSecret } from '@fedops/testing';
+
+/**
+ * A small client for the public API, as an operator's script would use it. Every answer goes to the
+ * recording of the test platform it talks to (api-recording.ts in libs/testing), and the secret of an
+ * API token it sees minted becomes one that platform's secret scan looks for.
+ */
 export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
@@ -15,26 +21,43 @@ export class ApiClient {
     return new ApiClient(this.baseUrl, token);
   }
 
+  /**
+   * Sends a request. `body` goes as JSON, `rawBody` as it is: a string as JSON unless a content-type
+   * header says otherwise, bytes without any content-type unless one is given. Header names are lower
+   * case. An event stream (text/event-stream) is not read: it is closed at once and `body` is ''.
+   */
   async request<T = Record<string, unknown>>(
     method: string,
     path: string,
-    options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+    options: { body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}) };
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined && headers['content-type'] === undefined)
+    if (typeof body === 'string' && headers['content-type'] === undefined)
       headers['content-type'] = 'application/json';
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
     });
-    const text = await res.text();
+    const contentType = res.headers.get('content-type') ?? '';
+    let text = '';
+    if (contentType.startsWith('text/event-stream')) await res.body?.cancel();
+    else text = await res.text();
     let parsed: unknown = text;
-    if (text.length > 0 && /json/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+    if (text.length > 0 && /json/.test(contentType)) parsed = JSON.parse(text);
+    const minted = mintedApiToken(method, path, res.status, parsed);
+    if (minted !== undefined) recordMintedSecret(this.baseUrl, minted);
+    recordApiResponse(this.baseUrl, {
+      method,
+      path,
+      status: res.status,
+      body: text,
+      ...(minted !== undefined ? { shows: [minted.name] } : {}),
+    });
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
@@ -51,6 +74,20 @@ export class ApiClient {
   delete<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T>> {
     return this.request<T>('DELETE', path);
   }
+}
+
+/** The secret of the API token a POST /v1/tokens answer shows (once), as the secret scan knows it. */
+function mintedApiToken(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): { name: string; needles: string[] } | undefined {
+  if (method !== 'POST' || path.split('?')[0] !== '/v1/tokens' || status !== 201) return undefined;
+  const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+  const match = typeof token === 'string' ? /^fdo_([0-9a-f]+)_(\S+)$/.exec(token) : null;
+  if (match === null) return undefined;
+  return { name: `API token ${match[1] ?? ''}`, needles: [match[2] ?? ''] };
 }
 
 /**

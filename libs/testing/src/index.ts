@@ -11,3 +11,4 @@ export { TEST_ENV, infraToEnv, infraFromEnv } from './jest/test-env';
 export { openTemporalTestNamespace, type TemporalTestNamespace } from './jest/temporal-namespace';
 export * from './oidc';
 export * from './platform';
+export * from './openapi/schema-validator';

@@ -1,4 +1,11 @@
-import { isJsonMediaType, parseContentType, parseJsonBody, refusedContent } from './json-body';
+import { gunzipSync } from 'node:zlib';
+import {
+  asRequestBodyError,
+  isJsonMediaType,
+  parseContentType,
+  parseJsonBody,
+  refusedContent,
+} from './json-body';
 
 describe('JSON request bodies', () => {
   it('accept application/json and application/*+json, nothing else', () => {
@@ -77,5 +84,30 @@ describe('JSON request bodies', () => {
     expect(() => parseJsonBody(latin1)).toThrow(
       expect.objectContaining({ status: 400, type: 'entity.utf8.invalid' }),
     );
+  });
+
+  it('turn a body that does not decode (gzip that is not gzip) into 400 encoding.invalid, nothing else', () => {
+    let zlibError: unknown;
+    try {
+      gunzipSync(Buffer.from('not gzip at all'));
+    } catch (err) {
+      zlibError = err;
+    }
+    // As body-parser hands it on: zlib's error with status 400 and no type.
+    expect(asRequestBodyError(Object.assign(zlibError as Error, { status: 400 }))).toMatchObject({
+      status: 400,
+      type: 'encoding.invalid',
+      message: expect.stringMatching(/^request body does not decode: /) as unknown,
+    });
+    const other = new Error('boom');
+    expect(asRequestBodyError(other)).toBe(other);
+    const parse = (() => {
+      try {
+        return parseJsonBody(Buffer.from('{'));
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(asRequestBodyError(parse)).toBe(parse);
   });
 });

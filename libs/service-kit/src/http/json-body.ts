@@ -24,6 +24,7 @@ export const REQUEST_BODY_ERROR_TYPES = [
   'charset.unsupported',
   'entity.utf8.invalid',
   'entity.parse.failed',
+  'encoding.invalid',
 ] as const;
 export type RequestBodyErrorType = (typeof REQUEST_BODY_ERROR_TYPES)[number];
 
@@ -136,9 +137,28 @@ export function parseJsonBody(bytes: Buffer): unknown {
 }
 
 /**
+ * A body that does not decode as its Content-Encoding says (gzip that is not gzip, a truncated
+ * stream): body-parser passes zlib's error on as a 400 without a `type`, which would end as a 500.
+ * Returns it as `encoding.invalid`; any other error as it is.
+ */
+export function asRequestBodyError(err: unknown): unknown {
+  // Not `instanceof Error`: errors of Node's zlib come from another realm under jest.
+  if (isRequestBodyError(err) || typeof err !== 'object' || err === null) return err;
+  const { status, type, errno, code, message } = err as Partial<
+    Record<'status' | 'type' | 'errno' | 'code' | 'message', unknown>
+  >;
+  if (status !== 400 || type !== undefined || typeof errno !== 'number' || typeof code !== 'string')
+    return err;
+  return Object.assign(
+    requestBodyError(400, 'encoding.invalid', `request body does not decode: ${String(message)}`),
+    { cause: err },
+  );
+}
+
+/**
  * Request bodies of a fedops service: JSON in UTF-8, at most `limitBytes`. Content of any other type
  * is refused with 415 before it is read; body-parser reads the rest (413 above the limit, 415 for a
- * Content-Encoding it cannot undo) and the JSON is parsed here. Errors are RequestBodyErrors (body-parser's
+ * Content-Encoding it cannot undo, 400 for a body that does not decode) and the JSON is parsed here. Errors are RequestBodyErrors (body-parser's
  * or ours) for the service's exception filter. They run before routing, so before authentication:
  * a caller without a token may see 413 or 415 for its body, never the route's answer.
  * Needs the app created with `bodyParser: false`.
@@ -147,6 +167,7 @@ export function acceptJsonBodies(app: NestExpressApplication, limitBytes = REQUE
   app.use((req: Request, _res: Response, next: NextFunction) => next(refusedContent(req.headers)));
   // refusedContent let through only JSON (or an empty body of any type), so read every body as bytes.
   app.useBodyParser('raw', { limit: limitBytes, type: () => true });
+  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(asRequestBodyError(err)));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const bytes: unknown = req.body;
     if (!Buffer.isBuffer(bytes)) return next();

@@ -45,6 +45,7 @@ describe('parseCreateApiTokenRequest', () => {
       'scopes[1]',
     ]);
     expect(fieldsOf({ name: 'x', scopes: [] })).toEqual(['scopes']);
+    expect(fieldsOf({ name: 'a\u0000b', scopes: ['tenants:read'] })).toEqual(['name']);
     expect(fieldsOf([])).toEqual(['(body)']);
   });
 });

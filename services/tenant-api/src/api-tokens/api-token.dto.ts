@@ -49,6 +49,9 @@ export function parseCreateApiTokenRequest(body: unknown): CreateApiTokenCommand
   const { name, scopes, expiresIn } = raw;
   if (typeof name !== 'string' || name.trim().length === 0 || name.trim().length > MAX_NAME) {
     errors.push({ field: 'name', message: `must be a non-empty string of at most ${MAX_NAME} characters` });
+  } else if ([...name].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
+    // PostgreSQL text cannot hold NUL (it was a 500), and no control character belongs in a name.
+    errors.push({ field: 'name', message: 'must not contain control characters' });
   }
   if (!Array.isArray(scopes) || scopes.length === 0) {
     errors.push({ field: 'scopes', message: `must be a non-empty array of scopes: ${SCOPES.join(', ')}` });

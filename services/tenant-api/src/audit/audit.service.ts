@@ -48,9 +48,11 @@ export class AuditService {
     if (filters.tenant !== undefined) qb.andWhere('a.tenant_id = :tenant', { tenant: filters.tenant });
     if (filters.actor !== undefined) qb.andWhere('a.actor = :actor', { actor: filters.actor });
     if (filters.action !== undefined) qb.andWhere('a.action = :action', { action: filters.action });
-    if (filters.since !== undefined) qb.andWhere('a.at >= :since', { since: new Date(filters.since) });
-    if (filters.until !== undefined) qb.andWhere('a.at < :until', { until: new Date(filters.until) });
-    if (filters.since !== undefined && filters.until !== undefined && filters.since >= filters.until) {
+    const since = timestampFilter('since', filters.since);
+    const until = timestampFilter('until', filters.until);
+    if (since !== undefined) qb.andWhere('a.at >= :since', { since });
+    if (until !== undefined) qb.andWhere('a.at < :until', { until });
+    if (since !== undefined && until !== undefined && since.getTime() >= until.getTime()) {
       throw FedopsError.validation([{ field: 'until', message: 'must be later than since' }]);
     }
     if (page.after !== undefined) {
@@ -70,6 +72,20 @@ export class AuditService {
       .getMany();
     return toPage(rows, page.limit, (row) => toAuditView(row, ops));
   }
+}
+
+/**
+ * A since/until filter as a time. The pattern admits strings that name no time (`2026-13-01`,
+ * `0000-00-00`), which the database would refuse with an error: they are a 400 naming the parameter.
+ */
+function timestampFilter(field: 'since' | 'until', value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()))
+    throw FedopsError.validation([
+      { field, message: 'must be an RFC 3339 UTC time (this one does not exist)' },
+    ]);
+  return at;
 }
 
 /** Operators do not see where ops staff worked from (a change without the caller's `actorOrg`). */

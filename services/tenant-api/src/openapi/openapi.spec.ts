@@ -3,15 +3,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import type {
-  OpenAPIObject,
-  OperationObject,
-  ReferenceObject,
-  ResponseObject,
-  SchemaObject,
-} from '@nestjs/swagger';
+import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
+import { openApiSchemaValidator, type OpenApiSchemaValidator } from '@fedops/testing';
 import { AppModule } from '../app.module';
 import { IS_PUBLIC_KEY, ROLES_KEY, SCOPES_EXTENSION, SCOPES_KEY } from '../auth';
 import { CatalogController } from '../catalog/catalog.controller';
@@ -97,64 +92,22 @@ function operationOf(document: OpenAPIObject, route: Route): OperationObject | u
   return item?.[route.verb];
 }
 
-function resolve(schema: SchemaObject | ReferenceObject): SchemaObject {
-  if ('$ref' in schema) {
-    const name = schema.$ref.replace('#/components/schemas/', '') as keyof typeof SCHEMAS;
-    const target: SchemaObject | undefined = SCHEMAS[name];
-    if (target === undefined) throw new Error(`dangling reference ${schema.$ref}`);
-    return target;
-  }
-  return schema;
-}
-
-/** Where `value` breaks `schema` (types, enums, required and unknown properties); empty when it conforms. */
-function violations(schema: SchemaObject | ReferenceObject, value: unknown, at = '$'): string[] {
-  const s = resolve(schema);
-  if (s.oneOf !== undefined) {
-    return s.oneOf.some((alt) => violations(alt, value, at).length === 0)
-      ? []
-      : [`${at}: matches no alternative`];
-  }
-  if (s.enum !== undefined && !s.enum.includes(value))
-    return [`${at}: ${JSON.stringify(value)} is not in the enum`];
-  switch (s.type) {
-    case 'string':
-      return typeof value === 'string' ? [] : [`${at}: not a string`];
-    case 'integer':
-      return Number.isInteger(value) ? [] : [`${at}: not an integer`];
-    case 'boolean':
-      return typeof value === 'boolean' ? [] : [`${at}: not a boolean`];
-    case 'array': {
-      if (!Array.isArray(value)) return [`${at}: not an array`];
-      const items = s.items;
-      return items === undefined ? [] : value.flatMap((v, i) => violations(items, v, `${at}[${i}]`));
-    }
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value))
-        return [`${at}: not an object`];
-      const record = value as Record<string, unknown>;
-      const problems = (s.required ?? []).filter((k) => !(k in record)).map((k) => `${at}.${k}: missing`);
-      for (const [key, v] of Object.entries(record)) {
-        const property = s.properties?.[key];
-        if (property !== undefined) problems.push(...violations(property, v, `${at}.${key}`));
-        else if (typeof s.additionalProperties === 'object')
-          problems.push(...violations(s.additionalProperties, v, `${at}.${key}`));
-        else if (s.additionalProperties !== true) problems.push(`${at}.${key}: not in the schema`);
-      }
-      return problems;
-    }
-    case undefined: // no type: any value
-    default:
-      return [];
-  }
-}
-
 let document: OpenAPIObject;
+let schemas: OpenApiSchemaValidator;
 const routes = routesOf(appControllers());
 
 beforeAll(async () => {
   document = await buildPreviewDocument();
+  schemas = openApiSchemaValidator(document);
 });
+
+/**
+ * Where `value`, as the API sends it (JSON: undefined members dropped, dates as strings), breaks the
+ * document's component schema `name`; empty when it conforms.
+ */
+function violations(name: keyof typeof SCHEMAS, value: unknown): string[] {
+  return schemas.violations(name, JSON.parse(JSON.stringify(value)) as unknown);
+}
 
 describe('docs/openapi.json', () => {
   it('is what the controllers generate', async () => {
@@ -270,6 +223,18 @@ describe('the OpenAPI document', () => {
     },
   );
 
+  it('documents the 400 of an invalid Idempotency-Key on every operation that reads one', () => {
+    const reading = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, OperationObject>)
+        .filter(([, op]) =>
+          (op.parameters ?? []).some((p) => 'name' in p && p.name === 'Idempotency-Key' && p.in === 'header'),
+        )
+        .map(([verb, op]) => ({ operation: `${verb} ${path}`, has400: '400' in op.responses })),
+    );
+    expect(reading.length).toBeGreaterThan(0);
+    expect(reading.filter((r) => !r.has400)).toEqual([]);
+  });
+
   it('has unique operation ids', () => {
     const ids = routes.map((r) => operationOf(document, r)?.operationId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -298,23 +263,23 @@ describe('the schemas describe what the API sends', () => {
       FedopsError.validation([{ field: 'domain', message: 'must be a domain name' }]),
       '/v1/tenants',
     );
-    expect(violations(SCHEMAS.ProblemDetails, invalid)).toEqual([]);
-    expect(violations(SCHEMAS.ProblemDetails, toProblem(new Error('boom')))).toEqual([]);
+    expect(violations('ProblemDetails', invalid)).toEqual([]);
+    expect(violations('ProblemDetails', toProblem(new Error('boom')))).toEqual([]);
     expect(
-      violations(SCHEMAS.ProblemDetails, toProblem(new FedopsError(FedopsErrorCode.NotFound, 'gone'))),
+      violations('ProblemDetails', toProblem(new FedopsError(FedopsErrorCode.NotFound, 'gone'))),
     ).toEqual([]);
     const tooLarge = Object.assign(new Error('request entity too large'), {
       status: 413,
       type: 'entity.too.large',
       limit: 65536,
     });
-    expect(violations(SCHEMAS.ProblemDetails, toProblem(tooLarge, '/v1/tenants'))).toEqual([]);
+    expect(violations('ProblemDetails', toProblem(tooLarge, '/v1/tenants'))).toEqual([]);
   });
 
   it('CatalogAppList: the catalog as GET /v1/apps returns it', () => {
     const body = new CatalogController().list();
     expect(body.items.length).toBeGreaterThan(0);
-    expect(violations(SCHEMAS.CatalogAppList, body)).toEqual([]);
+    expect(violations('CatalogAppList', body)).toEqual([]);
   });
 
   it('TenantView: a failed tenant', () => {
@@ -332,8 +297,8 @@ describe('the schemas describe what the API sends', () => {
       createdAt: new Date(),
       updatedAt: new Date(),
     } as unknown as TenantEntity;
-    expect(violations(SCHEMAS.TenantView, toView(entity))).toEqual([]);
-    expect(violations(SCHEMAS.TenantList, { items: [toView(entity)] })).toEqual([]);
+    expect(violations('TenantView', toView(entity))).toEqual([]);
+    expect(violations('TenantList', { items: [toView(entity)] })).toEqual([]);
   });
 
   it('OperationView and OperationList: a failed operation as ops staff and as operators see it', () => {
@@ -358,8 +323,8 @@ describe('the schemas describe what the API sends', () => {
       { subject: 'op', roles: ['operator' as const], orgId: 'acme' },
     ]) {
       const view = toOperationView(op, principal);
-      expect(violations(SCHEMAS.OperationView, view)).toEqual([]);
-      expect(violations(SCHEMAS.OperationList, { items: [view], nextCursor: 'abc' })).toEqual([]);
+      expect(violations('OperationView', view)).toEqual([]);
+      expect(violations('OperationList', { items: [view], nextCursor: 'abc' })).toEqual([]);
     }
   });
 
@@ -372,7 +337,7 @@ describe('the schemas describe what the API sends', () => {
       '/v1/tenants',
     );
     expect(quota).toMatchObject({ status: 403, quota: 'tenants', limit: 1, used: 1, requested: 1 });
-    expect(violations(SCHEMAS.ProblemDetails, quota)).toEqual([]);
+    expect(violations('ProblemDetails', quota)).toEqual([]);
     let stale: unknown;
     try {
       requireIfMatch('"old"', '"new"', 'organisation acme');
@@ -380,7 +345,7 @@ describe('the schemas describe what the API sends', () => {
       stale = toProblem(err, '/v1/organisations/acme');
     }
     expect(stale).toMatchObject({ status: 412, currentETag: '"new"' });
-    expect(violations(SCHEMAS.ProblemDetails, stale)).toEqual([]);
+    expect(violations('ProblemDetails', stale)).toEqual([]);
   });
 
   it('OrganisationView, MemberView and their lists', () => {
@@ -393,8 +358,8 @@ describe('the schemas describe what the API sends', () => {
       updatedAt: new Date(),
     } as OrganisationEntity;
     const usage = { tenants: 1, apps: 2, vcpu: 3, memoryMiB: 4608, storageGiB: 25 };
-    expect(violations(SCHEMAS.OrganisationView, toOrganisationView(organisation, usage))).toEqual([]);
-    expect(violations(SCHEMAS.OrganisationList, { items: [toOrganisationView(organisation)] })).toEqual([]);
+    expect(violations('OrganisationView', toOrganisationView(organisation, usage))).toEqual([]);
+    expect(violations('OrganisationList', { items: [toOrganisationView(organisation)] })).toEqual([]);
     const member = {
       id: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
       orgId: 'acme',
@@ -404,8 +369,8 @@ describe('the schemas describe what the API sends', () => {
       addedBy: 'fedops-ops',
       createdAt: new Date(),
     } as OrganisationMemberEntity;
-    expect(violations(SCHEMAS.MemberView, toMemberView(member))).toEqual([]);
-    expect(violations(SCHEMAS.MemberList, { items: [toMemberView(member)], nextCursor: 'abc' })).toEqual([]);
+    expect(violations('MemberView', toMemberView(member))).toEqual([]);
+    expect(violations('MemberList', { items: [toMemberView(member)], nextCursor: 'abc' })).toEqual([]);
   });
 
   it('ApiToken, CreatedApiToken and ApiTokenList: an operator token, used and revoked', () => {
@@ -425,16 +390,33 @@ describe('the schemas describe what the API sends', () => {
     } as ApiTokenEntity;
     const view = toApiTokenView(token);
     expect(view.status).toBe('revoked');
-    expect(violations(SCHEMAS.ApiToken, view)).toEqual([]);
-    expect(violations(SCHEMAS.ApiTokenList, { items: [view] })).toEqual([]);
+    expect(violations('ApiToken', view)).toEqual([]);
+    expect(violations('ApiTokenList', { items: [view] })).toEqual([]);
     const created = { ...view, token: `fdo_${token.id}_${'A'.repeat(43)}` };
-    expect(violations(SCHEMAS.CreatedApiToken, created)).toEqual([]);
+    expect(violations('CreatedApiToken', created)).toEqual([]);
+  });
+
+  it('every component schema compiles as JSON Schema 2020-12 in strict mode', () => {
+    const names = Object.keys(document.components?.schemas ?? {});
+    expect(names.sort()).toEqual(Object.keys(SCHEMAS).sort());
+    for (const name of names) expect(() => schemas.violations(name, null)).not.toThrow();
   });
 
   it('the checker itself rejects what does not fit', () => {
-    expect(violations(SCHEMAS.FieldError, { field: 'x' })).toEqual(['$.message: missing']);
-    expect(violations(SCHEMAS.TenantView, { status: 'sleeping' })).toContain(
+    expect(violations('FieldError', { field: 'x' })).toEqual(['$.message: missing']);
+    expect(violations('TenantView', { status: 'sleeping' })).toContain(
       '$.status: "sleeping" is not in the enum',
     );
+    expect(violations('FieldError', { field: 'x', message: 'y', hint: 'z' })).toEqual([]);
+    expect(violations('CreateApiTokenRequest', { name: 'ci', scopes: [], extra: 1 })).toEqual([
+      '$.extra: not in the schema',
+      '$.scopes: must NOT have fewer than 1 items',
+    ]);
+    expect(violations('TenantView', { id: 'not-a-uuid' })).toContain('$.id: must match format "uuid"');
+    expect(
+      violations('UpdateOrganisationRequest', { quotas: { tenants: null, vcpu: -1 } }).filter((v) =>
+        v.startsWith('$.quotas.vcpu'),
+      ),
+    ).toContain('$.quotas.vcpu: must be >= 0');
   });
 });

@@ -66,7 +66,7 @@ export class OperationController {
   @ApiParam(OPERATION_ID_PARAM)
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiJsonResponse(202, 'OperationView', 'Cancelled, or cancellation under way.')
-  @ApiProblemResponses(404, 409, 422)
+  @ApiProblemResponses(400, 404, 409, 422)
   async cancel(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -90,7 +90,7 @@ export class OperationController {
   @ApiJsonResponse(202, 'OperationView', 'The new operation.', {
     Location: { description: "The new operation's URL.", schema: { type: 'string' } },
   })
-  @ApiProblemResponses(404, 409, 422)
+  @ApiProblemResponses(400, 404, 409, 422)
   async retry(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

@@ -39,6 +39,14 @@ describe('organisation requests', () => {
     expect(fieldsOf(() => parseUpdateOrganisationRequest({ id: 'other', name: 3 }))).toEqual(['id', 'name']);
   });
 
+  it('refuses control characters in names and issuers (PostgreSQL text cannot hold NUL)', () => {
+    expect(fieldsOf(() => parseCreateOrganisationRequest({ id: 'nul', name: 'a\u0000b' }))).toEqual(['name']);
+    expect(fieldsOf(() => parseUpdateOrganisationRequest({ name: 'line\nbreak' }))).toEqual(['name']);
+    expect(
+      fieldsOf(() => parseAddMemberRequest({ subject: 'c', issuer: 'https://id.example/\u0000' })),
+    ).toEqual(['issuer']);
+  });
+
   it('member: a subject and optionally its issuer', () => {
     expect(parseAddMemberRequest({ subject: 'auth0|carol' })).toEqual({ subject: 'auth0|carol' });
     expect(parseAddMemberRequest({ subject: 'c', issuer: 'https://id.example.net' })).toEqual({

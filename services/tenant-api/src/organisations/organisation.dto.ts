@@ -59,9 +59,18 @@ function unknownFields(raw: Record<string, unknown>, known: readonly string[]): 
     .map((field) => ({ field, message: 'is not a known field' }));
 }
 
+/** C0 controls and DEL: never meant in a name or URL, and PostgreSQL text cannot hold NUL (a 500 before). */
+export function hasControlCharacter(value: string): boolean {
+  return [...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+}
+
 function checkName(value: unknown, errors: FieldError[]): string | undefined {
   if (typeof value !== 'string' || value.trim().length === 0 || value.trim().length > MAX_NAME) {
     errors.push({ field: 'name', message: `must be a non-empty string of at most ${MAX_NAME} characters` });
+    return undefined;
+  }
+  if (hasControlCharacter(value)) {
+    errors.push({ field: 'name', message: 'must not contain control characters' });
     return undefined;
   }
   return value.trim();
@@ -119,7 +128,10 @@ export function parseAddMemberRequest(body: unknown): AddMemberCommand {
         "must be the member's subject (`sub`) at the identity provider: 1-255 visible ASCII characters",
     });
   }
-  if (issuer !== undefined && (typeof issuer !== 'string' || !isHttpUrl(issuer))) {
+  if (
+    issuer !== undefined &&
+    (typeof issuer !== 'string' || hasControlCharacter(issuer) || !isHttpUrl(issuer))
+  ) {
     errors.push({
       field: 'issuer',
       message: "must be the identity provider's issuer identifier (an http(s) URL)",

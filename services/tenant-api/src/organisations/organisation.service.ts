@@ -10,12 +10,14 @@ import { IdempotentRequests, isUniqueViolation, type Answer } from '../idempoten
 import { parseListQuery, toPage, type Page, type PagePosition } from '../pagination/list-query';
 import { QuotaService } from '../quotas/quota.service';
 import { QUOTA_NAMES, mergeQuotas, type QuotaAmounts, type Quotas } from '../quotas/quotas';
-import type {
-  AddMemberCommand,
-  CreateOrganisationCommand,
-  MemberView,
-  OrganisationView,
-  UpdateOrganisationCommand,
+import {
+  ORG_ID,
+  SUBJECT,
+  type AddMemberCommand,
+  type CreateOrganisationCommand,
+  type MemberView,
+  type OrganisationView,
+  type UpdateOrganisationCommand,
 } from './organisation.dto';
 import { forgetCallerRecords } from '../callers/database-callers';
 import { OrganisationMemberEntity } from './organisation-member.entity';
@@ -220,7 +222,9 @@ export class OrganisationService {
   async removeMember(principal: Principal, orgId: string, subject: string): Promise<MemberView> {
     const removed = await this.dataSource.transaction(async (tx) => {
       await this.findVisible(principal, orgId, tx, true);
-      const members = await tx.getRepository(OrganisationMemberEntity).findBy({ orgId, subject });
+      const members = SUBJECT.test(subject)
+        ? await tx.getRepository(OrganisationMemberEntity).findBy({ orgId, subject })
+        : [];
       const [first] = members;
       if (first === undefined) {
         throw new FedopsError(
@@ -263,7 +267,8 @@ export class OrganisationService {
     manager: EntityManager,
     forUpdate = false,
   ): Promise<OrganisationEntity> {
-    const visible = principal.roles.includes('ops') || principal.orgId === orgId;
+    // Not an id (a NUL, a slash, ...): nothing to look up, and nothing the database should see.
+    const visible = ORG_ID.test(orgId) && (principal.roles.includes('ops') || principal.orgId === orgId);
     const organisation = visible
       ? await manager.getRepository(OrganisationEntity).findOne({
           where: { id: orgId },

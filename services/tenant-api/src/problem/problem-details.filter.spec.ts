@@ -126,6 +126,7 @@ describe('problem details of request bodies', () => {
       'charset.unsupported': 415,
       'entity.utf8.invalid': 400,
       'entity.parse.failed': 400,
+      'encoding.invalid': 400,
     });
   });
 

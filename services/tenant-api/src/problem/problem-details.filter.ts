@@ -154,6 +154,12 @@ export function requestBodyProblem(err: RequestBodyError): { status: number; cod
         code: HttpProblemCode.MalformedJson,
         detail: `The request body is not valid JSON: ${err.message}`,
       };
+    case 'encoding.invalid':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: HttpProblemCode.MalformedRequest,
+        detail: 'The request body does not decode as its Content-Encoding says',
+      };
     case 'request.aborted':
       return {
         status: HttpStatus.BAD_REQUEST,
