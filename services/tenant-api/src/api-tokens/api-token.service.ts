@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
 import { effectiveScopes, type Principal } from '../auth';
 import { TokenVerifier } from '../auth/token-verifier';
 import { IdempotentRequests } from '../idempotency/idempotent-requests';
-import { parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { hashSecret, newApiToken } from './api-token-secret';
 import type {
   ApiTokenStatus,
@@ -122,21 +122,7 @@ export class ApiTokenService {
         issuer: principal.issuer ?? (await this.verifier.issuer()),
       });
     }
-    if (page.after !== undefined) {
-      const { createdAt, id } = page.after;
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('t.created_at > :at', { at: createdAt })
-            .orWhere('(t.created_at = :at AND t.id > :id)', { at: createdAt, id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('t.created_at', 'ASC')
-      .addOrderBy('t.id', 'ASC')
-      .take(page.limit + 1)
-      .getMany();
+    const rows = await fetchPage(qb, page, { at: 't.created_at', id: 't.id', order: 'ASC' });
     return toPage(rows, page.limit, (t) => toApiTokenView(t));
   }
 

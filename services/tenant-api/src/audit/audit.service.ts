@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { FedopsError } from '@fedops/domain';
 import type { Principal } from '../auth';
-import { parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { AuditEntryEntity } from './audit-entry.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -55,21 +55,7 @@ export class AuditService {
     if (since !== undefined && until !== undefined && since.getTime() >= until.getTime()) {
       throw FedopsError.validation([{ field: 'until', message: 'must be later than since' }]);
     }
-    if (page.after !== undefined) {
-      const { createdAt, id } = page.after;
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('a.at < :at', { at: createdAt })
-            .orWhere('(a.at = :at AND a.id < :id)', { at: createdAt, id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('a.at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .take(page.limit + 1)
-      .getMany();
+    const rows = await fetchPage(qb, page, { at: 'a.at', id: 'a.id', order: 'DESC' });
     return toPage(rows, page.limit, (row) => toAuditView(row, ops));
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { Brackets, DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   OPERATION_KINDS,
   OPEN_OPERATION_STATUSES,
@@ -16,7 +16,7 @@ import { EventPublisher, JsonLogger, ServiceMetrics } from '@fedops/service-kit'
 import type { Principal } from '../auth';
 import { IdempotentRequests, type Answer } from '../idempotency/idempotent-requests';
 import { Orchestrator } from '../orchestration/orchestrator';
-import { parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { OPERATION_KIND_SPECS, abandonedMessage, operatorMessage } from './operation-kinds';
 import { OperationEntity } from './operation.entity';
@@ -160,21 +160,7 @@ export class OperationService {
         },
       );
     }
-    if (page.after !== undefined) {
-      const { createdAt, id } = page.after;
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('o.created_at < :at', { at: createdAt })
-            .orWhere('(o.created_at = :at AND o.id < :id)', { at: createdAt, id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .take(page.limit + 1)
-      .getMany();
+    const rows = await fetchPage(qb, page, { at: 'o.created_at', id: 'o.id', order: 'DESC' });
     return toPage(rows, page.limit, (op) => toOperationView(op, principal));
   }
 

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Brackets, DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
 import type { Principal } from '../auth/principal';
 import { TokenVerifier } from '../auth/token-verifier';
 import { entityTag, requireIfMatch } from '../http-conditions/entity-tag';
 import { IdempotentRequests, isUniqueViolation, type Answer } from '../idempotency/idempotent-requests';
-import { parseListQuery, toPage, type Page, type PagePosition } from '../pagination/list-query';
+import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { QuotaService } from '../quotas/quota.service';
 import { QUOTA_NAMES, mergeQuotas, type QuotaAmounts, type Quotas } from '../quotas/quotas';
 import {
@@ -92,7 +92,11 @@ export class OrganisationService {
   async list(query: Record<string, unknown>): Promise<Page<OrganisationView>> {
     const { page } = parseListQuery(query, []);
     const qb = this.dataSource.getRepository(OrganisationEntity).createQueryBuilder('o');
-    return toPage(await pageOf(qb, 'o', page), page.limit, (o) => toOrganisationView(o));
+    return toPage(
+      await fetchPage(qb, page, { at: 'o.created_at', id: 'o.id', order: 'ASC' }),
+      page.limit,
+      (o) => toOrganisationView(o),
+    );
   }
 
   async get(principal: Principal, orgId: string): Promise<TaggedOrganisation> {
@@ -166,7 +170,11 @@ export class OrganisationService {
       .getRepository(OrganisationMemberEntity)
       .createQueryBuilder('m')
       .where('m.org_id = :orgId', { orgId });
-    return toPage(await pageOf(qb, 'm', page), page.limit, toMemberView);
+    return toPage(
+      await fetchPage(qb, page, { at: 'm.created_at', id: 'm.id', order: 'ASC' }),
+      page.limit,
+      toMemberView,
+    );
   }
 
   /** Makes a subject of the identity provider an operator of the organisation (of one organisation only). */
@@ -283,29 +291,6 @@ export class OrganisationService {
   private tagged(organisation: OrganisationEntity, usage: QuotaAmounts): TaggedOrganisation {
     return { view: toOrganisationView(organisation, usage), etag: organisationTag(organisation) };
   }
-}
-
-/** One page of rows ordered by (created_at, id), after the cursor's row. */
-function pageOf<T extends PagePosition>(
-  qb: SelectQueryBuilder<T>,
-  alias: string,
-  page: { limit: number; after?: PagePosition },
-): Promise<T[]> {
-  if (page.after !== undefined) {
-    const { createdAt, id } = page.after;
-    qb.andWhere(
-      new Brackets((w) =>
-        w
-          .where(`${alias}.created_at > :at`, { at: createdAt })
-          .orWhere(`(${alias}.created_at = :at AND ${alias}.id > :id)`, { at: createdAt, id }),
-      ),
-    );
-  }
-  return qb
-    .orderBy(`${alias}.created_at`, 'ASC')
-    .addOrderBy(`${alias}.id`, 'ASC')
-    .take(page.limit + 1)
-    .getMany();
 }
 
 export function organisationTag(o: Pick<OrganisationEntity, 'id' | 'version'>): string {

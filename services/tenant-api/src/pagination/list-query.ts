@@ -1,3 +1,4 @@
+import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { FedopsError, type FieldError } from '@fedops/domain';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -109,4 +110,35 @@ export function toPage<R extends PagePosition, T>(rows: R[], limit: number, view
     items: items.map(view),
     ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor(last) } : {}),
   };
+}
+
+/**
+ * Fetches one page (plus one row, for toPage to know whether another follows) of `qb` in the order
+ * of (`at`, `id`), after the cursor's row: keyset paging, so a page costs the same wherever it is.
+ * `at` and `id` are the qualified columns, e.g. `t.created_at` and `t.id`.
+ */
+export function fetchPage<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  page: PageRequest,
+  key: { at: string; id: string; order: 'ASC' | 'DESC' },
+): Promise<T[]> {
+  if (page.after !== undefined) {
+    const { createdAt, id } = page.after;
+    const beyond = key.order === 'ASC' ? '>' : '<';
+    qb.andWhere(
+      new Brackets((w) =>
+        w
+          .where(`${key.at} ${beyond} :pageAt`, { pageAt: createdAt })
+          .orWhere(`(${key.at} = :pageAt AND ${key.id} ${beyond} :pageId)`, {
+            pageAt: createdAt,
+            pageId: id,
+          }),
+      ),
+    );
+  }
+  return qb
+    .orderBy(key.at, key.order)
+    .addOrderBy(key.id, key.order)
+    .take(page.limit + 1)
+    .getMany();
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Brackets, DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES } from '@fedops/contracts';
 import { appHostnames } from '@fedops/catalog';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
@@ -8,7 +8,7 @@ import { JsonLogger } from '@fedops/service-kit';
 import type { Principal } from '../auth/principal';
 import { IdempotentRequests, isUniqueViolation, type Answer } from '../idempotency/idempotent-requests';
 import { OperationService } from '../operations/operation.service';
-import { parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { QuotaService } from '../quotas/quota.service';
 import type { CreateTenantCommand, TenantView } from './tenant.dto';
 import { TenantEntity } from './tenant.entity';
@@ -130,21 +130,7 @@ export class TenantService {
     if (filters.org !== undefined) qb.andWhere('t.org_id = :org', { org: filters.org });
     if (filters.status !== undefined) qb.andWhere('t.status = :status', { status: filters.status });
     if (filters.provider !== undefined) qb.andWhere('t.provider = :provider', { provider: filters.provider });
-    if (page.after !== undefined) {
-      const { createdAt, id } = page.after;
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('t.created_at > :at', { at: createdAt })
-            .orWhere('(t.created_at = :at AND t.id > :id)', { at: createdAt, id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('t.created_at', 'ASC')
-      .addOrderBy('t.id', 'ASC')
-      .take(page.limit + 1)
-      .getMany();
+    const rows = await fetchPage(qb, page, { at: 't.created_at', id: 't.id', order: 'ASC' });
     return toPage(rows, page.limit, toView);
   }
 
