@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withFileLock } from './file-lock';
@@ -26,7 +27,12 @@ describe('SandboxHostManager (real netns + sshd)', () => {
 
   const label = (what: string): string => `test-${what}-${randomBytes(3).toString('hex')}`;
 
-  async function ssh(host: SandboxHost, command: string, pinnedKey = host.hostKey): Promise<RunResult> {
+  async function ssh(
+    host: SandboxHost,
+    command: string,
+    pinnedKey = host.hostKey,
+    identityFile = clientKey,
+  ): Promise<RunResult> {
     const knownHosts = join(dir, `known_hosts-${randomBytes(4).toString('hex')}`);
     await writeFile(knownHosts, `${host.address} ${pinnedKey}\n`);
     return run(
@@ -35,7 +41,7 @@ describe('SandboxHostManager (real netns + sshd)', () => {
         '-F',
         '/dev/null',
         '-i',
-        clientKey,
+        identityFile,
         '-o',
         'IdentitiesOnly=yes',
         '-o',
@@ -84,6 +90,14 @@ describe('SandboxHostManager (real netns + sshd)', () => {
   async function sessionOf(pid: number | 'self'): Promise<string> {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     return text.slice(text.lastIndexOf(')') + 2).split(' ')[3] ?? '';
+  }
+
+  /** A fresh ed25519 key pair in `dir`: its file, private key text and normalised public line. */
+  async function keyPair(what: string): Promise<{ file: string; privateKey: string; publicKey: string }> {
+    const file = join(dir, `${what}-${randomBytes(3).toString('hex')}`);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', what, '-f', file]);
+    const publicKey = (await readFile(`${file}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    return { file, privateKey: await readFile(file, 'utf8'), publicKey };
   }
 
   /** Another manager on the same machine, as another process would have (own in-process mutexes). */
@@ -374,6 +388,22 @@ describe('SandboxHostManager (real netns + sshd)', () => {
     await manager.destroyHost(name);
   });
 
+  it('completes a crashed creation with the identity of the call that completes it', async () => {
+    const name = label('crashed-identity');
+    await leaveReservation(name);
+    const client = await keyPair('crashed-client');
+    const hostKey = await keyPair('crashed-host');
+    const host = await manager.ensureHost(name, {
+      authorizedKeys: [client.publicKey],
+      hostPrivateKey: hostKey.privateKey,
+    });
+    expect(host.hostKey).toBe(hostKey.publicKey);
+    const result = await ssh(host, 'echo ok', hostKey.publicKey, client.file);
+    expect(result.exitCode).toBe(0);
+    expect((await ssh(host, 'echo ok', hostKey.publicKey, clientKey)).exitCode).toBe(255);
+    await manager.destroyHost(name);
+  });
+
   it('destroys a reservation left by a crashed creation', async () => {
     const name = label('crashed-destroy');
     const reservation = await leaveReservation(name);
@@ -386,5 +416,110 @@ describe('SandboxHostManager (real netns + sshd)', () => {
     const state = await new StateStore(stateDir, SUBNET, 'fot').read();
     expect(state.hosts.map((h) => h.label)).not.toContain(name);
     expect(await manager.destroyHost(name)).toBe(false);
+  });
+
+  it('makes a host with its own identity: exactly its keys log in, it presents exactly its host key, also after repairs', async () => {
+    const name = label('identity');
+    const client = await keyPair('identity-client');
+    const hostKey = await keyPair('identity-host');
+    const host = await manager.ensureHost(name, {
+      authorizedKeys: [`${client.publicKey} own-client`],
+      hostPrivateKey: hostKey.privateKey,
+    });
+    expect(host.hostKey).toBe(hostKey.publicKey);
+    const layout = hostLayout(stateDir, host.name);
+    expect(await readFile(layout.authorizedKeysFile, 'utf8')).toBe(`${client.publicKey} own-client\n`);
+    expect((await stat(layout.hostKeyFile)).mode & 0o777).toBe(0o600);
+
+    /** ssh pinning the given public key (StrictHostKeyChecking), with the given client key or the manager's. */
+    const check = async (): Promise<void> => {
+      const own = await ssh(host, 'echo ok', hostKey.publicKey, client.file);
+      expect(own.stderr).not.toMatch(/Host key verification failed|IDENTIFICATION HAS CHANGED/);
+      expect(own.exitCode).toBe(0);
+      expect(own.stdout.trim()).toBe('ok');
+      const managers = await ssh(host, 'echo ok', hostKey.publicKey, clientKey);
+      expect(managers.exitCode).toBe(255);
+      expect(managers.stderr).toMatch(/Permission denied/);
+    };
+    await check();
+    const state = await new StateStore(stateDir, SUBNET, 'fot').read();
+    expect(state.hosts.find((h) => h.label === name)).toMatchObject({
+      hostKey: hostKey.publicKey,
+      authorizedKeys: [`${client.publicKey} own-client`],
+    });
+
+    // Repair: sshd killed and authorized_keys overwritten with the manager's key; ensureHost without an
+    // identity, then with another one, brings back the recorded identity and does not re-key.
+    const pid = await sshdPid(host);
+    await writeFile(layout.authorizedKeysFile, await readFile(`${clientKey}.pub`, 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => !(await probeSshBanner(host.address, 22, 1000)), 'sshd to stop answering');
+    expect(await manager.isSshdRunning(name)).toBe(false);
+    expect(await manager.ensureHost(name)).toEqual(host);
+    expect(await sshdPid(host)).not.toBe(pid);
+    await check();
+    const other = await keyPair('identity-other');
+    expect(
+      await manager.ensureHost(name, { authorizedKeys: [other.publicKey], hostPrivateKey: other.privateKey }),
+    ).toEqual(host);
+    await check();
+
+    // stopSshd switches it off, ensureHost brings it back with the same identity.
+    expect(await manager.isSshdRunning(name)).toBe(true);
+    expect(await manager.stopSshd(name)).toBe(true);
+    expect(await manager.isSshdRunning(name)).toBe(false);
+    expect(await probeSshBanner(host.address, 22, 1000)).toBe(false);
+    expect(await manager.ensureHost(name)).toEqual(host);
+    await check();
+    expect(await manager.stopSshd(label('never-made'))).toBe(false);
+    await manager.destroyHost(name);
+  });
+
+  it('refuses bad identities by field, without echoing the private key, and needs keys from somewhere', async () => {
+    const keyless = new SandboxHostManager({
+      stateDir: join(dir, 'state-keyless'),
+      namePrefix: 'fot',
+      authorizedKeys: [],
+    });
+    const secret = 'NOT-A-KEY-7f3a9c';
+    const refusal = async (promise: Promise<unknown>): Promise<FedopsError> => {
+      const err: unknown = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (!(err instanceof FedopsError)) throw new Error(`expected a FedopsError, got ${String(err)}`);
+      expect(err.code).toBe(FedopsErrorCode.ValidationFailed);
+      return err;
+    };
+    const bad = await refusal(
+      manager.ensureHost(label('bad-key'), {
+        authorizedKeys: [],
+        hostPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${secret}\n`,
+      }),
+    );
+    expect(bad.details.fields?.map((f) => f.field)).toEqual(['identity.hostPrivateKey']);
+    expect(JSON.stringify({ message: bad.message, fields: bad.details.fields })).not.toContain(secret);
+    const badLine = await refusal(
+      manager.ensureHost(label('bad-line'), { authorizedKeys: ['ssh-foo AAAA'] }),
+    );
+    expect(badLine.details.fields?.map((f) => f.field)).toEqual(['identity.authorizedKeys[0]']);
+    const none = await refusal(keyless.ensureHost(label('no-keys')));
+    expect(none.details.fields?.map((f) => f.field)).toEqual(['identity.authorizedKeys']);
+    expect(await keyless.listHosts()).toEqual([]);
+  });
+
+  it('checkUsable reports a usable state dir, and names a broken one', async () => {
+    expect(await manager.checkUsable()).toEqual({ stateDir, hosts: expect.any(Number) as number });
+    const blocked = join(dir, `not-a-dir-${randomBytes(3).toString('hex')}`);
+    await writeFile(blocked, 'a file where the state dir should be');
+    const broken = new SandboxHostManager({ stateDir: blocked, namePrefix: 'fot', authorizedKeys: [] });
+    await expect(broken.checkUsable()).rejects.toThrow(blocked);
+    const noSshd = new SandboxHostManager({
+      stateDir: join(dir, 'state-no-sshd'),
+      namePrefix: 'fot',
+      authorizedKeys: [],
+      sshdPath: '/nonexistent/sshd',
+    });
+    await expect(noSshd.checkUsable()).rejects.toThrow(/sshd \/nonexistent\/sshd is not executable/);
   });
 });

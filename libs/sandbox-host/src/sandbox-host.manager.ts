@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { FedopsError, FedopsErrorCode, type FieldError } from '@fedops/domain';
 import { BatchRunner, type Settled } from './batch-runner';
@@ -14,11 +14,21 @@ import {
   listNamespaces,
   namespacePids,
 } from './netns';
-import { run } from './run';
-import type { ListedSandboxHost, SandboxHost, SandboxHostManagerOptions } from './sandbox-host.types';
-import { buildSshdCommand, SSH_PORT } from './sshd-args';
+import { CommandFailedError, run } from './run';
+import type {
+  HostIdentity,
+  ListedSandboxHost,
+  SandboxHost,
+  SandboxHostManagerOptions,
+} from './sandbox-host.types';
+import { buildSshdCommand, SSH_PORT, SSHD_PATH } from './sshd-args';
 import { probeSshBanner, waitForSsh } from './ssh-probe';
-import { normalizePublicKey, renderAuthorizedKeys, validatePublicKeyLine } from './ssh-keys';
+import {
+  normalizePublicKey,
+  renderAuthorizedKeys,
+  validatePrivateKeyBlock,
+  validatePublicKeyLine,
+} from './ssh-keys';
 import type { HostEntry, HostRecord, HostReservation } from './state-file';
 import { isNotFound, StateStore } from './state-store';
 import {
@@ -50,12 +60,19 @@ const DEFAULT_NETWORK_LOCK = '/run/lock/fedops-sandbox-host.lock';
  * The slow part (namespace setup, host key, sshd, waiting for SSH) runs under the label lock only, so
  * different labels are created in parallel. sshd daemonises, so hosts outlive the Node process;
  * `ensureHost` repairs them after a crash or reboot.
+ *
+ * Identity: a host's authorized_keys holds the manager's `authorizedKeys`, or the keys of the
+ * `HostIdentity` it was created with (recorded in its state entry); its host key is generated, or the
+ * identity's private key. Both are fixed when the host is created: `ensureHost` on an existing label
+ * returns that host as it is, whatever identity it is passed (only a reservation left by a crashed
+ * creation takes the identity of the call that completes it).
  */
 export class SandboxHostManager {
   private readonly stateDir: string;
   private readonly namePrefix: string;
   private readonly subnet: Ipv4Subnet;
-  private readonly authorizedKeys: string;
+  /** The manager-wide authorized_keys lines (maybe none). */
+  private readonly authorizedKeys: readonly string[];
   private readonly sshdStartTimeoutMs: number;
   private readonly sshdPath: string | undefined;
   private readonly lockTimeoutMs: number;
@@ -84,9 +101,6 @@ export class SandboxHostManager {
     } catch (err) {
       fields.push({ field: 'subnet', message: err instanceof Error ? err.message : String(err) });
     }
-    if (options.authorizedKeys.length === 0) {
-      fields.push({ field: 'authorizedKeys', message: 'must hold at least one public key line' });
-    }
     options.authorizedKeys.forEach((key, i) => {
       const problem = validatePublicKeyLine(key);
       if (problem) fields.push({ field: `authorizedKeys[${i}]`, message: problem });
@@ -101,7 +115,7 @@ export class SandboxHostManager {
     this.stateDir = resolve(options.stateDir);
     this.namePrefix = options.namePrefix;
     this.subnet = subnet;
-    this.authorizedKeys = renderAuthorizedKeys(options.authorizedKeys);
+    this.authorizedKeys = [...options.authorizedKeys];
     this.sshdStartTimeoutMs = options.sshdStartTimeoutMs ?? 15_000;
     this.sshdPath = options.sshdPath;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
@@ -109,17 +123,71 @@ export class SandboxHostManager {
     this.store = new StateStore(this.stateDir, formatSubnet(subnet), this.namePrefix);
   }
 
-  /** Returns the host for `label`, creating it or repairing it (network, host key, sshd) as needed. */
-  async ensureHost(label: string): Promise<SandboxHost> {
+  /**
+   * Returns the host for `label`, creating it or repairing it (network, host key, sshd) as needed.
+   * `identity` applies only when the host is created (see the class comment): an existing host keeps
+   * its recorded authorized keys and host key. Without an identity (or with no keys in it) the
+   * manager's `authorizedKeys` apply: when those are empty, creating a host (or repairing one recorded
+   * without keys of its own) needs an identity with keys, else a validation error.
+   */
+  async ensureHost(label: string, identity?: HostIdentity): Promise<SandboxHost> {
     this.checkLabel(label);
+    const wanted = this.checkIdentity(identity);
     return this.forLabel(label, async () => {
       // Holding the label's lock, nobody else changes this label's entry: no state lock needed to read it.
       const existing = (await this.store.read()).hosts.find((host) => host.label === label);
-      if (existing) return this.toHost(await this.repair(existing));
+      const hasOwnKeys = existing?.status === 'ready' && existing.authorizedKeys !== undefined;
+      if (!hasOwnKeys && !wanted.authorizedKeys && this.authorizedKeys.length === 0) {
+        throw FedopsError.validation([
+          {
+            field: 'identity.authorizedKeys',
+            message: 'must hold at least one public key line (the manager has no authorizedKeys)',
+          },
+        ]);
+      }
+      if (existing) return this.toHost(await this.repair(existing, wanted));
       const entry = await this.reservations.submit(label);
-      const record = entry.status === 'creating' ? await this.build(entry) : await this.repair(entry);
+      const record =
+        entry.status === 'creating' ? await this.build(entry, wanted) : await this.repair(entry, wanted);
       return this.toHost(record);
     });
+  }
+
+  /**
+   * Stops the sshd of the recorded host of `label` (its namespace, address and files stay), so the
+   * machine looks switched off; `ensureHost` starts it again. False when no host is recorded.
+   */
+  async stopSshd(label: string): Promise<boolean> {
+    this.checkLabel(label);
+    return this.forLabel(label, async () => {
+      const record = (await this.store.read()).hosts.find((host) => host.label === label);
+      if (!record) return false;
+      await this.killSshd(record.name, hostLayout(this.stateDir, record.name));
+      return true;
+    });
+  }
+
+  /**
+   * Checks this manager can work: the state dir can be created, locked and written, its state file is
+   * valid for this subnet and prefix, and sshd is executable. Throws naming what is wrong.
+   */
+  async checkUsable(): Promise<{ stateDir: string; hosts: number }> {
+    const state = await this.withStateLock(async () => {
+      await access(this.stateDir, constants.W_OK);
+      return this.store.read();
+    });
+    await access(this.sshdPath ?? SSHD_PATH, constants.X_OK).catch((err: unknown) => {
+      throw new Error(`sshd ${this.sshdPath ?? SSHD_PATH} is not executable`, { cause: err });
+    });
+    return { stateDir: this.stateDir, hosts: state.hosts.length };
+  }
+
+  /** Whether the sshd of `label`'s host is running (its pid file names a process in its namespace). */
+  async isSshdRunning(label: string): Promise<boolean> {
+    const record = (await this.store.read()).hosts.find((host) => host.label === label);
+    if (!record) return false;
+    const pid = await readPid(hostLayout(this.stateDir, record.name).pidFile);
+    return pid !== undefined && (await namespacePids(record.name)).includes(pid);
   }
 
   /** The recorded host for `label`, without checking or repairing it; undefined while it is being created. */
@@ -177,6 +245,37 @@ export class SandboxHostManager {
   private checkLabel(label: string): void {
     const problem = validateLabel(label);
     if (problem) throw FedopsError.validation([{ field: 'label', message: problem }]);
+  }
+
+  /** Validates an identity (never echoing the private key); its keys are undefined when none are given. */
+  private checkIdentity(identity: HostIdentity | undefined): WantedIdentity {
+    const fields: FieldError[] = [];
+    const keys = identity?.authorizedKeys ?? [];
+    keys.forEach((key, i) => {
+      const problem = validatePublicKeyLine(key);
+      if (problem) fields.push({ field: `identity.authorizedKeys[${i}]`, message: problem });
+    });
+    const privateKey = identity?.hostPrivateKey;
+    if (privateKey !== undefined) {
+      const problem = validatePrivateKeyBlock(privateKey);
+      if (problem) fields.push({ field: 'identity.hostPrivateKey', message: problem });
+    }
+    if (fields.length > 0) throw FedopsError.validation(fields);
+    return {
+      ...(keys.length > 0 ? { authorizedKeys: keys.map((key) => key.trim()) } : {}),
+      ...(privateKey === undefined ? {} : { hostPrivateKey: privateKey }),
+    };
+  }
+
+  /** The authorized_keys lines an entry's host gets: its recorded ones, else the manager's. */
+  private keysFor(entry: HostEntry, wanted: WantedIdentity): { own?: string[]; lines: readonly string[] } {
+    const recorded = entry.status === 'ready' ? entry.authorizedKeys : undefined;
+    // A reservation takes the completing call's identity; so does an entry recorded without keys of its
+    // own when the manager has none to give it (checkIdentity made sure the call brings some then).
+    const own =
+      recorded ??
+      (entry.status === 'creating' || this.authorizedKeys.length === 0 ? wanted.authorizedKeys : undefined);
+    return own ? { own, lines: own } : { lines: this.authorizedKeys };
   }
 
   private forLabel<T>(label: string, task: () => Promise<T>): Promise<T> {
@@ -335,24 +434,30 @@ export class SandboxHostManager {
   }
 
   /** Creates the host of a fresh reservation (its host-side veth exists); removes everything on failure. */
-  private async build(reservation: HostReservation): Promise<HostRecord> {
+  private async build(reservation: HostReservation, wanted: WantedIdentity): Promise<HostRecord> {
     const { label, name } = reservation;
     const block = blockOfAddress(this.subnet, reservation.address);
     const layout = hostLayout(this.stateDir, name);
+    const keys = this.keysFor(reservation, wanted);
     try {
       const [network, identity] = await Promise.allSettled([
         configureNetwork(name, block),
         (async () => {
           await this.prepareFolders(layout);
-          const key = await this.generateHostKey(layout);
-          await writeFile(layout.authorizedKeysFile, this.authorizedKeys, { mode: 0o600 });
+          const key = await this.makeHostKey(layout, wanted.hostPrivateKey);
+          await writeFile(layout.authorizedKeysFile, renderAuthorizedKeys(keys.lines), { mode: 0o600 });
           return key;
         })(),
       ]);
       if (network.status === 'rejected') throw network.reason;
       if (identity.status === 'rejected') throw identity.reason;
       await this.startSshd(name, label, block, layout);
-      const record: HostRecord = { ...reservation, status: 'ready', hostKey: identity.value };
+      const record: HostRecord = {
+        ...reservation,
+        status: 'ready',
+        hostKey: identity.value,
+        ...(keys.own ? { authorizedKeys: keys.own } : {}),
+      };
       await this.commits.submit({ label, name, entry: record });
       return record;
     } catch (err) {
@@ -364,9 +469,10 @@ export class SandboxHostManager {
 
   /**
    * Brings an existing entry back to a working host: a ready host whose sshd died or whose network
-   * vanished (reboot), or a reservation whose creator crashed.
+   * vanished (reboot), or a reservation whose creator crashed. A ready host keeps its identity; a
+   * reservation gets `wanted`.
    */
-  private async repair(entry: HostEntry): Promise<HostRecord> {
+  private async repair(entry: HostEntry, wanted: WantedIdentity): Promise<HostRecord> {
     const block = blockOfAddress(this.subnet, entry.address);
     const layout = hostLayout(this.stateDir, entry.name);
     const ownsAddress = (addresses: Array<{ ifname: string; local: string }>): boolean =>
@@ -400,21 +506,26 @@ export class SandboxHostManager {
       hostKey = undefined;
     }
     let restart = false;
-    if (hostKey === undefined) {
-      // The key is gone (folder deleted): a new identity; callers pin whatever ensureHost returns.
-      hostKey = await this.generateHostKey(layout);
-      restart = true;
+    const previousKey = hostKey;
+    if (hostKey === undefined || (entry.status === 'creating' && wanted.hostPrivateKey !== undefined)) {
+      // The key is gone (folder deleted): the given key if any, else a new one, which callers pin from
+      // what ensureHost returns. A crashed creation's key is replaced by the one now asked for.
+      hostKey = await this.makeHostKey(layout, wanted.hostPrivateKey);
+      restart = hostKey !== previousKey;
     }
+    const keys = this.keysFor(entry, wanted);
+    const authorizedKeys = renderAuthorizedKeys(keys.lines);
     const currentKeys = await readFile(layout.authorizedKeysFile, 'utf8').catch(() => '');
-    if (currentKeys !== this.authorizedKeys) {
-      await writeFile(layout.authorizedKeysFile, this.authorizedKeys, { mode: 0o600 });
+    if (currentKeys !== authorizedKeys) {
+      await writeFile(layout.authorizedKeysFile, authorizedKeys, { mode: 0o600 });
     }
 
     if (restart || !(await probeSshBanner(entry.address, SSH_PORT, 1500))) {
-      await this.stopSshd(entry.name, layout);
+      await this.killSshd(entry.name, layout);
       await this.startSshd(entry.name, entry.label, block, layout);
     }
-    if (entry.status === 'ready' && hostKey === entry.hostKey) return entry;
+    const recordedKeys = entry.status === 'ready' ? entry.authorizedKeys : undefined;
+    if (entry.status === 'ready' && hostKey === entry.hostKey && keys.own === recordedKeys) return entry;
     const updated: HostRecord = {
       label: entry.label,
       name: entry.name,
@@ -422,6 +533,7 @@ export class SandboxHostManager {
       createdAt: entry.createdAt,
       status: 'ready',
       hostKey,
+      ...(keys.own ? { authorizedKeys: keys.own } : {}),
     };
     await this.commits.submit({ label: entry.label, name: entry.name, entry: updated });
     return updated;
@@ -432,9 +544,17 @@ export class SandboxHostManager {
     for (const sub of ROOT_SUBDIRS) await mkdir(join(layout.rootDir, sub), { recursive: true });
   }
 
-  private async generateHostKey(layout: HostLayout): Promise<string> {
+  /** Installs `privateKey` as the host key, or generates one; returns the normalised public line. */
+  private async makeHostKey(layout: HostLayout, privateKey: string | undefined): Promise<string> {
     await rm(layout.hostKeyFile, { force: true });
     await rm(layout.hostPublicKeyFile, { force: true });
+    if (privateKey !== undefined) {
+      await writeFile(layout.hostKeyFile, `${privateKey.trim()}\n`, { mode: 0o600 });
+      const { stdout } = await run('ssh-keygen', ['-y', '-f', layout.hostKeyFile]);
+      const publicKey = normalizePublicKey(stdout);
+      await writeFile(layout.hostPublicKeyFile, `${publicKey}\n`, { mode: 0o644 });
+      return publicKey;
+    }
     await run('ssh-keygen', [
       '-q',
       '-t',
@@ -465,9 +585,12 @@ export class SandboxHostManager {
     try {
       await run(command, args, { timeoutMs: this.sshdStartTimeoutMs });
     } catch (err) {
+      // sshd reports bad options and unusable keys on stderr before it opens its log.
+      const stderr =
+        err instanceof CommandFailedError ? err.stderr.trim().split('\n').slice(-3).join(' | ') : '';
       throw new FedopsError(
         FedopsErrorCode.ProviderFailed,
-        `${what} failed to start; log tail: ${await logTail(layout.logFile)}`,
+        `${what} failed to start${stderr ? `: ${stderr}` : ''}; log tail: ${await logTail(layout.logFile)}`,
         {
           cause: err,
         },
@@ -482,11 +605,9 @@ export class SandboxHostManager {
   }
 
   /** Kills the sshd named by the pid file, but only if that process really is in the host's namespace. */
-  private async stopSshd(name: string, layout: HostLayout): Promise<void> {
-    const text = await readFile(layout.pidFile, 'utf8').catch(() => '');
-    const pid = Number(text.trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    if (!(await namespacePids(name)).includes(pid)) return;
+  private async killSshd(name: string, layout: HostLayout): Promise<void> {
+    const pid = await readPid(layout.pidFile);
+    if (pid === undefined || !(await namespacePids(name)).includes(pid)) return;
     killQuietly(pid);
     await waitUntil(async () => !(await namespacePids(name)).includes(pid), 10_000, `sshd ${pid} to exit`);
   }
@@ -514,6 +635,17 @@ export class SandboxHostManager {
     }
     return removed;
   }
+}
+
+/** A validated identity: authorizedKeys only when the caller gave some. */
+interface WantedIdentity {
+  authorizedKeys?: string[];
+  hostPrivateKey?: string;
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /** A change to one entry: replace it by `entry`, or remove it when `entry` is undefined. */

@@ -30,7 +30,10 @@ export interface SandboxHostManagerOptions {
   namePrefix: string;
   /** IPv4 range cut into /30 blocks; default 10.213.0.0/16. */
   subnet?: string;
-  /** Public key lines allowed to log in as root. */
+  /**
+   * Public key lines allowed to log in as root on hosts made without their own identity. May be
+   * empty: then every `ensureHost` must pass a `HostIdentity` with at least one key.
+   */
   authorizedKeys: string[];
   /** How long to wait for sshd to accept SSH connections (default 15 s). */
   sshdStartTimeoutMs?: number;
@@ -43,4 +46,23 @@ export interface SandboxHostManagerOptions {
    * (default /run/lock/fedops-sandbox-host.lock).
    */
   networkLockFile?: string;
+}
+
+/**
+ * A host's own identity, given to `ensureHost` when it is created (a simulated VM's cloud-init, a
+ * sandbox machine whose host key the platform made). Applied only when the host is created: an
+ * existing host keeps the identity it was made with (it is never re-keyed), across repairs too.
+ */
+export interface HostIdentity {
+  /**
+   * The lines the host's authorized_keys holds, instead of the manager's `authorizedKeys` option;
+   * recorded in the state file so repairs keep them. Empty: the manager's option applies.
+   */
+  authorizedKeys: string[];
+  /**
+   * An unencrypted OpenSSH ed25519 private key (`ssh-keygen -t ed25519` output) installed as the
+   * host key instead of a generated one. Not recorded (only its public line is), so a repair that
+   * finds the key file gone installs it again only when it is passed again.
+   */
+  hostPrivateKey?: string;
 }

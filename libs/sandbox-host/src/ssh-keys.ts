@@ -33,3 +33,42 @@ export function normalizePublicKey(line: string): string {
 export function renderAuthorizedKeys(keys: readonly string[]): string {
   return keys.map((key) => `${key.trim()}\n`).join('');
 }
+
+const PRIVATE_KEY_BLOCK =
+  /^-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END OPENSSH PRIVATE KEY-----$/;
+const PRIVATE_KEY_MAGIC = 'openssh-key-v1\0';
+
+/** Reads one SSH wire-format string (uint32 length + bytes) at `offset`; undefined past the end. */
+function readSshString(buf: Buffer, offset: number): { value: Buffer; next: number } | undefined {
+  if (offset + 4 > buf.length) return undefined;
+  const length = buf.readUInt32BE(offset);
+  const end = offset + 4 + length;
+  if (end > buf.length) return undefined;
+  return { value: buf.subarray(offset + 4, end), next: end };
+}
+
+/**
+ * Returns a problem description, or undefined when `text` is one unencrypted OpenSSH-format ed25519
+ * private key block (what `ssh-keygen -t ed25519 -N ''` writes, and what sshd can load unattended).
+ * The description never contains any of the key's text.
+ */
+export function validatePrivateKeyBlock(text: string): string | undefined {
+  const match = PRIVATE_KEY_BLOCK.exec(text.trim());
+  const body = match?.[1];
+  if (body === undefined) return 'must be one OpenSSH private key block (BEGIN/END OPENSSH PRIVATE KEY)';
+  const data = Buffer.from(body.replace(/[\r\n]/g, ''), 'base64');
+  if (data.subarray(0, PRIVATE_KEY_MAGIC.length).toString('latin1') !== PRIVATE_KEY_MAGIC) {
+    return 'is not in the openssh-key-v1 format';
+  }
+  const cipher = readSshString(data, PRIVATE_KEY_MAGIC.length);
+  const kdf = cipher && readSshString(data, cipher.next);
+  const kdfOptions = kdf && readSshString(data, kdf.next);
+  if (!kdfOptions || kdfOptions.next + 4 > data.length) return 'is truncated';
+  if (cipher.value.toString('latin1') !== 'none') return 'must not be protected by a passphrase';
+  if (data.readUInt32BE(kdfOptions.next) !== 1) return 'must hold exactly one key';
+  const publicKey = readSshString(data, kdfOptions.next + 4);
+  const type = publicKey && readSshString(publicKey.value, 0);
+  if (!type) return 'is truncated';
+  if (type.value.toString('latin1') !== 'ssh-ed25519') return 'must be an ed25519 key';
+  return undefined;
+}

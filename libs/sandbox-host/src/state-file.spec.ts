@@ -64,6 +64,31 @@ describe('state file', () => {
     expect(() => parseState(state([{ ...host(), status: 'half' }]))).toThrow(/status/);
   });
 
+  it('round-trips a host with its own authorized keys', () => {
+    const own = host({ authorizedKeys: [`${KEY} platform`, KEY] });
+    const value: SandboxState = {
+      ...emptyState('10.213.0.0/16', 'fot'),
+      hosts: [own, host({ label: 'b', name: 'fot-00000001', address: '10.213.0.6' })],
+    };
+    const parsed = parseState(serializeState(value));
+    expect(parsed).toEqual(value);
+    expect(parsed.hosts[1]).not.toHaveProperty('authorizedKeys');
+  });
+
+  it('reads hosts without authorizedKeys (older files) without inventing any', () => {
+    expect(parseState(state([host()])).hosts[0]).not.toHaveProperty('authorizedKeys');
+  });
+
+  it.each([
+    [[], /hosts\[0\]\.authorizedKeys: must be a non-empty array/],
+    ['ssh-ed25519 AAAA', /hosts\[0\]\.authorizedKeys: must be a non-empty array/],
+    [[KEY, 7], /hosts\[0\]\.authorizedKeys\[1\]: must be a string/],
+    [[KEY, 'ssh-foo AAAA'], /hosts\[0\]\.authorizedKeys\[1\]: unknown key type/],
+    [[`${KEY}\n${KEY}`], /hosts\[0\]\.authorizedKeys\[0\]: must be a single line/],
+  ])('rejects authorizedKeys %j', (authorizedKeys, problem) => {
+    expect(() => parseState(state([{ ...host(), authorizedKeys }]))).toThrow(problem);
+  });
+
   it('rejects text that is not JSON', () => {
     expect(() => parseState('{"version": 1,')).toThrow(/not valid JSON/);
   });

@@ -17,6 +17,11 @@ export interface HostRecord extends HostEntryBase {
   status: 'ready';
   /** Host public key line `type base64`. */
   hostKey: string;
+  /**
+   * The host's own authorized_keys lines, when it was made with an identity (ensureHost's second
+   * argument); absent: the manager's `authorizedKeys` option applies, as before identities existed.
+   */
+  authorizedKeys?: string[];
 }
 
 /**
@@ -67,7 +72,7 @@ function parseHost(
     problems.push(`${at}: must be an object`);
     return undefined;
   }
-  const { label, name, address, hostKey, createdAt, status = 'ready' } = entry;
+  const { label, name, address, hostKey, createdAt, authorizedKeys, status = 'ready' } = entry;
   const before = problems.length;
   if (typeof label !== 'string') problems.push(`${at}.label: must be a string`);
   else {
@@ -110,6 +115,7 @@ function parseHost(
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) {
     problems.push(`${at}.createdAt: must be an ISO date string`);
   }
+  const keys = parseAuthorizedKeys(authorizedKeys, `${at}.authorizedKeys`, problems);
   if (
     problems.length !== before ||
     typeof label !== 'string' ||
@@ -120,9 +126,29 @@ function parseHost(
     return undefined;
   }
   if (status === 'creating') return { label, name, address, createdAt, status };
-  return typeof hostKey === 'string'
-    ? { label, name, address, hostKey, createdAt, status: 'ready' }
-    : undefined;
+  if (typeof hostKey !== 'string') return undefined;
+  const record: HostRecord = { label, name, address, hostKey, createdAt, status: 'ready' };
+  if (keys) record.authorizedKeys = keys;
+  return record;
+}
+
+/** Optional list of public key lines: absent is fine, present must be a non-empty list of valid lines. */
+function parseAuthorizedKeys(value: unknown, at: string, problems: string[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push(`${at}: must be a non-empty array of public key lines`);
+    return undefined;
+  }
+  const lines: string[] = [];
+  value.forEach((line: unknown, i) => {
+    if (typeof line !== 'string') problems.push(`${at}[${i}]: must be a string`);
+    else {
+      const problem = validatePublicKeyLine(line);
+      if (problem) problems.push(`${at}[${i}]: ${problem}`);
+      else lines.push(line);
+    }
+  });
+  return lines.length === value.length ? lines : undefined;
 }
 
 /**
