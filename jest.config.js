@@ -23,6 +23,7 @@ const swcEsmPackages = [
 
 const moduleNameMapper = {
   '^@fedops/workflows$': '<rootDir>/workflows/src',
+  '^@fedops/simulators$': '<rootDir>/simulators/src',
   '^@fedops/(contracts|domain|catalog|service-kit|testing|sandbox-host)$': '<rootDir>/libs/$1/src',
 };
 
