@@ -55,8 +55,18 @@ export async function deployTenant(input: DeployTenantInput): Promise<DeployTena
   try {
     const machine = await step(
       'provision',
-      () => provisioner.ensureMachine({ tenantId, provider: input.provider }),
-      () => provisioner.destroyMachine({ tenantId, provider: input.provider }),
+      () =>
+        provisioner.ensureMachine({
+          tenantId,
+          provider: input.provider,
+          ...(input.placement !== undefined ? { placement: input.placement } : {}),
+        }),
+      () =>
+        provisioner.destroyMachine({
+          tenantId,
+          provider: input.provider,
+          ...(input.placement !== undefined ? { machineId: input.placement.machineId } : {}),
+        }),
     );
     await step(
       'dns',

@@ -3,3 +3,4 @@ export { deployTenant, DEPLOY_STEPS, type DeployTenantResult } from './deploy-te
 export { destroyTenant, DESTROY_STEPS } from './destroy-tenant.workflow';
 export { progressQuery } from './operation-progress';
 export { SERVICE_ACTIVITY_OPTIONS } from './activity-options';
+export { reconcileMachines } from './reconcile-machines.workflow';

@@ -128,6 +128,8 @@ export function fakeMachine(tenantId: string): MachineRef {
     machineId: `m-${tenantId}`,
     tenantId,
     provider: 'sandbox',
+    providerId: '00000000-0000-4000-8000-000000000001',
+    location: 'local',
     address: '10.213.7.9',
     sshPort: 22,
     sshUser: 'root',
@@ -143,6 +145,7 @@ export function succeedingServices(): FakeServices {
     provisioner: {
       ensureMachine: async ({ tenantId }) => fakeMachine(tenantId),
       destroyMachine: async () => ({ destroyed: true }),
+      reconcileMachines: async () => ({ checkedAt: new Date(0).toISOString(), providers: [], findings: [] }),
     },
     dns: {
       applyTenantRecords: async ({ hostnames, address }) =>

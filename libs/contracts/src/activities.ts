@@ -1,22 +1,36 @@
 import type { AppHostname, AppSelection, TenantStatus } from './tenant';
-import type { MachineRef, ResourceProviderKind } from './machine';
+import type { MachineRef, ReconcileReport, ResourceProviderKind } from './machine';
+import type { MachinePlacement } from './providers';
 import type { OperationOutcome } from './operations';
 import type { OperationStep } from './workflows';
 
 /** Activities hosted by the provisioner on task queue `provisioner`. */
 export interface ProvisionerActivities {
-  /** Create the tenant's machine, or return it if it exists (idempotent by the tenant label). */
+  /**
+   * Create the machine of a placement, or return it if it exists: idempotent by the machine id, which
+   * the provider stores as a label, so a retried attempt finds the machine an earlier one made.
+   */
   ensureMachine(input: EnsureMachineInput): Promise<MachineRef>;
-  /** Remove the tenant's machine if present; true when something was removed. */
+  /** Remove a machine (or every machine of the tenant) if present; true when something was removed. */
   destroyMachine(input: DestroyMachineInput): Promise<{ destroyed: boolean }>;
+  /** Compares the inventory with every provider; records and announces orphans and missing machines. */
+  reconcileMachines(input: Record<string, never>): Promise<ReconcileReport>;
 }
 export interface EnsureMachineInput {
   tenantId: string;
+  /**
+   * The provider kind of runs started before placement existed: their machine goes to the provider of
+   * that kind registered first (the built-in sandbox).
+   */
   provider: ResourceProviderKind;
+  /** Where the machine goes and its id; set by every run started since placement exists. */
+  placement?: MachinePlacement;
 }
 export interface DestroyMachineInput {
   tenantId: string;
   provider: ResourceProviderKind;
+  /** One machine; absent: every machine the tenant holds, on every provider. */
+  machineId?: string;
 }
 
 /** Activities hosted by the dns service on task queue `dns`. */

@@ -9,6 +9,8 @@ export const EVENT_KINDS = [
   'change.requested',
   'machine.created',
   'machine.destroyed',
+  'machine.orphaned',
+  'machine.missing',
   'dns.records.applied',
   'dns.records.removed',
   'deployment.activated',

@@ -5,3 +5,4 @@ export * from './activities';
 export * from './workflows';
 export * from './events';
 export * from './operations';
+export * from './providers';

@@ -1,5 +1,6 @@
 import type { AppHostname, AppSelection } from './tenant';
 import type { ResourceProviderKind } from './machine';
+import type { MachinePlacement } from './providers';
 
 export interface DeployTenantInput {
   tenantId: string;
@@ -9,6 +10,8 @@ export interface DeployTenantInput {
   /** Resolved at request time from the catalog, so the workflow does not depend on catalog changes. */
   hostnames: AppHostname[];
   provider: ResourceProviderKind;
+  /** Chosen before the run started; absent in runs started before placement existed. */
+  placement?: MachinePlacement;
 }
 
 export interface DestroyTenantInput {

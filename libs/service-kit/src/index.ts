@@ -15,3 +15,4 @@ export * from './http/json-body';
 export * from './temporal/worker-providers';
 export * from './temporal/activity-failure';
 export * from './temporal/temporal-runtime';
+export * from './secrets/secret-box';

@@ -1,8 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TaskQueue } from '@fedops/contracts';
-import { JsonLogger, ServiceKitModule, workerProviders } from '@fedops/service-kit';
+import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
 import type { BackupConfig } from './config/backup.config';
-import { SecretBox } from './crypto/secret-box';
 import { Repositories1764284400003 } from './migrations/1764284400003-repositories';
 import { createBackupActivities } from './repositories/backup.activities';
 import { BackupRepositoryEntity } from './repositories/backup-repository.entity';

@@ -1,20 +1,37 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { TaskQueue, type ResourceProviderKind } from '@fedops/contracts';
-import { JsonLogger, ServiceKitModule, workerProviders } from '@fedops/service-kit';
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { TaskQueue } from '@fedops/contracts';
+import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
 import { SandboxHostManager } from '@fedops/sandbox-host';
 import { readFileSync } from 'node:fs';
 import type { ProvisionerConfig } from './config/provisioner.config';
-import type { ResourceProviderDriver } from './drivers/resource-provider.driver';
-import { SandboxDriver } from './drivers/sandbox/sandbox.driver';
 import { FleetController } from './machines/fleet.controller';
 import { MachineEntity } from './machines/machine.entity';
-import { MachineService, RESOURCE_PROVIDER_DRIVERS } from './machines/machine.service';
+import { MachinePlatform } from './machines/machine-platform';
+import { MachineService } from './machines/machine.service';
 import { createProvisionerActivities } from './machines/provisioner.activities';
 import { Machines1764284400001 } from './migrations/1764284400001-machines';
+import { Providers1765100000000 } from './migrations/1765100000000-providers';
+import { MachineFindings1765100000001 } from './migrations/1765100000001-machine-findings';
+import { PlacementController } from './placement/placement.controller';
+import { MachineFindingEntity } from './reconciliation/machine-finding.entity';
+import { MachineReconciler } from './reconciliation/machine-reconciler.service';
+import { ReconcilerSchedule } from './reconciliation/reconciler-schedule';
+import { DRIVER_FACTORY, createDriverFactory } from './providers/driver-factory';
+import { ProviderEntity } from './providers/provider.entity';
+import { ProviderRegistry } from './providers/provider-registry.service';
+import { ProvidersController } from './providers/providers.controller';
+
+const PROVISIONER_CONFIG = Symbol('PROVISIONER_CONFIG');
 
 @Module({})
-export class AppModule {
+export class AppModule implements OnModuleInit {
+  constructor(
+    @Inject(PROVISIONER_CONFIG) private readonly config: ProvisionerConfig,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
   static register(config: ProvisionerConfig, logger: JsonLogger): DynamicModule {
+    const platformKey = readFileSync(config.sshPublicKeyFile, 'utf8').trim();
     return {
       module: AppModule,
       imports: [
@@ -22,30 +39,60 @@ export class AppModule {
           service: 'provisioner',
           config,
           logger,
-          database: { schema: 'provisioner', entities: [MachineEntity], migrations: [Machines1764284400001] },
+          database: {
+            schema: 'provisioner',
+            entities: [MachineEntity, ProviderEntity, MachineFindingEntity],
+            migrations: [Machines1764284400001, Providers1765100000000, MachineFindings1765100000001],
+          },
         }),
       ],
-      controllers: [FleetController],
+      controllers: [FleetController, ProvidersController, PlacementController],
       providers: [
+        { provide: PROVISIONER_CONFIG, useValue: config },
+        { provide: SecretBox, useFactory: () => new SecretBox(config.secretKey) },
+        { provide: MachinePlatform, useValue: new MachinePlatform(platformKey, config.platformLabel) },
         {
-          provide: RESOURCE_PROVIDER_DRIVERS,
-          useFactory: (): Map<ResourceProviderKind, ResourceProviderDriver> => {
-            const hosts = new SandboxHostManager({
-              stateDir: config.sandboxStateDir,
-              namePrefix: config.sandboxPrefix,
-              subnet: config.sandboxSubnet,
-              authorizedKeys: [readFileSync(config.sshPublicKeyFile, 'utf8').trim()],
-            });
-            return new Map([['sandbox', new SandboxDriver(hosts, config.sandboxBootDelayMs)]]);
-          },
+          provide: DRIVER_FACTORY,
+          useFactory: () =>
+            createDriverFactory({
+              sandboxHosts: new SandboxHostManager({
+                stateDir: config.sandboxStateDir,
+                namePrefix: config.sandboxPrefix,
+                subnet: config.sandboxSubnet,
+                authorizedKeys: [platformKey],
+              }),
+              sandboxBootDelayMs: config.sandboxBootDelayMs,
+              pollIntervalMs: config.providerPollIntervalMs,
+            }),
         },
+        ProviderRegistry,
         MachineService,
+        MachineReconciler,
+        {
+          provide: ReconcilerSchedule,
+          inject: [JsonLogger],
+          useFactory: (log: JsonLogger) =>
+            new ReconcilerSchedule(
+              {
+                temporalAddress: config.temporalAddress,
+                temporalNamespace: config.temporalNamespace,
+                intervalSeconds: config.machineReconcileIntervalSeconds,
+              },
+              log,
+            ),
+        },
         ...workerProviders({
           taskQueue: TaskQueue.provisioner,
-          inject: [MachineService],
-          activities: (machines: MachineService) => createProvisionerActivities({ machines }),
+          inject: [MachineService, MachineReconciler],
+          activities: (machines: MachineService, reconciler: MachineReconciler) =>
+            createProvisionerActivities({ machines, reconciler }),
         }),
       ],
     };
+  }
+
+  /** Before the worker starts (on application bootstrap): activities may need the sandbox provider. */
+  async onModuleInit(): Promise<void> {
+    if (this.config.sandboxProvider === 'on') await this.registry.ensureSandboxProvider();
   }
 }

@@ -1,10 +1,18 @@
-import { EVENT_KINDS, FLEET_MACHINES_LIST_SUBJECT, eventSubject } from '@fedops/contracts';
+import {
+  EVENT_KINDS,
+  FLEET_MACHINES_LIST_SUBJECT,
+  MACHINES_CLEANUP_SUBJECT,
+  PLACEMENT_CHOOSE_SUBJECT,
+  PROVIDERS_REGISTER_SUBJECT,
+  eventSubject,
+} from '@fedops/contracts';
 
 import { generateNatsCredentials, renderHarnessNatsAuthConfig } from './nats-credentials';
 import {
   EVENT_PUBLISHERS,
   NATS_ADMIN_USER,
   NATS_SERVICE_USERS,
+  RPC_SUBJECTS,
   natsPasswordVariable,
   natsUsers,
   renderComposeNatsAuthConfig,
@@ -73,17 +81,26 @@ describe('NATS permissions of the services', () => {
     expect(mayPublishAs('tenant-api', '$JS.API.CONSUMER.DURABLE.CREATE.FEDOPS_EVENTS.abc')).toBe(false);
   });
 
-  it('lets tenant-api ask the provisioner for machines, and only the provisioner answer, in its queue group', () => {
+  it('lets tenant-api ask the provisioner (machines, providers, placement), and only the provisioner answer, in its queue group', () => {
+    const subjects = [
+      FLEET_MACHINES_LIST_SUBJECT,
+      PROVIDERS_REGISTER_SUBJECT,
+      PLACEMENT_CHOOSE_SUBJECT,
+      MACHINES_CLEANUP_SUBJECT,
+    ];
     for (const user of NATS_SERVICE_USERS) {
       const p = servicePermissions(user);
-      expect([user, mayPublish(p, FLEET_MACHINES_LIST_SUBJECT)]).toEqual([user, user === 'tenant-api']);
+      for (const subject of subjects) {
+        expect([user, subject, mayPublish(p, subject)]).toEqual([user, subject, user === 'tenant-api']);
+      }
       expect([user, p.allowResponses]).toEqual([user, user === 'provisioner']);
       const rpc = p.subscribe.allow.filter((s) => s.startsWith('rpc.'));
       expect([user, rpc]).toEqual([
         user,
-        user === 'provisioner' ? [`${FLEET_MACHINES_LIST_SUBJECT} provisioner`] : [],
+        user === 'provisioner' ? RPC_SUBJECTS.map((r) => `${r.subject} provisioner`) : [],
       ]);
     }
+    expect(RPC_SUBJECTS.map((r) => r.subject)).toEqual(expect.arrayContaining(subjects));
   });
 
   it('lets each service subscribe only to its own inbox (besides its requests)', () => {

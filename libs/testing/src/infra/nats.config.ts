@@ -11,6 +11,14 @@ import {
   EVENTS_STREAM,
   EVENTS_SUBJECT_ROOT,
   FLEET_MACHINES_LIST_SUBJECT,
+  MACHINES_CLEANUP_SUBJECT,
+  MACHINES_RECONCILIATION_SUBJECT,
+  PLACEMENT_CHOOSE_SUBJECT,
+  PROVIDERS_GET_SUBJECT,
+  PROVIDERS_LIST_SUBJECT,
+  PROVIDERS_REGISTER_SUBJECT,
+  PROVIDERS_REMOVE_SUBJECT,
+  PROVIDERS_TEST_SUBJECT,
   type EventKind,
 } from '@fedops/contracts';
 
@@ -56,6 +64,8 @@ export const EVENT_PUBLISHERS: Readonly<Record<EventKind, NatsServiceUser>> = {
   'change.requested': 'tenant-api',
   'machine.created': 'provisioner',
   'machine.destroyed': 'provisioner',
+  'machine.orphaned': 'provisioner',
+  'machine.missing': 'provisioner',
   'dns.records.applied': 'dns',
   'dns.records.removed': 'dns',
   'deployment.activated': 'deployer',
@@ -69,7 +79,17 @@ export const RPC_SUBJECTS: ReadonlyArray<{
   readonly subject: string;
   readonly server: NatsServiceUser;
   readonly clients: readonly NatsServiceUser[];
-}> = [{ subject: FLEET_MACHINES_LIST_SUBJECT, server: 'provisioner', clients: ['tenant-api'] }];
+}> = [
+  FLEET_MACHINES_LIST_SUBJECT,
+  PROVIDERS_REGISTER_SUBJECT,
+  PROVIDERS_LIST_SUBJECT,
+  PROVIDERS_GET_SUBJECT,
+  PROVIDERS_TEST_SUBJECT,
+  PROVIDERS_REMOVE_SUBJECT,
+  PLACEMENT_CHOOSE_SUBJECT,
+  MACHINES_CLEANUP_SUBJECT,
+  MACHINES_RECONCILIATION_SUBJECT,
+].map((subject) => ({ subject, server: 'provisioner', clients: ['tenant-api'] }));
 
 /**
  * Where a user's replies arrive (JetStream acks, API answers, request/reply): its connections use

@@ -194,6 +194,8 @@ export class Platform {
         ...(o.sandboxSubnet !== undefined ? { FEDOPS_SANDBOX_SUBNET: o.sandboxSubnet } : {}),
         FEDOPS_SANDBOX_BOOT_DELAY_MS: String(o.sandboxBootDelayMs ?? 0),
         FEDOPS_SSH_PUBLIC_KEY_FILE: this.secrets.sshPublicKeyFile,
+        FEDOPS_SECRET_KEY: this.secrets.secretKey,
+        FEDOPS_PROVIDER_POLL_INTERVAL_MS: '200',
       },
       dns: {
         FEDOPS_POWERDNS_API_URL: o.infra.powerdns.apiUrl,

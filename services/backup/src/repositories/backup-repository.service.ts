@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { BackupRepositorySummary } from '@fedops/contracts';
-import { EventPublisher, JsonLogger } from '@fedops/service-kit';
-import { SecretBox } from '../crypto/secret-box';
+import { EventPublisher, JsonLogger, SecretBox } from '@fedops/service-kit';
 import { ResticRepositoryManager } from '../restic/repository-manager';
 import { BackupRepositoryEntity } from './backup-repository.entity';
 

@@ -62,7 +62,8 @@ export class DeploymentPipeline {
   async deploy(input: DeployConfigurationInput): Promise<DeploymentResult> {
     const fields = [...validateDomain(input.domain, 'domain'), ...validateAppSelections(input.apps, 'apps')];
     if (fields.length > 0) throw FedopsError.validation(fields);
-    const { machine, tenantId } = input;
+    const { tenantId } = input;
+    let machine = input.machine;
     const hostname = hostnameFor(tenantId);
     const rendered = renderFlake({
       tenantId,
@@ -97,6 +98,7 @@ export class DeploymentPipeline {
         privateKeyFile: this.deps.privateKeyFile,
         workDir: path.join(this.deps.workDir, 'ssh'),
       });
+      machine = await identifyMachine(client, machine);
       const activator = (this.deps.activatorFor ?? ((kind: ActivationKind) => activatorFor(kind)))(
         machine.activation,
       );
@@ -308,4 +310,17 @@ function result(
     configHash,
     apps: health.map((h) => ({ app: h.app, healthy: h.healthy, url: h.url })),
   };
+}
+
+/**
+ * What the machine says it is. A sandbox machine's sshd names its root folder (`SetEnv
+ * FEDOPS_SANDBOX_ROOT`, libs/sandbox-host), whichever driver made it — the sandbox driver, or a
+ * simulated Proxmox, Hetzner or DigitalOcean VM, which the vendor's API cannot describe as such — and
+ * gets the stand-in activation under that root. A VM names none and keeps what the provisioner said.
+ */
+export async function identifyMachine(client: SshClient, machine: MachineRef): Promise<MachineRef> {
+  const { stdout } = await client.execOrThrow('printf %s "${FEDOPS_SANDBOX_ROOT:-}"');
+  const root = stdout.trim();
+  if (root === '') return machine;
+  return { ...machine, fsRoot: root, activation: 'sandbox-standin' };
 }

@@ -134,6 +134,8 @@ export async function startLocalMachine(tenantId: string): Promise<LocalMachine>
     machineId: `local-${address}`,
     tenantId,
     provider: 'sandbox',
+    providerId: '00000000-0000-4000-8000-000000000001',
+    location: 'local',
     address,
     sshPort: port,
     sshUser: 'root',

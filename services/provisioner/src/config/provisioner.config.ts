@@ -36,6 +36,52 @@ export const provisionerConfigSpec = {
     },
     default: 0,
   },
+  sandboxProvider: {
+    env: 'FEDOPS_SANDBOX_PROVIDER',
+    description:
+      "'on': register this host's sandbox as the provider named sandbox at boot (tests, npm start); 'off': not",
+    parse: parse.oneOf(['on', 'off'] as const),
+    default: 'on' as const,
+  },
+  secretKey: {
+    env: 'FEDOPS_SECRET_KEY',
+    description: 'key that seals provider credentials and machine host keys at rest (32 bytes, base64)',
+    parse: parse.base64Key32,
+    secret: true,
+  },
+  platformLabel: {
+    env: 'FEDOPS_PLATFORM_LABEL',
+    description:
+      "value of the fedops-platform label on every machine: tells this installation's machines from others' in a shared account",
+    parse: (raw: string) => {
+      if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(raw))
+        throw new Error('must be 1-63 lower-case letters, digits, hyphens');
+      return raw;
+    },
+    default: 'fedops',
+  },
+  providerPollIntervalMs: {
+    env: 'FEDOPS_PROVIDER_POLL_INTERVAL_MS',
+    description: "how often drivers poll a provider's task or action while waiting for it",
+    parse: (raw: string) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 50 || n > 60_000)
+        throw new Error('must be an integer from 50 to 60000');
+      return n;
+    },
+    default: 2000,
+  },
+  machineReconcileIntervalSeconds: {
+    env: 'FEDOPS_MACHINE_RECONCILE_INTERVAL_SECONDS',
+    description: 'how often the Temporal Schedule compares the machine inventory with every provider',
+    parse: (raw: string) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 10 || n > 86_400)
+        throw new Error('must be an integer from 10 to 86400');
+      return n;
+    },
+    default: 300,
+  },
   sshPublicKeyFile: {
     env: 'FEDOPS_SSH_PUBLIC_KEY_FILE',
     description: "the platform's SSH public key, authorised on every machine it creates",

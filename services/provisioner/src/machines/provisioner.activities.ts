@@ -1,11 +1,17 @@
 import type { ProvisionerActivities } from '@fedops/contracts';
+import { activityCallContext } from '../drivers/call-context';
+import type { MachineReconciler } from '../reconciliation/machine-reconciler.service';
 import type { MachineService } from './machine.service';
 
-export function createProvisionerActivities(deps: { machines: MachineService }): ProvisionerActivities {
+export function createProvisionerActivities(deps: {
+  machines: MachineService;
+  reconciler: MachineReconciler;
+}): ProvisionerActivities {
   return {
-    ensureMachine: ({ tenantId, provider }) => deps.machines.ensure(tenantId, provider),
-    destroyMachine: async ({ tenantId, provider }) => ({
-      destroyed: await deps.machines.destroy(tenantId, provider),
+    reconcileMachines: () => deps.reconciler.reconcile(activityCallContext()),
+    ensureMachine: (input) => deps.machines.ensure(input, activityCallContext()),
+    destroyMachine: async (input) => ({
+      destroyed: await deps.machines.destroy(input, activityCallContext()),
     }),
   };
 }
