@@ -77,6 +77,10 @@ describe('the fedops command line against the platform', () => {
       'mastodon',
       '--option',
       'mastodon.singleUserMode=true',
+      '--plan',
+      'small',
+      '--provider',
+      'sandbox',
       '--wait',
     ]);
     expect(created.stderr).toMatch(/step 1 of 4 provision running/);
@@ -85,6 +89,7 @@ describe('the fedops command line against the platform', () => {
     expect(created).toMatchObject({ code: 0 });
     expect(created.stdout).toMatch(/^Status +ready$/m);
     expect(created.stdout).toContain(`https://social.${domain}/  (singleUserMode=true)`);
+    expect(created.stdout).toMatch(/^Placement +local, plan small: provider sandbox as asked/m);
     const id = /^ID +(\S+)$/m.exec(created.stdout)?.[1];
     expect(id).toBeDefined();
 
@@ -102,6 +107,11 @@ describe('the fedops command line against the platform', () => {
     expect((JSON.parse(fleet.stdout) as { items: Array<{ tenantId: string }> }).items).toContainEqual(
       expect.objectContaining({ tenantId: id }),
     );
+
+    // The fleet for people: the machine by its provider's name.
+    const table = await fedops(['machines'], { FEDOPS_TOKEN: env.tokens.ops });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^\\S+ +${id!} +sandbox +local `, 'm'));
 
     // Tables for people.
     const ops = await fedops(['operations', 'list', '--tenant', id!]);
@@ -128,6 +138,42 @@ describe('the fedops command line against the platform', () => {
     const deleted = await fedops(['tenants', 'delete', id!, '--yes', '--wait']);
     expect(deleted.stderr).toMatch(/destroy \w+: succeeded in \d+ s/);
     expect(deleted).toMatchObject({ code: 0, stdout: `Tenant ${id!} (${domain}) is deleted.\n` });
+  });
+
+  it('lists and shows providers (ops staff), and reports a plan nobody offers field by field', async () => {
+    const asOps = { FEDOPS_TOKEN: env.tokens.ops };
+    const list = await fedops(['providers', 'list'], asOps);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME +KIND +LOCATIONS +STATUS +MACHINES +CHECK$/);
+    expect(list.stdout).toMatch(/^sandbox +sandbox +local +active +\d+ +ok$/m);
+    const shown = await fedops(['providers', 'show', 'sandbox', '--json'], asOps);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      name: 'sandbox',
+      kind: 'sandbox',
+      credentialFields: [],
+    });
+    // Operators may not: 403, exit 3.
+    const refused = await fedops(['providers', 'list'], { FEDOPS_TOKEN: env.tokens.acme });
+    expect(refused.code).toBe(3);
+
+    const gigantic = await fedops(
+      [
+        'tenants',
+        'create',
+        '--domain',
+        uniqueDomain('cli-plan'),
+        '--app',
+        'gotosocial',
+        '--plan',
+        'gigantic',
+      ],
+      { FEDOPS_TOKEN: env.tokens.acme },
+    );
+    expect(gigantic.code).toBe(1);
+    expect(gigantic.stderr).toMatch(
+      /^fedops: .*\(400 VALIDATION_FAILED\)\n {2}plan: is not offered here; valid: .*small/,
+    );
   });
 
   it('exits 3 without a token, saying how to log in', async () => {

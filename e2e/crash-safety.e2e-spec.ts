@@ -12,6 +12,7 @@ interface Tenant {
   status: string;
   error?: string;
   operation: { id: string };
+  placement: { machineId: string };
 }
 
 // Sandbox machines boot instantly; a simulated boot time keeps ensureMachine running long enough
@@ -30,8 +31,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function sandboxHostsOf(tenantId: string): Array<{ name: string }> {
-  return sandboxHosts(env.dataDir).filter((h) => h.label === tenantId);
+/** Sandbox machines labelled with the machine id placement chose for the tenant. */
+function sandboxHostsOf(machineId: string): Array<{ name: string }> {
+  return sandboxHosts(env.dataDir).filter((h) => h.label === machineId);
 }
 
 async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: string; records: unknown[] }>> {
@@ -116,6 +118,7 @@ describe('crash safety', () => {
     const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['mastodon', 'gotosocial'] }));
     expect(created.status).toBe(202);
     const { id, domain } = created.body;
+    const machineId = created.body.placement.machineId;
 
     // Wait until ensureMachine is running and the machine exists but is still "booting".
     await waitFor(
@@ -123,7 +126,11 @@ describe('crash safety', () => {
         const op = await api.get<{ steps: Array<{ name: string; status: string }> }>(
           `/v1/operations/${created.body.operation.id}`,
         );
-        return op.status === 200 && op.body.steps[0]?.status === 'running' && sandboxHostsOf(id).length === 1;
+        return (
+          op.status === 200 &&
+          op.body.steps[0]?.status === 'running' &&
+          sandboxHostsOf(machineId).length === 1
+        );
       },
       { description: 'ensureMachine to be in flight', timeoutMs: 30_000, intervalMs: 100 },
     );
@@ -146,8 +153,8 @@ describe('crash safety', () => {
       .as(env.tokens.ops)
       .get<{ items: Array<{ tenantId: string; machineId: string }> }>('/v1/machines');
     expect(fleet.body.items.filter((m) => m.tenantId === id)).toHaveLength(1);
-    expect(sandboxHostsOf(id)).toHaveLength(1);
-    expect(namespaces()).toContain(sandboxHostsOf(id)[0]!.name);
+    expect(sandboxHostsOf(machineId)).toHaveLength(1);
+    expect(namespaces()).toContain(sandboxHostsOf(machineId)[0]!.name);
 
     // Exactly one A record per app hostname.
     const aRecords = (await zoneRRsets(domain)).filter((r) => r.type === 'A');
@@ -172,7 +179,7 @@ describe('crash safety', () => {
       timeoutMs: 60_000,
       intervalMs: 250,
     });
-    expect(sandboxHostsOf(id)).toHaveLength(0);
+    expect(sandboxHostsOf(machineId)).toHaveLength(0);
   });
 
   it('drains the deployer on SIGTERM: the activity in flight completes on its first attempt', async () => {
@@ -207,6 +214,7 @@ describe('crash safety', () => {
     const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['gotosocial'] }));
     expect(created.status).toBe(202);
     const { id } = created.body;
+    const machineId = created.body.placement.machineId;
     const deployOperation = created.body.operation.id;
     await waitForStep(deployOperation, 'provision', 'running');
 
@@ -234,6 +242,6 @@ describe('crash safety', () => {
     ]);
     const fleet = await api.as(env.tokens.ops).get<{ items: Array<{ tenantId: string }> }>('/v1/machines');
     expect(fleet.body.items.filter((m) => m.tenantId === id)).toEqual([]);
-    expect(sandboxHostsOf(id)).toEqual([]);
+    expect(sandboxHostsOf(machineId)).toEqual([]);
   });
 });

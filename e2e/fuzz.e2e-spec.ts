@@ -46,6 +46,8 @@ let pools: {
 };
 /** Tenants a fuzzed body happened to create: deleted at the end. */
 const created = new Set<string>();
+/** Providers a fuzzed body happened to register (sandbox-kind ones, which hold nothing): removed at the end. */
+const registered = new Set<string>();
 
 beforeAll(async () => {
   env = await startTestPlatform('fuzz');
@@ -99,6 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const ops = callers?.['ops'];
   for (const id of created) await ops?.delete(`/v1/tenants/${id}`);
+  for (const id of registered) await ops?.delete(`/v1/providers/${id}`);
   await env?.stop();
 });
 
@@ -150,6 +153,9 @@ function realIds(op: DocumentedOperation, name: string): string[] {
   if (op.path.startsWith('/v1/tenants/{id}')) return op.operationId === 'deleteTenant' ? [] : [pools.tenant];
   if (op.path.startsWith('/v1/operations/{id}')) return [pools.operation];
   if (op.path.startsWith('/v1/tokens/{id}')) return [pools.token];
+  // The built-in provider, never for removal (it holds the fuzz tenant's machine: a 409 all the same).
+  if (op.path.startsWith('/v1/providers/{provider}'))
+    return op.operationId === 'removeProvider' ? [] : ['sandbox'];
   if (op.path.startsWith('/v1/organisations/{id}')) {
     if (op.operationId === 'deleteOrganisation') return [pools.doomedOrg];
     return readOrg ? [pools.org, pools.spareOrg] : [pools.spareOrg];
@@ -326,6 +332,8 @@ function bodyOf(op: DocumentedOperation): fc.Arbitrary<BodyAndType> {
     { weight: 1, arbitrary: fc.constant('['.repeat(5000) + ']'.repeat(5000)) },
     { weight: 1, arbitrary: fc.constant(undefined) },
   ];
+  // A valid cleanupMachines body with dryRun false deletes orphans only (never an inventory machine),
+  // and the fuzz platform has none: fuzzing it as is harms nothing.
   // Now and then a body that is valid as far as anyone can tell (a tenant is created and deleted later).
   if (op.operationId === 'createTenant')
     kinds.push({
@@ -404,6 +412,8 @@ async function check(op: DocumentedOperation, caller: string, request: FuzzReque
     throw new Error(`${op.method} ${request.path} as ${caller}: ${String(err)}`, { cause: err });
   }
   if (op.operationId === 'createTenant' && res.status === 202) created.add((res.body as { id: string }).id);
+  if (op.operationId === 'registerProvider' && res.status === 201)
+    registered.add((res.body as { id: string }).id);
   const violations = document.answerViolations(op, res, allowance(request));
   if (violations.length > 0) {
     const shown = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
@@ -469,6 +479,18 @@ describe(`every operation under fuzzing (fast-check seed ${SEED}; FEDOPS_FUZZ_SE
     120_000,
   );
 });
+
+/** A sandbox-kind provider registration (its connection test needs no credentials). */
+function sandboxProvider(name: string): Record<string, unknown> {
+  return {
+    name,
+    kind: 'sandbox',
+    credentials: {},
+    locations: ['local'],
+    plans: [{ name: 'small', vcpus: 1, memoryMiB: 1024, diskGiB: 10 }],
+    image: 'sandbox',
+  };
+}
 
 /** The bad input of the issue, one deterministic case each: a 4xx problem, never a 5xx, no stack trace. */
 const BAD_INPUT: ReadonlyArray<{
@@ -571,6 +593,14 @@ const BAD_INPUT: ReadonlyArray<{
     code: 'NOT_FOUND',
   },
   {
+    what: 'a NUL in an organisation id to delete (was a 500)',
+    operationId: 'deleteOrganisation',
+    caller: 'ops',
+    path: '/v1/organisations/acme%00',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
     what: "a NUL in a member's subject",
     operationId: 'removeOrganisationMember',
     caller: 'ops',
@@ -655,6 +685,82 @@ const BAD_INPUT: ReadonlyArray<{
     code: 'IDEMPOTENCY_KEY_REUSED',
   },
   {
+    what: 'an Idempotency-Key reused with another body (providers)',
+    operationId: 'registerProvider',
+    caller: 'ops',
+    before: {
+      path: '/v1/providers',
+      body: sandboxProvider('fuzz-idem-first'),
+      headers: { 'idempotency-key': 'bad-input-provider' },
+    },
+    path: '/v1/providers',
+    body: sandboxProvider('fuzz-idem-second'),
+    headers: { 'idempotency-key': 'bad-input-provider' },
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  },
+  {
+    what: 'a credential its kind does not have',
+    operationId: 'registerProvider',
+    caller: 'ops',
+    path: '/v1/providers',
+    body: { ...sandboxProvider('fuzz-creds'), credentials: { token: 'x' } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    what: 'path traversal in a provider',
+    operationId: 'getProvider',
+    caller: 'ops',
+    path: '/v1/providers/..%2F..%2Fv1%2Fmachines',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    what: 'a NUL in a provider',
+    operationId: 'removeProvider',
+    caller: 'ops',
+    path: '/v1/providers/sandbox%00',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    what: 'a plan no provider offers',
+    operationId: 'createTenant',
+    caller: 'acme',
+    path: '/v1/tenants',
+    body: { ...newTenant({ apps: ['gotosocial'] }), plan: 'gigantic' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    what: 'a provider that is not registered',
+    operationId: 'createTenant',
+    caller: 'acme',
+    path: '/v1/tenants',
+    body: { ...newTenant({ apps: ['gotosocial'] }), placement: { provider: 'nowhere' } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    what: 'a cleanup that does not say whether it is a dry run',
+    operationId: 'cleanupMachines',
+    caller: 'ops',
+    path: '/v1/machines/cleanup',
+    body: {},
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    what: 'a cleanup with dryRun as a string',
+    operationId: 'cleanupMachines',
+    caller: 'ops',
+    path: '/v1/machines/cleanup',
+    body: { dryRun: 'false' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
     what: 'an id that is not percent-encoding (the HTTP layer: 400 before any route)',
     operationId: 'getTenant',
     caller: 'acme',
@@ -668,8 +774,9 @@ describe('bad input is a 4xx problem+json, never a 5xx, never a stack trace', ()
   it.each(BAD_INPUT.map((c) => [c.what, c] as const))('%s', async (_what, c) => {
     const client = callers[c.caller]!;
     if (c.before !== undefined) {
-      const first = await client.post(c.before.path, c.before.body, c.before.headers);
+      const first = await client.post<{ id: string }>(c.before.path, c.before.body, c.before.headers);
       expect(first.status).toBe(201);
+      if (c.operationId === 'registerProvider') registered.add(first.body.id);
     }
     const method = document.operation(c.operationId).method;
     const res = await client.request<{ code: string }>(method, c.path, {

@@ -9,8 +9,8 @@ import { newTenant, uniqueDomain } from './factories';
  * resource is allowed (within role and scopes), the other's is a 404 as if it did not exist; an
  * ops-only route is a 403 for operators, a missing scope a 403 for API tokens, no token a 401. Calls
  * that would change something when allowed are made harmless (a conflict, a stale If-Match, an
- * invalid body, an already deleted tenant); refused ones aim at live resources, which are checked to
- * be untouched afterwards.
+ * invalid body, an already deleted tenant, a provider that still holds machines, a dry run of the
+ * orphan cleanup); refused ones aim at live resources, which are checked to be untouched afterwards.
  */
 
 type Org = 'acme' | 'globex';
@@ -135,6 +135,23 @@ const operationsOf = async (org: Org): Promise<unknown> =>
     (await asOps().get<Listed>(`/v1/operations?tenant=${fixtures[org].live.id}&limit=200`)).body.items ?? []
   ).map((o) => `${String(o.id)} ${String(o['status'])}`);
 
+/** The registered providers as ops staff see them (names, statuses, last checks, usage). */
+const providersState = async (): Promise<unknown> =>
+  ((await asOps().get<Listed>('/v1/providers?limit=200')).body.items ?? []).map((p) => [
+    p['name'],
+    p['status'],
+    p['lastCheck'],
+    p['usage'],
+  ]);
+
+/** The fleet's machines and the reconciler's findings, as ops staff see them. */
+const fleetState = async (): Promise<unknown> => {
+  const body = (
+    await asOps().get<Listed & { reconciliation: { findings: unknown[] } | null }>('/v1/machines')
+  ).body;
+  return [body.items.map((m) => m['machineId']).sort(), body.reconciliation?.findings ?? null];
+};
+
 /** Every item belongs to the caller's organisation, unless the caller is ops staff. */
 function ownOnly(field: string) {
   return (items: Listed['items'], caller: Caller): void => {
@@ -172,6 +189,74 @@ const ROWS: readonly Row[] = [
     targeted: false,
     request: () => ({ method: 'GET', path: '/v1/machines' }),
     allowed: () => 200,
+  },
+  {
+    operationId: 'cleanupMachines',
+    roles: ['ops'],
+    scopes: ['fleet:write'],
+    targeted: false,
+    // Allowed: a dry run, which deletes nothing (and there is no orphan to delete).
+    request: () => ({ method: 'POST', path: '/v1/machines/cleanup', body: { dryRun: true } }),
+    allowed: () => 200,
+    state: fleetState,
+  },
+  {
+    operationId: 'listProviders',
+    roles: ['ops'],
+    scopes: ['providers:read'],
+    targeted: false,
+    request: () => ({ method: 'GET', path: '/v1/providers?limit=200' }),
+    allowed: () => 200,
+    listCheck: (items) => expect(items.map((p) => p['name'])).toContain('sandbox'),
+  },
+  {
+    operationId: 'getProvider',
+    roles: ['ops'],
+    scopes: ['providers:read'],
+    targeted: false,
+    request: () => ({ method: 'GET', path: '/v1/providers/sandbox' }),
+    allowed: () => 200,
+  },
+  {
+    operationId: 'registerProvider',
+    roles: ['ops'],
+    scopes: ['providers:write'],
+    targeted: false,
+    // The name is taken (the built-in sandbox provider): a conflict, before any connection test.
+    request: () => ({
+      method: 'POST',
+      path: '/v1/providers',
+      body: {
+        name: 'sandbox',
+        kind: 'sandbox',
+        credentials: {},
+        locations: ['local'],
+        plans: [{ name: 'small', vcpus: 1, memoryMiB: 1024, diskGiB: 10 }],
+        image: 'sandbox',
+      },
+    }),
+    allowed: () => 409,
+    state: providersState,
+  },
+  {
+    operationId: 'testProvider',
+    roles: ['ops'],
+    scopes: ['providers:write'],
+    targeted: false,
+    // Allowed: the test runs again (it records `lastCheck`, nothing else changes).
+    request: () => ({ method: 'POST', path: '/v1/providers/sandbox/test' }),
+    allowed: () => 200,
+    state: providersState,
+  },
+  {
+    operationId: 'removeProvider',
+    roles: ['ops'],
+    scopes: ['providers:write'],
+    targeted: false,
+    // The sandbox provider holds the live tenants' machines: a conflict naming them.
+    request: () => ({ method: 'DELETE', path: '/v1/providers/sandbox' }),
+    allowed: () => 409,
+    state: providersState,
   },
   {
     operationId: 'listOperations',

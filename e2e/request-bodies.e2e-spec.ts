@@ -46,6 +46,28 @@ const BODY_OPERATIONS: ReadonlyArray<{
     path: '/v1/tokens',
     validBody: () => ({ name: 'bodies', scopes: ['tenants:read'] }),
   },
+  {
+    operationId: 'registerProvider',
+    method: 'POST',
+    path: '/v1/providers',
+    validBody: () => ({
+      name: 'bodies-sandbox',
+      kind: 'sandbox',
+      credentials: {},
+      locations: ['local'],
+      plans: [{ name: 'small', vcpus: 1, memoryMiB: 1024, diskGiB: 10 }],
+      image: 'sandbox',
+    }),
+    caller: 'ops',
+  },
+  {
+    operationId: 'cleanupMachines',
+    method: 'POST',
+    path: '/v1/machines/cleanup',
+    // A dry run: even a body that got through would delete nothing.
+    validBody: () => ({ dryRun: true }),
+    caller: 'ops',
+  },
 ];
 
 interface BadBody {
@@ -78,7 +100,8 @@ const BAD_BODIES: readonly BadBody[] = [
   {
     what: 'truncated JSON',
     headers: JSON_TYPE,
-    body: (valid) => json(valid).subarray(0, 20),
+    // Cut at 20 bytes, or before the last byte of a body shorter than that (`{"dryRun":true}`).
+    body: (valid) => json(valid).subarray(0, Math.min(20, json(valid).length - 1)),
     status: 400,
     code: 'MALFORMED_JSON',
     detail: /^The request body is not valid JSON: \S/,

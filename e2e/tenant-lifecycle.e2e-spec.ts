@@ -61,9 +61,9 @@ async function deployWorkflowsStarted(): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-/** The network namespace of the tenant's sandbox machine, from the provisioner's sandbox state. */
-function sandboxNamespaceOf(tenantId: string): string | undefined {
-  return sandboxHosts(env.dataDir).find((h) => h.label === tenantId)?.name;
+/** The network namespace of a sandbox machine (labelled with its machine id), from the provisioner's sandbox state. */
+function sandboxNamespaceOf(machineId: string): string | undefined {
+  return sandboxHosts(env.dataDir).find((h) => h.label === machineId)?.name;
 }
 
 describe('an operator runs a tenant from creation to deletion', () => {
@@ -110,6 +110,7 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const machines = fleet.body.items.filter((m) => m.tenantId === id);
     expect(machines).toHaveLength(1);
     const address = machines[0]!.address;
+    const machineId = machines[0]!.machineId;
     const fqdn = `social.${body['domain'] as string}`;
     expect(await resolver().resolve4(fqdn)).toEqual([address]);
     // The tenant's zone has the SOA and NS the harness configures, not PowerDNS's placeholder SOA.
@@ -151,7 +152,7 @@ describe('an operator runs a tenant from creation to deletion', () => {
     );
 
     // Deletion removes machine, records, deployment and repository.
-    const namespace = sandboxNamespaceOf(id);
+    const namespace = sandboxNamespaceOf(machineId);
     expect(namespaces()).toContain(namespace);
     const deleted = await api.delete<Tenant>(`/v1/tenants/${id}`);
     expect(deleted.status).toBe(202);
@@ -160,7 +161,7 @@ describe('an operator runs a tenant from creation to deletion', () => {
     const fleetAfter = await api.as(env.tokens.ops).get<{ items: Machine[] }>('/v1/machines');
     expect(fleetAfter.body.items.filter((m) => m.tenantId === id)).toEqual([]);
     expect(namespaces()).not.toContain(namespace);
-    expect(sandboxNamespaceOf(id)).toBeUndefined();
+    expect(sandboxNamespaceOf(machineId)).toBeUndefined();
     // The zone is gone: PowerDNS refuses (or knows nothing of) the name; a timeout would not count.
     await expect(resolver().resolve4(fqdn)).rejects.toMatchObject({
       code: expect.stringMatching(/^(EREFUSED|ENOTFOUND|ENODATA)$/),
@@ -207,7 +208,7 @@ describe('the API refuses bad requests with problem details', () => {
           { app: 'myspace', options: {} },
           { app: 'mastodon', options: { maxTootChars: 'lots', registrations: 'sometimes', colour: 'blue' } },
         ],
-        plan: 'gold',
+        flavour: 'gold',
       },
     );
     expect(res.status).toBe(400);
@@ -220,7 +221,7 @@ describe('the API refuses bad requests with problem details', () => {
         'apps[1].options.maxTootChars',
         'apps[1].options.registrations',
         'domain',
-        'plan',
+        'flavour',
       ].sort(),
     );
   });

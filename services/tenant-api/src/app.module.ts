@@ -24,7 +24,12 @@ import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { RateLimitInterceptor } from './rate-limit/rate-limit.interceptor';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { CatalogController } from './catalog/catalog.controller';
-import { FleetController, PROVISIONER_RPC } from './fleet/fleet.controller';
+import { FleetController } from './fleet/fleet.controller';
+import { FleetService } from './fleet/fleet.service';
+import { PROVISIONER_RPC, ProvisionerRpc } from './provisioner-rpc/provisioner-rpc';
+import { ProviderController } from './providers/provider.controller';
+import { ProviderService } from './providers/provider.service';
+import { TenantPlacement1765100000000 } from './migrations/1765100000000-tenant-placement';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { TenantController } from './tenants/tenant.controller';
 import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity';
@@ -75,6 +80,7 @@ export class AppModule {
               Organisations1765000000000,
               ApiTokens1765000000001,
               StreamTickets1765000000002,
+              TenantPlacement1765100000000,
             ],
           },
         }),
@@ -90,6 +96,7 @@ export class AppModule {
         OperationController,
         CatalogController,
         FleetController,
+        ProviderController,
         AuditController,
         OrganisationController,
         OrganisationMemberController,
@@ -111,6 +118,9 @@ export class AppModule {
               options: natsConnectionOptions(config, 'tenant-api-rpc-client'),
             }),
         },
+        ProvisionerRpc,
+        ProviderService,
+        FleetService,
         {
           provide: RateLimiter,
           useFactory: () =>

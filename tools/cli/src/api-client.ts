@@ -23,6 +23,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Sent as Idempotency-Key; makes the POST safe to repeat, so it is retried like a GET. */
   idempotencyKey?: string;
+  /** How long this request may take (default: the client's, 30 s), for calls the server takes long on. */
+  timeoutMs?: number;
 }
 
 export interface ApiClientOptions {
@@ -102,7 +104,7 @@ export class ApiClient {
           ...(body === undefined ? {} : { body }),
           signal: AbortSignal.any([
             this.options.io.interrupted,
-            AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
+            AbortSignal.timeout(options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000),
           ]),
           redirect: 'follow',
         });

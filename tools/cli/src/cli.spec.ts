@@ -246,15 +246,15 @@ describe('fedops, run in-process against a fake API', () => {
   });
 
   it('reports a command the server has no endpoint for as not available (exit 4)', async () => {
+    const path = `/v1/tenants/${TENANT.id}/backups`;
     const { code, io } = await fedops(
-      ['providers', 'list'],
-      () =>
-        json(404, { title: 'Not found', status: 404, detail: 'Cannot GET /v1/providers', code: 'NOT_FOUND' }),
+      ['backups', 'list', TENANT.id],
+      () => json(404, { title: 'Not found', status: 404, detail: `Cannot GET ${path}`, code: 'NOT_FOUND' }),
       withServer,
     );
     expect(code).toBe(4);
     expect(io.stderr.text).toBe(
-      'fedops: not available on this server: it has no GET /v1/providers (its tenant-api predates this command)\n',
+      `fedops: not available on this server: it has no GET ${path} (its tenant-api predates this command)\n`,
     );
   });
 

@@ -55,7 +55,9 @@ function section(title: string, rows: ReadonlyArray<readonly [string, string]>):
 
 function usageLine(path: readonly CommandNode[], node: CommandNode): string {
   const words = ['fedops', ...path.map((n) => n.name)];
-  if (node.children !== undefined) return `Usage: ${words.join(' ')} <command> [options]`;
+  // A group that also runs on its own (`fedops machines`) takes its command optionally.
+  if (node.children !== undefined)
+    return `Usage: ${words.join(' ')} ${node.run === undefined ? '<command>' : '[<command>]'} [options]`;
   const args = (node.args ?? []).map((a) => {
     const name = a.variadic === true ? `${a.name}...` : a.name;
     return a.required === true ? `<${name}>` : `[${name}]`;

@@ -62,6 +62,40 @@ describe('tenants create: the request body from flags', () => {
     });
   });
 
+  it('puts --plan in the body and --provider and --location in its placement, over --file', () => {
+    expect(
+      buildCreateTenantBody({
+        domain: 'x.example',
+        plan: 'medium',
+        provider: 'hetzner-main',
+        location: 'fsn1',
+        apps: ['gotosocial'],
+        options: [],
+      }),
+    ).toEqual({
+      domain: 'x.example',
+      plan: 'medium',
+      placement: { provider: 'hetzner-main', location: 'fsn1' },
+      apps: [{ app: 'gotosocial', options: {} }],
+    });
+    expect(
+      buildCreateTenantBody({
+        file: { domain: 'x.example', plan: 'small', placement: { provider: 'pve-fra1', location: 'pve1' } },
+        location: 'pve2',
+        apps: ['gotosocial'],
+        options: [],
+      }),
+    ).toMatchObject({ plan: 'small', placement: { provider: 'pve-fra1', location: 'pve2' } });
+    expect(() =>
+      buildCreateTenantBody({
+        file: { domain: 'x.example', placement: 'pve-fra1' },
+        provider: 'b',
+        apps: ['gotosocial'],
+        options: [],
+      }),
+    ).toThrow(/"placement" in --file must be an object/);
+  });
+
   it('refuses what cannot make a request: no domain, no app, an option of an app not chosen, a bad --option', () => {
     expect(() => buildCreateTenantBody({ apps: ['mastodon'], options: [] })).toThrow(/needs --domain/);
     expect(() => buildCreateTenantBody({ domain: 'x.example', apps: [], options: [] })).toThrow(

@@ -12,7 +12,12 @@ export interface CreateTenantFlags {
   file?: unknown;
   domain?: string;
   org?: string;
+  /** The machine size, a plan name providers register (`small`, `medium` ...). */
+  plan?: string;
+  /** A registered provider's name: `placement.provider`. */
   provider?: string;
+  /** A region, location or node: `placement.location`. */
+  location?: string;
   apps: readonly string[];
   options: readonly string[];
 }
@@ -56,8 +61,9 @@ export function coerceOptionValue(raw: string, type: string | undefined): string
 
 /**
  * The body of POST /v1/tenants from the flags: the `--file` document as the base, `--domain`,
- * `--org` and `--provider` over its fields, each `--app` added unless already there, each
- * `--option` set on its app (which must be selected). Typed by the catalog when given.
+ * `--org` and `--plan` over its fields, `--provider` and `--location` over those of its
+ * `placement`, each `--app` added unless already there, each `--option` set on its app (which must
+ * be selected). Typed by the catalog when given.
  */
 export function buildCreateTenantBody(
   flags: CreateTenantFlags,
@@ -72,7 +78,20 @@ export function buildCreateTenantBody(
   }
   if (flags.domain !== undefined) body['domain'] = flags.domain;
   if (flags.org !== undefined) body['org'] = flags.org;
-  if (flags.provider !== undefined) body['provider'] = flags.provider;
+  if (flags.plan !== undefined) body['plan'] = flags.plan;
+  if (flags.provider !== undefined || flags.location !== undefined) {
+    const placement = body['placement'] ?? {};
+    if (typeof placement !== 'object' || placement === null || Array.isArray(placement)) {
+      throw new RequestBuildError(
+        '"placement" in --file must be an object: {"provider": ..., "location": ...}',
+      );
+    }
+    body['placement'] = {
+      ...(placement as Record<string, unknown>),
+      ...(flags.provider === undefined ? {} : { provider: flags.provider }),
+      ...(flags.location === undefined ? {} : { location: flags.location }),
+    };
+  }
 
   const existing = body['apps'];
   if (existing !== undefined && !Array.isArray(existing)) {

@@ -11,6 +11,9 @@ export const SCOPES = [
   'organisations:read',
   'organisations:admin',
   'fleet:read',
+  'fleet:write',
+  'providers:read',
+  'providers:write',
   'audit:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -21,7 +24,10 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'operations:write': 'cancel and retry operations',
   'organisations:read': "read the caller's organisation (ops staff: every organisation)",
   'organisations:admin': 'create, change and delete organisations and their members (ops staff)',
-  'fleet:read': "read the fleet's machines (ops staff)",
+  'fleet:read': "read the fleet's machines and the machine reconciler's findings (ops staff)",
+  'fleet:write': 'delete orphan machines found by the machine reconciler, after a dry run (ops staff)',
+  'providers:read': 'read the registered resource providers, without their credentials (ops staff)',
+  'providers:write': 'register, test and remove resource providers (ops staff)',
   'audit:read': "read the audit log (operators: their organisation's lines)",
 };
 

@@ -23,6 +23,9 @@ import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { toMemberView, toOrganisationView } from '../organisations/organisation.service';
 import { quotaExceededError } from '../quotas/quotas';
 import { requireIfMatch } from '../http-conditions/entity-tag';
+import { toProviderView } from '../providers/provider.dto';
+import { parseMachineCleanupRequest, toCleanupResultView, toReconcileReportView } from '../fleet/fleet.dto';
+import { unwrapRpcReply } from '../provisioner-rpc/provisioner-rpc';
 import { BEARER_SCHEME, PROBLEM_MEDIA_TYPE, ROLES_EXTENSION } from './api-docs.decorators';
 import { serialiseDocument } from './openapi-document';
 import { OPENAPI_JSON_PATH, REGENERATE_COMMAND, buildPreviewDocument } from './openapi-preview';
@@ -127,6 +130,7 @@ describe('the OpenAPI document', () => {
         'get /v1/apps',
         'get /v1/audit',
         'get /v1/machines',
+        'post /v1/machines/cleanup',
         'get /v1/operations',
         'get /v1/operations/{id}',
         'post /v1/operations/{id}/cancel',
@@ -147,6 +151,11 @@ describe('the OpenAPI document', () => {
         'get /v1/tokens',
         'post /v1/tokens',
         'delete /v1/tokens/{id}',
+        'get /v1/providers',
+        'post /v1/providers',
+        'get /v1/providers/{provider}',
+        'post /v1/providers/{provider}/test',
+        'delete /v1/providers/{provider}',
       ].sort(),
     );
     expect(
@@ -156,8 +165,10 @@ describe('the OpenAPI document', () => {
         .sort(),
     ).toEqual([
       'patch /v1/organisations/{id}',
+      'post /v1/machines/cleanup',
       'post /v1/organisations',
       'post /v1/organisations/{id}/members',
+      'post /v1/providers',
       'post /v1/tenants',
       'post /v1/tokens',
     ]);
@@ -189,10 +200,11 @@ describe('the OpenAPI document', () => {
         expect((operation as unknown as Record<string, unknown>)[SCOPES_EXTENSION]).toEqual(route.scopes);
         expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
       }
-      if (route.path.includes('{id}')) {
+      for (const param of ['id', 'provider']) {
+        if (!route.path.includes(`{${param}}`)) continue;
         expect(Object.keys(operation.responses)).toContain('404');
         expect(operation.parameters).toEqual(
-          expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', required: true })]),
+          expect.arrayContaining([expect.objectContaining({ name: param, in: 'path', required: true })]),
         );
       }
 
@@ -299,6 +311,170 @@ describe('the schemas describe what the API sends', () => {
     } as unknown as TenantEntity;
     expect(violations('TenantView', toView(entity))).toEqual([]);
     expect(violations('TenantList', { items: [toView(entity)] })).toEqual([]);
+    const placed = {
+      ...entity,
+      placement: {
+        machineId: '7d0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+        providerId: '9a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+        providerName: 'sandbox-b',
+        kind: 'sandbox',
+        location: 'local',
+        plan: 'small',
+        reason: 'provider sandbox-b as asked; 1 of 1 places fit plan small',
+      },
+    } as TenantEntity;
+    expect(toView(placed).placement).toEqual({
+      machineId: '7d0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      provider: 'sandbox-b',
+      location: 'local',
+      plan: 'small',
+      reason: 'provider sandbox-b as asked; 1 of 1 places fit plan small',
+    });
+    expect(violations('TenantView', toView(placed))).toEqual([]);
+  });
+
+  it('ProviderView and ProviderList: a provider as the provisioner describes it, tested and never', () => {
+    const provider = {
+      id: '9a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      name: 'hetzner-main',
+      kind: 'hetzner' as const,
+      endpoint: null,
+      locations: ['fsn1', 'nbg1'],
+      plans: [{ name: 'small', vcpus: 2, memoryMiB: 4096, diskGiB: 80, size: 'cpx21' }],
+      image: 'ubuntu-24.04',
+      settings: {},
+      quotas: { machines: 10 },
+      status: 'active' as const,
+      credentialFields: ['token'],
+      lastCheck: {
+        ok: true,
+        at: new Date().toISOString(),
+        message: 'connected',
+        locations: ['fsn1', 'nbg1'],
+      },
+      usage: { machines: 1, vcpus: 2, memoryMiB: 4096 },
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
+    const view = toProviderView({ ...provider, credentials: { token: 'must-not-pass' } } as typeof provider);
+    expect(JSON.stringify(view)).not.toContain('must-not-pass');
+    expect(view.links).toEqual({
+      self: `/v1/providers/${provider.id}`,
+      test: `/v1/providers/${provider.id}/test`,
+    });
+    expect(violations('ProviderView', view)).toEqual([]);
+    const untested = toProviderView({ ...provider, lastCheck: null, endpoint: 'https://api.example' });
+    expect(violations('ProviderList', { items: [view, untested], nextCursor: 'abc' })).toEqual([]);
+  });
+
+  it('ProviderRegistration: what parseProviderRegistration takes fits, unknown credentials do not', () => {
+    const proxmox = {
+      name: 'pve-fra1',
+      kind: 'proxmox',
+      endpoint: 'https://pve.example.net:8006',
+      credentials: { tokenId: 'fedops@pve!api', tokenSecret: 'secret' },
+      locations: ['pve1', 'pve2'],
+      plans: [{ name: 'small', vcpus: 1, memoryMiB: 1024, diskGiB: 10 }],
+      image: '9000',
+      settings: { storage: 'local-lvm', bridge: 'vmbr0' },
+      quotas: { machines: 20, vcpus: 64 },
+    };
+    expect(violations('ProviderRegistration', proxmox)).toEqual([]);
+    expect(violations('ProviderRegistration', { ...proxmox, credentials: { password: 'x' } })).toEqual([
+      '$.credentials.password: not in the schema',
+    ]);
+  });
+
+  it('MachineRef: a machine with its provider and location', () => {
+    const machine = {
+      machineId: '7d0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      tenantId: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
+      provider: 'sandbox',
+      providerId: '9a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      location: 'local',
+      address: '10.213.0.2',
+      sshPort: 22,
+      sshUser: 'root',
+      sshHostKey: 'ssh-ed25519 AAAA',
+      fsRoot: '/',
+      activation: 'sandbox-standin',
+    };
+    expect(violations('MachineList', { items: [machine], reconciliation: null })).toEqual([]);
+    expect(violations('MachineList', { items: [machine] })).toEqual(['$.reconciliation: missing']);
+  });
+
+  it("MachineList, MachineCleanupRequest and MachineCleanupResult: the reconciler's report and a cleanup", () => {
+    const orphan = {
+      kind: 'orphan' as const,
+      providerId: '9a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      providerName: 'sandbox',
+      externalId: 'fte-0a1b2c3d',
+      name: 'fedops-7d0c2a9e',
+      machineId: '7d0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+      tenantId: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
+      firstSeenAt: new Date().toISOString(),
+      lastSeenAt: new Date().toISOString(),
+    };
+    const unlabelled = { ...orphan, machineId: null, tenantId: null, externalId: 'fte-0a1b2c3e' };
+    const report = toReconcileReportView({
+      checkedAt: new Date().toISOString(),
+      providers: [
+        { providerId: orphan.providerId, name: 'sandbox', ok: true, machines: 2 },
+        { providerId: '8a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f', name: 'b', ok: false, error: 'x', machines: 0 },
+      ],
+      findings: [orphan, unlabelled, { ...orphan, kind: 'missing', externalId: 'fte-0a1b2c3f' }],
+    });
+    expect(violations('ReconcileReport', report)).toEqual([]);
+    expect(violations('MachineList', { items: [], reconciliation: report })).toEqual([]);
+    const result = toCleanupResultView({
+      dryRun: true,
+      orphans: [orphan],
+      skipped: [{ externalId: 'fte-0a1b2c3e', providerName: 'sandbox', why: 'gone at the provider' }],
+    });
+    expect(violations('MachineCleanupResult', result)).toEqual([]);
+    expect(violations('MachineCleanupRequest', parseMachineCleanupRequest({ dryRun: false }))).toEqual([]);
+    expect(violations('MachineCleanupRequest', {})).toEqual(['$.dryRun: missing']);
+  });
+
+  it("ProblemDetails: the provisioner's conflicts, with the machines or refusals they name", () => {
+    const problemOf = (reply: unknown): unknown => {
+      try {
+        unwrapRpcReply(reply);
+      } catch (err) {
+        return toProblem(err, '/v1/providers/sandbox-b');
+      }
+      throw new Error('expected an error reply');
+    };
+    const holding = problemOf({
+      ok: false,
+      error: {
+        code: 'CONFLICT',
+        message: 'Provider "sandbox-b" still holds 1 machine(s)',
+        extensions: {
+          machines: [
+            {
+              id: '7d0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
+              name: 'fedops-7d0c2a9e',
+              tenantId: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
+            },
+          ],
+        },
+      },
+    });
+    expect(holding).toMatchObject({
+      status: 409,
+      machines: [expect.objectContaining({ name: 'fedops-7d0c2a9e' })],
+    });
+    expect(violations('ProblemDetails', holding)).toEqual([]);
+    const full = problemOf({
+      ok: false,
+      error: {
+        code: 'CONFLICT',
+        message: 'No provider has room for a small machine: tiny: quota of 0 machines reached',
+        extensions: { refusals: ['tiny: quota of 0 machines reached'] },
+      },
+    });
+    expect(violations('ProblemDetails', full)).toEqual([]);
   });
 
   it('OperationView and OperationList: a failed operation as ops staff and as operators see it', () => {

@@ -5,10 +5,11 @@ import {
   OPERATION_KINDS,
   OPERATION_STATUSES,
   OPERATION_STEP_STATUSES,
+  PROVIDER_STATUSES,
   RESOURCE_PROVIDER_KINDS,
   TENANT_STATUSES,
 } from '@fedops/contracts';
-import { FedopsErrorCode } from '@fedops/domain';
+import { FedopsErrorCode, PROVIDER_KIND_RULES } from '@fedops/domain';
 import { HttpProblemCode } from '../problem/problem-details.filter';
 import { SCOPES, SCOPE_DESCRIPTIONS } from '../auth/scopes';
 import {
@@ -17,6 +18,8 @@ import {
   MAX_EXPIRES_IN_SECONDS,
 } from '../api-tokens/api-token.dto';
 import { MAX_QUOTA, QUOTA_DESCRIPTIONS, QUOTA_NAMES } from '../quotas/quotas';
+import { PROVIDER_NAME_PATTERN } from '../providers/provider.dto';
+import { DEFAULT_PLAN, LOCATION_PATTERN, PLAN_PATTERN } from '../tenants/tenant.dto';
 
 /**
  * The public API's schemas as plain OpenAPI 3 schema objects. Request bodies are parsed by hand
@@ -102,6 +105,30 @@ const ProblemDetails: SchemaObject = {
       type: 'string',
       description: 'With PRECONDITION_FAILED: the ETag of the current version.',
     },
+    machines: {
+      type: 'array',
+      description: 'With CONFLICT on removing a provider: the machines it still holds.',
+      items: {
+        type: 'object',
+        required: ['id', 'name', 'tenantId'],
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          tenantId: { type: 'string', format: 'uuid' },
+        },
+      },
+    },
+    tenants: {
+      type: 'array',
+      description: 'With CONFLICT on removing a provider: the live tenants placed there.',
+      items: { type: 'string', format: 'uuid' },
+    },
+    refusals: {
+      type: 'array',
+      description:
+        'With CONFLICT on creating a tenant (no room): why each provider or location could not take it.',
+      items: { type: 'string' },
+    },
   },
 };
 
@@ -168,11 +195,62 @@ const CreateTenantRequest: SchemaObject = {
         },
       },
     },
+    plan: {
+      type: 'string',
+      pattern: PLAN_PATTERN.source,
+      default: DEFAULT_PLAN,
+      description:
+        'The machine size, by the name providers register plans under (`small`, `medium`, ...). A plan no ' +
+        'provider offers is a 400 listing the valid ones.',
+      example: 'small',
+    },
+    placement: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Where the machine should go; placement chooses among the providers and locations that fit, from ' +
+        'their capacity and quotas, and records why (`placement.reason` of the tenant). An unknown provider or ' +
+        'location is a 400 listing the valid ones; no room anywhere a 409 (`refusals` says why, per place), ' +
+        'before anything is stored.',
+      properties: {
+        provider: {
+          type: 'string',
+          pattern: PROVIDER_NAME_PATTERN,
+          description: 'The name of a registered provider.',
+          example: 'pve-fra1',
+        },
+        location: {
+          type: 'string',
+          pattern: LOCATION_PATTERN.source,
+          description: 'A region, location or Proxmox node (of `provider`, or of any provider).',
+          example: 'fsn1',
+        },
+      },
+    },
     provider: {
       type: 'string',
       enum: [...RESOURCE_PROVIDER_KINDS],
-      default: 'sandbox',
-      description: 'Resource provider the machine is created on.',
+      deprecated: true,
+      description:
+        'Kept for compatibility: a provider kind. `sandbox` alone means no preference (as it did when it was ' +
+        'the only kind); another kind needs `placement.provider` naming a provider of that kind. With ' +
+        '`placement.provider`, that provider must be of this kind.',
+    },
+  },
+};
+
+const TenantPlacement: SchemaObject = {
+  type: 'object',
+  description: "Where the tenant's machine was placed, when the tenant was created, and why.",
+  required: ['machineId', 'provider', 'location', 'plan', 'reason'],
+  properties: {
+    machineId: { type: 'string', format: 'uuid', description: "The machine's id (GET /v1/machines)." },
+    provider: { type: 'string', description: "The provider's name.", example: 'sandbox' },
+    location: { type: 'string', description: 'Region, location or node.', example: 'local' },
+    plan: { type: 'string', example: 'small' },
+    reason: {
+      type: 'string',
+      description: 'Why this provider and location: the preference, capacity and quotas placement weighed.',
     },
   },
 };
@@ -196,7 +274,15 @@ const TenantView: SchemaObject = {
     org: { type: 'string', example: 'acme' },
     domain: { type: 'string', example: 'acme.example' },
     status: { type: 'string', enum: [...TENANT_STATUSES] },
-    provider: { type: 'string', enum: [...RESOURCE_PROVIDER_KINDS] },
+    provider: {
+      type: 'string',
+      enum: [...RESOURCE_PROVIDER_KINDS],
+      description: "The kind of the provider the tenant's machine is on.",
+    },
+    placement: {
+      ...schemaRef('TenantPlacement'),
+      description: 'Absent for tenants created before placement existed.',
+    },
     apps: {
       type: 'array',
       items: {
@@ -404,6 +490,8 @@ const MachineRef: SchemaObject = {
     'machineId',
     'tenantId',
     'provider',
+    'providerId',
+    'location',
     'address',
     'sshPort',
     'sshUser',
@@ -414,7 +502,12 @@ const MachineRef: SchemaObject = {
   properties: {
     machineId: { type: 'string' },
     tenantId: { type: 'string', format: 'uuid' },
-    provider: { type: 'string', enum: [...RESOURCE_PROVIDER_KINDS] },
+    provider: { type: 'string', enum: [...RESOURCE_PROVIDER_KINDS], description: "Its provider's kind." },
+    providerId: {
+      type: 'string',
+      description: 'The registered provider holding it (GET /v1/providers/{provider}).',
+    },
+    location: { type: 'string', description: 'Region, location or node.', example: 'local' },
     address: { type: 'string', description: 'IP address or host name.', example: '10.213.0.2' },
     sshPort: { type: 'integer', example: 22 },
     sshUser: { type: 'string', example: 'root' },
@@ -430,8 +523,125 @@ const MachineRef: SchemaObject = {
 
 const MachineList: SchemaObject = {
   type: 'object',
-  required: ['items'],
-  properties: { items: { type: 'array', items: { $ref: '#/components/schemas/MachineRef' } } },
+  required: ['items', 'reconciliation'],
+  properties: {
+    items: { type: 'array', items: { $ref: '#/components/schemas/MachineRef' } },
+    reconciliation: {
+      description:
+        "The machine reconciler's last run, with its findings as they stand now; null before the first.",
+      oneOf: [schemaRef('ReconcileReport'), { type: 'null' }],
+    },
+  },
+};
+
+const UUID_OR_NULL: SchemaObject = { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] };
+
+const MachineFinding: SchemaObject = {
+  type: 'object',
+  description:
+    "A difference between the inventory and a provider: an `orphan` carries this platform's label but no " +
+    'inventory row knows it (a create whose record was lost, a machine made by hand); a `missing` machine ' +
+    'is in the inventory but gone at its provider. Announced once as the event `machine.orphaned` or ' +
+    '`machine.missing`.',
+  required: [
+    'kind',
+    'providerId',
+    'providerName',
+    'externalId',
+    'name',
+    'machineId',
+    'tenantId',
+    'firstSeenAt',
+    'lastSeenAt',
+  ],
+  properties: {
+    kind: { type: 'string', enum: ['orphan', 'missing'] },
+    providerId: { type: 'string', format: 'uuid' },
+    providerName: { type: 'string', example: 'hetzner-main' },
+    externalId: {
+      type: 'string',
+      description: "The provider's id of the machine (VMID, server or droplet id, sandbox namespace).",
+      example: '4711',
+    },
+    name: { type: 'string', example: 'fedops-7d0c2a9e' },
+    machineId: {
+      ...UUID_OR_NULL,
+      description: 'The inventory id (missing) or the `fedops-machine` label it carries (orphan), if any.',
+    },
+    tenantId: { ...UUID_OR_NULL, description: 'The tenant it serves (orphan: its `fedops-tenant` label).' },
+    firstSeenAt: TIMESTAMP,
+    lastSeenAt: TIMESTAMP,
+  },
+};
+
+const ReconcileReport: SchemaObject = {
+  type: 'object',
+  description: 'One run of the machine reconciler.',
+  required: ['checkedAt', 'providers', 'findings'],
+  properties: {
+    checkedAt: { ...TIMESTAMP, description: 'When the run began.' },
+    providers: {
+      type: 'array',
+      description:
+        'Each registered provider: whether it could be asked (one that could not keeps its earlier findings).',
+      items: {
+        type: 'object',
+        required: ['providerId', 'name', 'ok', 'machines'],
+        properties: {
+          providerId: { type: 'string', format: 'uuid' },
+          name: { type: 'string' },
+          ok: { type: 'boolean' },
+          error: { type: 'string', description: 'Why the provider could not be asked.' },
+          machines: {
+            type: 'integer',
+            minimum: 0,
+            description: "Machines carrying this platform's label found there.",
+          },
+        },
+      },
+    },
+    findings: { type: 'array', items: schemaRef('MachineFinding') },
+  },
+};
+
+const MachineCleanupRequest: SchemaObject = {
+  type: 'object',
+  required: ['dryRun'],
+  additionalProperties: false,
+  properties: {
+    dryRun: {
+      type: 'boolean',
+      description: 'true: list the orphans that would be deleted and delete nothing; false: delete them.',
+    },
+  },
+};
+
+const MachineCleanupResult: SchemaObject = {
+  type: 'object',
+  required: ['dryRun', 'orphans', 'skipped'],
+  properties: {
+    dryRun: { type: 'boolean' },
+    orphans: {
+      type: 'array',
+      description:
+        'The orphans deleted (on a dry run: to be deleted), each confirmed at its provider just now.',
+      items: schemaRef('MachineFinding'),
+    },
+    skipped: {
+      type: 'array',
+      description:
+        'Orphans found earlier that are gone, lost the platform label or were adopted: left alone.',
+      items: {
+        type: 'object',
+        required: ['externalId', 'providerName', 'why'],
+        properties: {
+          externalId: { type: 'string' },
+          providerName: { type: 'string' },
+          why: { type: 'string', example: 'gone at the provider' },
+        },
+      },
+    },
+  },
 };
 
 const DomainEvent: SchemaObject = {
@@ -654,8 +864,197 @@ const CreatedApiToken: SchemaObject = {
 
 const ApiTokenList = pageOf('ApiToken', 'A page of API tokens, oldest first.');
 
+const kindsWith = (has: (kind: keyof typeof PROVIDER_KIND_RULES) => boolean): string =>
+  RESOURCE_PROVIDER_KINDS.filter(has).join(', ') || 'none';
+
+const PROVIDER_CREDENTIALS = [...new Set(Object.values(PROVIDER_KIND_RULES).flatMap((r) => r.credentials))];
+const PROVIDER_SETTINGS = [...new Set(Object.values(PROVIDER_KIND_RULES).flatMap((r) => r.settings))];
+const inWords = (kind: (typeof RESOURCE_PROVIDER_KINDS)[number], list: readonly string[]): string =>
+  `${kind}: ${list.length === 0 ? 'none' : list.map((c) => `\`${c}\``).join(', ')}`;
+
+const ProviderPlan: SchemaObject = {
+  type: 'object',
+  description: 'A machine size the provider sells under a platform-wide plan name.',
+  required: ['name', 'vcpus', 'memoryMiB', 'diskGiB'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: PLAN_PATTERN.source, example: 'small' },
+    vcpus: { type: 'integer', minimum: 1, maximum: 512, example: 2 },
+    memoryMiB: { type: 'integer', minimum: 1, maximum: 4_194_304, example: 4096 },
+    diskGiB: { type: 'integer', minimum: 1, maximum: 65_536, example: 40 },
+    size: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,62}$',
+      description: `The vendor's size slug (Hetzner \`cpx21\`, DigitalOcean \`s-2vcpu-4gb\`); required for ${kindsWith((k) => PROVIDER_KIND_RULES[k].sizeSlugs)}.`,
+    },
+  },
+};
+
+const ProviderQuotas: SchemaObject = {
+  type: 'object',
+  description: 'Upper bounds on what the platform may hold at the provider; an absent one is no bound.',
+  additionalProperties: false,
+  properties: {
+    machines: { type: 'integer', minimum: 0 },
+    vcpus: { type: 'integer', minimum: 0 },
+    memoryMiB: { type: 'integer', minimum: 0 },
+  },
+};
+
+const PROVIDER_NAME_SCHEMA: SchemaObject = {
+  type: 'string',
+  pattern: PROVIDER_NAME_PATTERN,
+  description: 'Unique name ops and operators refer to it by (`placement.provider` of a tenant).',
+  example: 'pve-fra1',
+};
+
+const ProviderRegistration: SchemaObject = {
+  type: 'object',
+  description:
+    'A resource provider to register. Every problem is reported at once in a 400 problem (`errors`); ' +
+    'credential values are never echoed.',
+  required: ['name', 'kind', 'credentials', 'locations', 'plans', 'image'],
+  additionalProperties: false,
+  properties: {
+    name: PROVIDER_NAME_SCHEMA,
+    kind: { type: 'string', enum: [...RESOURCE_PROVIDER_KINDS] },
+    endpoint: {
+      type: 'string',
+      format: 'uri',
+      description: `API base URL, without credentials in it. Required for ${kindsWith((k) => PROVIDER_KIND_RULES[k].endpointRequired)}; the clouds default to the vendor's public API.`,
+      example: 'https://pve.example.net:8006',
+    },
+    credentials: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Secrets of the kind, sealed at rest and never returned (' +
+        RESOURCE_PROVIDER_KINDS.map((k) => inWords(k, PROVIDER_KIND_RULES[k].credentials)).join('; ') +
+        ').',
+      properties: Object.fromEntries(
+        PROVIDER_CREDENTIALS.map((c) => [c, { type: 'string', minLength: 1, maxLength: 4096 }]),
+      ),
+    },
+    locations: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      description: 'Regions, locations or Proxmox nodes machines may be placed in; each must exist there.',
+      items: { type: 'string', pattern: LOCATION_PATTERN.source },
+      example: ['fsn1', 'nbg1'],
+    },
+    plans: { type: 'array', minItems: 1, maxItems: 50, items: schemaRef('ProviderPlan') },
+    image: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      description: 'The image (cloud slug or name) or Proxmox template VMID machines are made from.',
+      example: 'ubuntu-24.04',
+    },
+    settings: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Non-secret settings of the kind (' +
+        RESOURCE_PROVIDER_KINDS.map((k) => inWords(k, PROVIDER_KIND_RULES[k].settings)).join('; ') +
+        '; proxmox needs `storage`).',
+      properties: Object.fromEntries(PROVIDER_SETTINGS.map((c) => [c, { type: 'string', maxLength: 255 }])),
+    },
+    quotas: schemaRef('ProviderQuotas'),
+  },
+};
+
+const ProviderView: SchemaObject = {
+  type: 'object',
+  description: 'A registered resource provider: everything but its credentials.',
+  required: [
+    'id',
+    'name',
+    'kind',
+    'endpoint',
+    'locations',
+    'plans',
+    'image',
+    'settings',
+    'quotas',
+    'status',
+    'credentialFields',
+    'lastCheck',
+    'usage',
+    'createdAt',
+    'updatedAt',
+    'links',
+  ],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: PROVIDER_NAME_SCHEMA,
+    kind: { type: 'string', enum: [...RESOURCE_PROVIDER_KINDS] },
+    endpoint: { oneOf: [{ type: 'string' }, { type: 'null' }], description: 'Null: the vendor default.' },
+    locations: { type: 'array', items: { type: 'string' } },
+    plans: { type: 'array', items: schemaRef('ProviderPlan') },
+    image: { type: 'string' },
+    settings: { type: 'object', additionalProperties: { type: 'string' } },
+    quotas: schemaRef('ProviderQuotas'),
+    status: {
+      type: 'string',
+      enum: [...PROVIDER_STATUSES],
+      description: '`draining`: keeps its machines, gets no new ones.',
+    },
+    credentialFields: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Which credentials are set, by name only.',
+      example: ['token'],
+    },
+    lastCheck: {
+      description: 'The last connection test (registration, or POST .../test).',
+      oneOf: [
+        {
+          type: 'object',
+          required: ['ok', 'at', 'message', 'locations'],
+          properties: {
+            ok: { type: 'boolean' },
+            at: TIMESTAMP,
+            message: { type: 'string', description: "`connected`, or the provider's refusal." },
+            locations: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'The locations the provider offers.',
+            },
+          },
+        },
+        { type: 'null' },
+      ],
+    },
+    usage: {
+      type: 'object',
+      description: 'What the platform holds there now.',
+      required: ['machines', 'vcpus', 'memoryMiB'],
+      properties: {
+        machines: { type: 'integer' },
+        vcpus: { type: 'integer' },
+        memoryMiB: { type: 'integer' },
+      },
+    },
+    createdAt: TIMESTAMP,
+    updatedAt: TIMESTAMP,
+    links: {
+      type: 'object',
+      required: ['self', 'test'],
+      properties: {
+        self: { type: 'string', example: '/v1/providers/0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e' },
+        test: { type: 'string', description: 'POST here to run the connection test again.' },
+      },
+    },
+  },
+};
+
+const ProviderList = pageOf('ProviderView', 'A page of providers, oldest first.');
+
 export const SCHEMAS = {
   CreateTenantRequest,
+  TenantPlacement,
   TenantView,
   TenantList,
   OperationStep,
@@ -669,6 +1068,10 @@ export const SCHEMAS = {
   OptionSpec,
   MachineRef,
   MachineList,
+  MachineFinding,
+  ReconcileReport,
+  MachineCleanupRequest,
+  MachineCleanupResult,
   DomainEvent,
   ProblemDetails,
   FieldError,
@@ -686,6 +1089,11 @@ export const SCHEMAS = {
   ApiToken,
   CreatedApiToken,
   ApiTokenList,
+  ProviderPlan,
+  ProviderQuotas,
+  ProviderRegistration,
+  ProviderView,
+  ProviderList,
 } satisfies Record<string, SchemaObject>;
 
 export type SchemaName = keyof typeof SCHEMAS;

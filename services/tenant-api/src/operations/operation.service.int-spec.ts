@@ -20,6 +20,7 @@ import {
 import type { Principal } from '../auth';
 import { Initial1764284400000 } from '../migrations/1764284400000-initial';
 import { Operations1764900000000 } from '../migrations/1764900000000-operations';
+import { TenantPlacement1765100000000 } from '../migrations/1765100000000-tenant-placement';
 import { Orchestrator } from '../orchestration/orchestrator';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { IdempotentRequests } from '../idempotency/idempotent-requests';
@@ -49,7 +50,7 @@ describe('OperationService and the reconciler', () => {
       url: databaseUrl,
       schema: 'tenant_api',
       entities: [TenantEntity, IdempotencyKeyEntity, OperationEntity],
-      migrations: [Initial1764284400000, Operations1764900000000],
+      migrations: [Initial1764284400000, Operations1764900000000, TenantPlacement1765100000000],
     });
     const { url, admin } = testInfra().nats;
     nc = await connect({ servers: url, user: admin.user, pass: admin.password });

@@ -35,6 +35,8 @@ export class Orchestrator {
                 apps: tenant.apps,
                 hostnames: tenant.hostnames,
                 provider: tenant.provider,
+                // Chosen when the tenant was stored: every deploy of it (retries too) makes the same machine.
+                ...(tenant.placement ? { placement: tenant.placement } : {}),
               },
             ],
           });

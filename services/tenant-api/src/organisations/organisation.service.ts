@@ -133,6 +133,9 @@ export class OrganisationService {
    * API tokens are revoked. Tenants already deleted stay as history.
    */
   async delete(principal: Principal, orgId: string): Promise<OrganisationView> {
+    // Not an id (a NUL in it was a 500: the lock below hands it to the database before findVisible).
+    if (!ORG_ID.test(orgId))
+      throw new FedopsError(FedopsErrorCode.NotFound, `Organisation ${orgId} not found`);
     const view = await this.dataSource.transaction(async (tx) => {
       // The quota lock first, as tenant creation takes it: no tenant can be stored meanwhile.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('fedops.org-quota'), hashtext($1))`, [orgId]);

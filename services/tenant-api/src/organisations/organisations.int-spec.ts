@@ -14,6 +14,7 @@ import { Initial1764284400000 } from '../migrations/1764284400000-initial';
 import { Operations1764900000000 } from '../migrations/1764900000000-operations';
 import { Organisations1765000000000 } from '../migrations/1765000000000-organisations';
 import { ApiTokens1765000000001 } from '../migrations/1765000000001-api-tokens';
+import { TenantPlacement1765100000000 } from '../migrations/1765100000000-tenant-placement';
 import { OperationEntity } from '../operations/operation.entity';
 import { QuotaService } from '../quotas/quota.service';
 import { TenantEntity } from '../tenants/tenant.entity';
@@ -28,6 +29,7 @@ const MIGRATIONS = [
   Operations1764900000000,
   Organisations1765000000000,
   ApiTokens1765000000001,
+  TenantPlacement1765100000000,
 ];
 const ENTITIES = [
   TenantEntity,

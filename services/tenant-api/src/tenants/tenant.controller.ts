@@ -28,15 +28,17 @@ export class TenantController {
     operationId: 'createTenant',
     summary: 'Create a tenant',
     description:
-      'Validates the request against the app catalog, stores the desired state and starts the deploy ' +
-      'operation. Answers at once with status `provisioning`; follow `operation.href` or `links.events`.',
+      'Validates the request against the app catalog, places its machine (a provider and location with room ' +
+      'for the plan, `placement` of the answer says which and why), stores the desired state and starts the ' +
+      'deploy operation. Answers at once with status `provisioning`; follow `operation.href` or ' +
+      '`links.events`. No room for the plan anywhere is a 409 before anything is stored.',
   })
   @ApiJsonBody('CreateTenantRequest')
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiJsonResponse(202, 'TenantView', 'The tenant was stored and its deploy operation started.', {
     Location: { description: "The tenant's URL (`links.self`).", schema: { type: 'string' } },
   })
-  @ApiProblemResponses(409, 422)
+  @ApiProblemResponses(409, 422, 502)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,

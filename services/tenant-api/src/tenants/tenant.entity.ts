@@ -1,5 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { AppHostname, AppSelection, ResourceProviderKind, TenantStatus } from '@fedops/contracts';
+import type {
+  AppHostname,
+  AppSelection,
+  MachinePlacement,
+  ResourceProviderKind,
+  TenantStatus,
+} from '@fedops/contracts';
 
 /** Desired state of a tenant, owned by tenant-api. */
 @Entity({ name: 'tenants' })
@@ -19,8 +25,16 @@ export class TenantEntity {
   @Column('jsonb')
   hostnames!: AppHostname[];
 
+  /** The kind of the provider its machine is on (the placement's). */
   @Column('text')
   provider!: ResourceProviderKind;
+
+  /**
+   * Where its machine goes, chosen by the provisioner before the tenant was stored, with the machine's
+   * id; every deploy of the tenant passes it on. Null for tenants created before placement existed.
+   */
+  @Column('jsonb', { nullable: true })
+  placement!: MachinePlacement | null;
 
   @Column('text')
   status!: TenantStatus;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES } from '@fedops/contracts';
+import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES, type MachinePlacement } from '@fedops/contracts';
 import { appHostnames } from '@fedops/catalog';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
@@ -9,8 +9,9 @@ import type { Principal } from '../auth/principal';
 import { IdempotentRequests, isUniqueViolation, type Answer } from '../idempotency/idempotent-requests';
 import { OperationService } from '../operations/operation.service';
 import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
+import { ProviderService } from '../providers/provider.service';
 import { QuotaService } from '../quotas/quota.service';
-import type { CreateTenantCommand, TenantView } from './tenant.dto';
+import type { CreateTenantCommand, TenantPlacementView, TenantView } from './tenant.dto';
 import { TenantEntity } from './tenant.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -30,15 +31,17 @@ export class TenantService {
     private readonly operations: OperationService,
     private readonly idempotent: IdempotentRequests,
     private readonly quotas: QuotaService,
+    private readonly providers: ProviderService,
     logger: JsonLogger,
   ) {
     this.log = logger.child('tenants');
   }
 
   /**
-   * Stores the desired state and its deploy operation, then starts the operation's workflow. A
-   * repeat with the same Idempotency-Key gets the first answer back (and starts the operation if
-   * the first attempt died before starting it).
+   * Places the tenant's machine, stores the desired state with the placement and its deploy operation,
+   * then starts the operation's workflow. No room anywhere is a 409 before anything is stored, so no
+   * workflow starts. A repeat with the same Idempotency-Key gets the first answer back without placing
+   * again (and starts the operation if the first attempt died before starting it).
    */
   async create(
     principal: Principal,
@@ -54,6 +57,8 @@ export class TenantService {
         idempotencyKey,
         { operation: 'createTenant', params: { orgId, ...command } },
         async (tx) => {
+          // First, while no lock is held: the provisioner may ask every provider for its capacity.
+          const placement = await this.place(tenantId, command);
           // Before anything is stored: the organisation exists and the tenant fits its quotas.
           await this.quotas.check(tx, orgId, { apps: command.apps });
           await this.claimDomain(tx, command.domain);
@@ -63,7 +68,8 @@ export class TenantService {
             domain: command.domain,
             apps: command.apps,
             hostnames: appHostnames(command.domain, command.apps),
-            provider: command.provider,
+            provider: placement.kind,
+            placement,
             error: null,
           });
           await this.operations.create(tx, tenant, 'deploy', principal.subject);
@@ -88,9 +94,28 @@ export class TenantService {
         operationId: run.answer.body.operation.id,
         domain: command.domain,
         apps: command.apps.map((a) => a.app),
+        placement: run.answer.body.placement,
       });
     }
     return run.answer;
+  }
+
+  /** Where the machine of a new tenant goes (the provisioner's choice), checked against a requested kind. */
+  private async place(tenantId: string, command: CreateTenantCommand): Promise<MachinePlacement> {
+    const placement = await this.providers.choosePlacement({
+      tenantId,
+      plan: command.plan,
+      preference: command.placement,
+    });
+    if (command.kind !== undefined && placement.kind !== command.kind) {
+      throw FedopsError.validation([
+        {
+          field: 'provider',
+          message: `is ${command.kind}, but placement.provider ${placement.providerName} is a ${placement.kind} provider`,
+        },
+      ]);
+    }
+    return placement;
   }
 
   /**
@@ -199,6 +224,7 @@ export function toView(t: TenantEntity): TenantView {
     domain: t.domain,
     status: t.status,
     provider: t.provider,
+    ...(t.placement ? { placement: toPlacementView(t.placement) } : {}),
     apps: t.apps.map((a) => {
       const host = t.hostnames.find((h) => h.app === a.app);
       return { app: a.app, options: a.options, url: host !== undefined ? `https://${host.fqdn}/` : '' };
@@ -208,5 +234,15 @@ export function toView(t: TenantEntity): TenantView {
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
     links: { self: `/v1/tenants/${t.id}`, events: `/v1/tenants/${t.id}/events` },
+  };
+}
+
+function toPlacementView(p: MachinePlacement): TenantPlacementView {
+  return {
+    machineId: p.machineId,
+    provider: p.providerName,
+    location: p.location,
+    plan: p.plan,
+    reason: p.reason,
   };
 }

@@ -1,4 +1,4 @@
-import type { CatalogApp, MachineView, OptionSpecView } from '../api-types';
+import type { CatalogApp, OptionSpecView } from '../api-types';
 import { arg, type CommandNode } from '../command';
 import { ExitCode } from '../exit-codes';
 import { CliError } from '../errors';
@@ -83,39 +83,6 @@ export const appsCommand: CommandNode = {
         }
         if (ctx.json) printJsonValue(ctx, app);
         else print(ctx, renderApp(app));
-      },
-    },
-  ],
-};
-
-export const machinesCommand: CommandNode = {
-  name: 'machines',
-  aliases: ['machine', 'fleet'],
-  summary: "The fleet's machines (ops staff)",
-  children: [
-    {
-      name: 'list',
-      aliases: ['ls'],
-      summary: 'List every machine the provisioner knows (ops staff only)',
-      run: async (ctx) => {
-        const res = await (await ctx.session()).api.get<{ items: MachineView[] }>('/v1/machines');
-        if (ctx.json) {
-          printJson(ctx, res);
-          return;
-        }
-        printRows(
-          ctx,
-          [
-            { header: 'MACHINE', value: (m: MachineView) => m.machineId },
-            { header: 'TENANT', value: (m) => m.tenantId },
-            { header: 'PROVIDER', value: (m) => m.provider },
-            { header: 'ADDRESS', value: (m) => m.address },
-            { header: 'SSH', value: (m) => `${m.sshUser}@${m.address}:${m.sshPort}` },
-            { header: 'ACTIVATION', value: (m) => m.activation },
-          ],
-          res.body.items,
-          'machines',
-        );
       },
     },
   ],

@@ -3,9 +3,11 @@ import { SHELLS, completionScript, type Shell } from '../completion';
 import { renderHelp } from '../help';
 import { print } from '../output';
 import { authCommands } from './auth';
-import { appsCommand, machinesCommand } from './catalog';
+import { appsCommand } from './catalog';
+import { machinesCommand } from './machines';
 import { operationsCommand } from './operations';
-import { backupsCommand, providersCommand, tokensCommand } from './resources';
+import { providersCommand } from './providers';
+import { backupsCommand, tokensCommand } from './resources';
 import { tenantsCommand } from './tenants';
 
 function completionCommand(root: () => CommandNode): CommandNode {

@@ -1,7 +1,7 @@
-// Commands for API resources that tenant-api is still growing: API tokens (/v1/tokens), resource
-// providers (/v1/providers) and backups (/v1/tenants/{id}/backups). Providers and backups have no
-// server side yet: they show whatever fields the server sends, and a server without the endpoint
-// answers 404 "Cannot GET ...", which the command reports as "not available on this server" (exit 4).
+// Commands for API resources that tenant-api is still growing: API tokens (/v1/tokens) and backups
+// (/v1/tenants/{id}/backups). Backups have no server side yet: they show whatever fields the server
+// sends, and a server without the endpoint answers 404 "Cannot GET ...", which the command reports as
+// "not available on this server" (exit 4).
 import type { ApiResponse } from '../api-client';
 import {
   arg,
@@ -216,42 +216,6 @@ export const tokensCommand: CommandNode = {
         const res = await session.api.delete<ApiTokenView>(`/v1/tokens/${encodeURIComponent(id)}`);
         if (ctx.json) printJson(ctx, res);
         else print(ctx, `Token ${res.body.id} (${res.body.name}) is ${res.body.status}.`);
-      },
-    },
-  ],
-};
-
-export const providersCommand: CommandNode = {
-  name: 'providers',
-  aliases: ['provider'],
-  summary: 'Resource providers machines are created on (GET /v1/providers)',
-  children: [
-    {
-      name: 'list',
-      aliases: ['ls'],
-      summary: 'List the resource providers',
-      options: LIST_OPTIONS,
-      run: (ctx) =>
-        genericList(ctx, '/v1/providers', 'providers', [
-          'id',
-          'kind',
-          'name',
-          'status',
-          'region',
-          'createdAt',
-        ]),
-    },
-    {
-      name: 'get',
-      aliases: ['show'],
-      summary: 'Show a resource provider',
-      args: [{ name: 'provider', required: true, description: 'the provider id' }],
-      run: async (ctx) => {
-        const session = await ctx.session();
-        describeAnswer(
-          ctx,
-          await session.api.get<Resource>(`/v1/providers/${encodeURIComponent(arg(ctx, 0))}`),
-        );
       },
     },
   ],

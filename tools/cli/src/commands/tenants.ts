@@ -42,7 +42,13 @@ export function renderTenant(t: TenantView, now: number): string {
     ['Domain', t.domain],
     ['Org', t.org],
     ['Status', t.status],
-    ['Provider', t.provider],
+    ['Provider', t.placement === undefined ? t.provider : `${t.placement.provider} (${t.provider})`],
+    [
+      'Placement',
+      t.placement === undefined
+        ? undefined
+        : `${t.placement.location}, plan ${t.placement.plan}: ${t.placement.reason}`,
+    ],
     ['Apps', apps === '' ? '-' : apps],
     ['Operation', `${t.operation.id}  (fedops operations get ${t.operation.id})`],
     ['Error', t.error],
@@ -136,11 +142,20 @@ const create: CommandNode = {
       value: '<org>',
       description: 'the organisation (ops staff; operators create in their own)',
     },
+    plan: {
+      type: 'string',
+      value: '<plan>',
+      description: "the machine size, a plan the providers offer, e.g. small (default: the server's, small)",
+    },
     provider: {
       type: 'string',
-      value: '<provider>',
-      choices: RESOURCE_PROVIDER_KINDS,
-      description: "the resource provider (default: the server's, sandbox)",
+      value: '<name>',
+      description: 'the registered provider to place the machine on (see `fedops providers list`)',
+    },
+    location: {
+      type: 'string',
+      value: '<location>',
+      description: 'the region, location or node to place it in (default: placement chooses)',
     },
     file: {
       type: 'string',
@@ -152,6 +167,7 @@ const create: CommandNode = {
   },
   examples: [
     'fedops tenants create --domain demo.example.net --app mastodon --option mastodon.singleUserMode=true --wait',
+    'fedops tenants create --domain demo.example.net --app gotosocial --plan medium --provider hetzner-main --location fsn1',
     'fedops tenants create --file tenant.json --json',
   ],
   run: async (ctx) => {
@@ -160,7 +176,9 @@ const create: CommandNode = {
       ...(file === undefined ? {} : { file: await readJsonFile(ctx, file) }),
       domain: stringValue(ctx, 'domain'),
       org: stringValue(ctx, 'org'),
+      plan: stringValue(ctx, 'plan'),
       provider: stringValue(ctx, 'provider'),
+      location: stringValue(ctx, 'location'),
       apps: listValue(ctx, 'app'),
       options: listValue(ctx, 'option'),
     };

@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import { FedopsError, FedopsErrorCode, describeError, type FieldError } from '@fedops/domain';
+
+/** The NATS client tenant-api asks the provisioner through (request/reply). */
+export const PROVISIONER_RPC = Symbol('PROVISIONER_RPC');
+
+/** How long a quick question (a list, a read, a removal) may take. */
+export const RPC_TIMEOUT_MS = 5_000;
+/** Placement asks every provider for its capacity, each within 10 s, in parallel. */
+export const PLACEMENT_TIMEOUT_MS = 15_000;
+/** A connection test (registration, test) may take the provisioner 30 s, then it stores the outcome. */
+export const CONNECTION_TEST_TIMEOUT_MS = 40_000;
+/** Cleaning up orphans confirms and deletes each at its provider: the provisioner allows itself 120 s. */
+export const CLEANUP_TIMEOUT_MS = 130_000;
+
+const ERROR_CODES = new Set<string>(Object.values(FedopsErrorCode));
+
+/**
+ * Asks the provisioner over NATS request/reply. `call` is for subjects answered with an RpcReply: the
+ * value, or the provisioner's coded error as a FedopsError with the same code, message, fields and
+ * extensions, so the problem+json mapping renders it as if tenant-api had raised it. No answer in
+ * time, or an answer that is no reply, is a ProviderFailed (502).
+ */
+@Injectable()
+export class ProvisionerRpc {
+  constructor(@Inject(PROVISIONER_RPC) private readonly client: ClientProxy) {}
+
+  async call<T>(subject: string, payload: unknown, timeoutMs: number = RPC_TIMEOUT_MS): Promise<T> {
+    return unwrapRpcReply<T>(await this.send<unknown>(subject, payload, timeoutMs));
+  }
+
+  /** The answer as it came, for subjects that answer a bare value (the fleet's machine list). */
+  async send<R>(subject: string, payload: unknown, timeoutMs: number = RPC_TIMEOUT_MS): Promise<R> {
+    try {
+      return await firstValueFrom(this.client.send<R>(subject, payload).pipe(timeout(timeoutMs)));
+    } catch (err) {
+      throw transportError(err, timeoutMs);
+    }
+  }
+}
+
+/** The error of a request that got no usable answer: none in time, or Nest's error packet. */
+export function transportError(err: unknown, timeoutMs: number): FedopsError {
+  const what =
+    err instanceof TimeoutError
+      ? `did not answer within ${formatSeconds(timeoutMs)}`
+      : `answered with an error: ${describeRemote(err)}`;
+  return new FedopsError(FedopsErrorCode.ProviderFailed, `The provisioner ${what}`, { cause: err });
+}
+
+/** The value of a reply, or its error as a FedopsError (a malformed reply is a ProviderFailed). */
+export function unwrapRpcReply<T>(reply: unknown): T {
+  if (!isRecord(reply) || typeof reply['ok'] !== 'boolean') {
+    throw new FedopsError(
+      FedopsErrorCode.ProviderFailed,
+      'The provisioner answered with something that is not a reply',
+    );
+  }
+  if (reply['ok']) return reply['value'] as T;
+  const error = reply['error'];
+  if (!isRecord(error) || typeof error['code'] !== 'string' || typeof error['message'] !== 'string') {
+    throw new FedopsError(
+      FedopsErrorCode.ProviderFailed,
+      'The provisioner answered with an error that has no code',
+    );
+  }
+  const { code, message } = error;
+  if (!ERROR_CODES.has(code)) {
+    throw new FedopsError(
+      FedopsErrorCode.ProviderFailed,
+      `The provisioner answered with error ${code}: ${message}`,
+    );
+  }
+  const fields = fieldErrorsOf(error['fields']);
+  const extensions = isRecord(error['extensions']) ? error['extensions'] : undefined;
+  throw new FedopsError(code as FedopsErrorCode, message, {
+    ...(fields !== undefined ? { fields } : {}),
+    ...(extensions !== undefined ? { extensions } : {}),
+  });
+}
+
+/** A reply's `fields`, kept only when each names a field and says what is wrong with it. */
+function fieldErrorsOf(value: unknown): FieldError[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const fields = value.filter(
+    (f): f is FieldError => isRecord(f) && typeof f['field'] === 'string' && typeof f['message'] === 'string',
+  );
+  return fields.map((f) => ({ field: f.field, message: f.message }));
+}
+
+/** Nest's error packet (`{ status: 'error', message }`) or any thrown value, in words. */
+function describeRemote(err: unknown): string {
+  if (isRecord(err) && typeof err['message'] === 'string') return err['message'];
+  return describeError(err);
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
