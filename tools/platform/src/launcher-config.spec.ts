@@ -7,6 +7,7 @@ describe('readLauncherConfig', () => {
       ports: 'fixed',
       sandboxPrefix: 'fo',
       sandboxSubnet: undefined,
+      simulatorBootDelayMs: 3000,
     });
   });
 
@@ -18,10 +19,17 @@ describe('readLauncherConfig', () => {
           FEDOPS_PORTS: 'free',
           FEDOPS_SANDBOX_PREFIX: 'fsup',
           FEDOPS_SANDBOX_SUBNET: '10.219.0.0/16',
+          FEDOPS_SIMULATOR_BOOT_DELAY_MS: '200',
         },
         '/repo',
       ),
-    ).toEqual({ dataDir: '/tmp/x', ports: 'free', sandboxPrefix: 'fsup', sandboxSubnet: '10.219.0.0/16' });
+    ).toEqual({
+      dataDir: '/tmp/x',
+      ports: 'free',
+      sandboxPrefix: 'fsup',
+      sandboxSubnet: '10.219.0.0/16',
+      simulatorBootDelayMs: 200,
+    });
   });
 
   it('lists every bad variable at once', () => {

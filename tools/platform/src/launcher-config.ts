@@ -13,6 +13,8 @@ export interface LauncherConfig {
   readonly sandboxPrefix: string;
   /** FEDOPS_SANDBOX_SUBNET: their /16; default the provisioner's. */
   readonly sandboxSubnet: string | undefined;
+  /** FEDOPS_SIMULATOR_BOOT_DELAY_MS: how long a simulated provider's new VM boots, default 3000. */
+  readonly simulatorBootDelayMs: number;
 }
 
 export function readLauncherConfig(env: NodeJS.ProcessEnv, repoRoot: string): LauncherConfig {
@@ -27,11 +29,15 @@ export function readLauncherConfig(env: NodeJS.ProcessEnv, repoRoot: string): La
   const sandboxSubnet = env['FEDOPS_SANDBOX_SUBNET'];
   if (sandboxSubnet !== undefined && !/^\d{1,3}\.\d{1,3}\.0\.0\/16$/.test(sandboxSubnet))
     problems.push(`FEDOPS_SANDBOX_SUBNET must be an IPv4 /16 like 10.213.0.0/16, got "${sandboxSubnet}"`);
+  const bootDelay = env['FEDOPS_SIMULATOR_BOOT_DELAY_MS'] ?? '3000';
+  if (!/^\d{1,6}$/.test(bootDelay))
+    problems.push(`FEDOPS_SIMULATOR_BOOT_DELAY_MS must be a number of milliseconds, got "${bootDelay}"`);
   if (problems.length > 0) throw new Error(`Invalid launcher configuration:\n  ${problems.join('\n  ')}`);
   return {
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
     ports: ports as 'fixed' | 'free',
     sandboxPrefix,
     sandboxSubnet,
+    simulatorBootDelayMs: Number(bootDelay),
   };
 }

@@ -11,9 +11,15 @@ import {
   type Infrastructure,
   type OidcIssuerHandle,
   type RunningComponent,
+  fetchToken,
 } from '@fedops/testing';
 import type { LauncherConfig } from './launcher-config';
 import { LOCAL_PORTS } from './local-ports';
+import {
+  registerSimulatedProviders,
+  startSimulatedProviders,
+  type SimulatedProvider,
+} from './simulated-providers';
 import type { SupervisedProcess, Supervisor } from './supervisor/supervisor';
 
 /**
@@ -26,6 +32,7 @@ export class LocalPlatform {
   private infra: Infrastructure | undefined;
   private issuer: OidcIssuerHandle | undefined;
   private platform: Platform | undefined;
+  private simulated: SimulatedProvider[] = [];
 
   constructor(
     private readonly config: LauncherConfig,
@@ -95,6 +102,31 @@ export class LocalPlatform {
       });
       this.supervisor.started(name, platform.service(name).process);
     }
+
+    this.say('starting the simulated Proxmox VE, Hetzner Cloud and DigitalOcean');
+    this.simulated = await startSimulatedProviders({
+      dataDir,
+      bootDelayMs: this.config.simulatorBootDelayMs,
+      ...(this.config.sandboxSubnet === undefined ? {} : { subnet: this.config.sandboxSubnet }),
+      ...(fixed ? { ports: LOCAL_PORTS.simulators } : {}),
+    });
+    const opsToken = await fetchToken(issuer.issuerUrl, issuer.clients.ops);
+    for (const { name, outcome } of await registerSimulatedProviders(
+      platform.apiUrl,
+      opsToken,
+      this.simulated,
+    )) {
+      this.say(`provider ${name}: ${outcome}`);
+    }
+  }
+
+  /** The simulated providers, with their URLs and tokens. */
+  get simulatedProviders(): readonly SimulatedProvider[] {
+    return this.simulated;
+  }
+
+  get temporalAddress(): string | undefined {
+    return this.infra?.endpoints.temporal.address;
   }
 
   /** The main URL of each component that has one. */
@@ -121,6 +153,8 @@ export class LocalPlatform {
   /** Services first (workers drain), then the issuer, then the infrastructure. Supervision must be stopped before. */
   async stop(): Promise<void> {
     await this.platform?.stop();
+    // Their sandbox machines stay (as a cloud's VMs would); a restarted simulator starts empty.
+    await Promise.allSettled(this.simulated.map((s) => s.simulator.close()));
     await this.issuer?.stop();
     await this.infra?.stop();
   }

@@ -12,6 +12,8 @@ export const LOCAL_PORTS = {
   oidc: 9090,
   /** The launcher's own GET /status (npm run status). */
   status: 8090,
+  /** The simulated providers (8006 is Proxmox VE's own port). */
+  simulators: { proxmox: 8006, hetzner: 8441, digitalocean: 8442 },
   services: {
     'tenant-api': 8080,
     provisioner: 8091,

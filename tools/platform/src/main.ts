@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { logTail, repoRoot, SEEDED_CLIENT_IDS, startOnPorts } from '@fedops/testing';
+import { buildEndpointsFile, endpointsFilePath, writeEndpointsFile } from './endpoints-file';
 import { readLauncherConfig, type LauncherConfig } from './launcher-config';
 import { LocalPlatform } from './local-platform';
 import { LOCAL_PORTS } from './local-ports';
@@ -93,6 +94,21 @@ async function launch(config: LauncherConfig, root: string): Promise<void> {
   const acme = issuer.clients.acme;
   const secretsFile = join(issuer.dataDir, 'client-secrets.json');
   const apiUrl = local.apiUrl;
+  const endpoints = buildEndpointsFile({
+    apiUrl,
+    issuerUrl: issuer.issuerUrl,
+    clients: { ops: ops.clientId, acme: acme.clientId, globex: issuer.clients.globex.clientId },
+    clientSecretsFile: secretsFile,
+    temporalAddress: local.temporalAddress,
+    temporalUi: local.temporalUiUrl,
+    statusUrl: statusServer.url,
+    logsDir: join(dataDir, 'platform', 'logs'),
+    simulated: local.simulatedProviders,
+  });
+  await writeEndpointsFile(dataDir, endpoints);
+  const simulatorLines = local.simulatedProviders
+    .map((s) => `  ${s.registration.name.padEnd(12)} ${s.simulator.url}   token: ${s.token}`)
+    .join('\n');
   process.stdout.write(`
 fedops is running.
 
@@ -101,6 +117,10 @@ fedops is running.
   OIDC issuer  ${issuer.issuerUrl}
   Status       ${statusServer.url}   (npm run status)
   Logs         ${join(dataDir, 'platform', 'logs')}
+  Endpoints    ${endpointsFilePath(dataDir)}   (every URL and credential path, for scripts)
+
+Simulated providers (registered as providers; each VM is a real sandbox machine):
+${simulatorLines}
 
 Get a token (client credentials) for the seeded ops user or the seeded operator of org "acme"
 (their secrets are in ${secretsFile}, readable by root only):
@@ -108,11 +128,13 @@ Get a token (client credentials) for the seeded ops user or the seeded operator 
   TOKEN=$(curl -s -u ${ops.clientId}:$(jq -r '.["${ops.clientId}"]' ${secretsFile}) -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
   TOKEN=$(curl -s -u ${acme.clientId}:$(jq -r '.["${acme.clientId}"]' ${secretsFile}) -d grant_type=client_credentials ${issuer.issuerUrl}/token | jq -r .access_token)
 
-Create a tenant:
+Create a tenant (placement picks a provider with room; add "placement":{"provider":"hetzner-sim"} to choose):
 
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
     -d '{"domain":"example.org","apps":[{"app":"mastodon","options":{"singleUserMode":true}}]}' \\
     ${apiUrl}/v1/tenants
+
+List the providers (ops token): curl -s -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/providers
 
 A component that dies is restarted (with backoff; given up after repeated failures).
 Ctrl-C stops everything; the next npm start reuses the data. (seeded clients: ${Object.values(SEEDED_CLIENT_IDS).join(', ')})
