@@ -75,10 +75,7 @@ export class ServiceKitModule {
       {
         provide: NATS_CONNECTION,
         useFactory: async () => {
-          const nc = await connect({
-            ...natsConnectionOptions(options.config, options.service),
-            maxReconnectAttempts: -1,
-          });
+          const nc = await connect(natsConnectionOptions(options.config, options.service));
           await ensureEventsStream(nc);
           return nc;
         },

@@ -1,9 +1,9 @@
 import type { ClientProxy } from '@nestjs/microservices';
 import { NEVER, of, throwError, type Observable } from 'rxjs';
-import type { RpcReply } from '@fedops/contracts';
+import { PLACEMENT_CHOOSE_SUBJECT, PROVIDERS_REGISTER_SUBJECT, type RpcReply } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { toProblem } from '../problem/problem-details.filter';
-import { ProvisionerRpc, unwrapRpcReply } from './provisioner-rpc';
+import { ProvisionerRpc, RESEND_AFTER_MS, unwrapRpcReply } from './provisioner-rpc';
 
 /** What a call threw (it must throw a FedopsError). */
 function thrown(fn: () => unknown): FedopsError {
@@ -147,6 +147,42 @@ describe('ProvisionerRpc', () => {
       code: FedopsErrorCode.ProviderFailed,
       message: 'The provisioner answered with an error: Internal server error',
     });
+  });
+
+  it('sends a question that changes nothing again while no answer came, and takes the first answer', async () => {
+    jest.useFakeTimers();
+    try {
+      let sends = 0;
+      const { client, sent } = clientAnswering(() =>
+        ++sends === 1 ? NEVER : of({ ok: true, value: 'placed' }),
+      );
+      const answer = new ProvisionerRpc(client).call(PLACEMENT_CHOOSE_SUBJECT, { plan: 'small' }, 15_000);
+      await jest.advanceTimersByTimeAsync(RESEND_AFTER_MS);
+      await expect(answer).resolves.toBe('placed');
+      expect(sent).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('waits while the NATS connection is re-established instead of failing (nothing was sent yet)', async () => {
+    let sends = 0;
+    const { client } = clientAnswering(() =>
+      ++sends < 3
+        ? throwError(() => 'Error: Connection lost. Trying to reconnect...')
+        : of({ ok: true, value: 'registered' }),
+    );
+    await expect(new ProvisionerRpc(client).call(PROVIDERS_REGISTER_SUBJECT, {}, 5_000)).resolves.toBe(
+      'registered',
+    );
+    expect(sends).toBe(3);
+  });
+
+  it('never sends a change twice (a registration waits for its one answer)', async () => {
+    const { client, sent } = clientAnswering(() => NEVER);
+    const err = await rejection(new ProvisionerRpc(client).call(PROVIDERS_REGISTER_SUBJECT, {}, 50));
+    expect(err.message).toBe('The provisioner did not answer within 50 ms');
+    expect(sent).toHaveLength(1);
   });
 
   it('passes a bare answer through send (the fleet list)', async () => {

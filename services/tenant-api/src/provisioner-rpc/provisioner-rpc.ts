@@ -1,6 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import {
+  TimeoutError,
+  defer,
+  firstValueFrom,
+  merge,
+  mergeMap,
+  retry,
+  take,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
+import {
+  FLEET_MACHINES_LIST_SUBJECT,
+  MACHINES_RECONCILIATION_SUBJECT,
+  PLACEMENT_CHOOSE_SUBJECT,
+  PROVIDERS_GET_SUBJECT,
+  PROVIDERS_LIST_SUBJECT,
+} from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode, describeError, type FieldError } from '@fedops/domain';
 
 /** The NATS client tenant-api asks the provisioner through (request/reply). */
@@ -18,6 +36,26 @@ export const CLEANUP_TIMEOUT_MS = 130_000;
 const ERROR_CODES = new Set<string>(Object.values(FedopsErrorCode));
 
 /**
+ * Questions that change nothing, sent again while no answer has come: core NATS is at-most-once, and a
+ * request published in the moment after a NATS restart, when tenant-api has reconnected and the
+ * provisioner not yet, is lost. Earlier sends stay open: whichever answer comes first is taken.
+ */
+const RESENDABLE_SUBJECTS = new Set([
+  FLEET_MACHINES_LIST_SUBJECT,
+  MACHINES_RECONCILIATION_SUBJECT,
+  PROVIDERS_LIST_SUBJECT,
+  PROVIDERS_GET_SUBJECT,
+  PLACEMENT_CHOOSE_SUBJECT,
+]);
+export const RESEND_AFTER_MS = 3_000;
+const RECONNECT_POLL_MS = 250;
+
+/** Nest's NATS client while it reconnects (`client-nats.js`: the connection promise is rejected with this text). */
+function isReconnecting(err: unknown): boolean {
+  return describeRemote(err).includes('Connection lost. Trying to reconnect');
+}
+
+/**
  * Asks the provisioner over NATS request/reply. `call` is for subjects answered with an RpcReply: the
  * value, or the provisioner's coded error as a FedopsError with the same code, message, fields and
  * extensions, so the problem+json mapping renders it as if tenant-api had raised it. No answer in
@@ -33,8 +71,19 @@ export class ProvisionerRpc {
 
   /** The answer as it came, for subjects that answer a bare value (the fleet's machine list). */
   async send<R>(subject: string, payload: unknown, timeoutMs: number = RPC_TIMEOUT_MS): Promise<R> {
+    const sends = RESENDABLE_SUBJECTS.has(subject) ? Math.max(1, Math.ceil(timeoutMs / RESEND_AFTER_MS)) : 1;
+    // While its NATS connection is re-established, Nest's client refuses at once, before publishing:
+    // wait for the connection (within the time limit) instead of failing the request.
+    const sendOnce = defer(() => this.client.send<R>(subject, payload)).pipe(
+      retry({
+        delay: (err: unknown) => (isReconnecting(err) ? timer(RECONNECT_POLL_MS) : throwError(() => err)),
+      }),
+    );
+    const attempts = Array.from({ length: sends }, (_, i) =>
+      timer(i * RESEND_AFTER_MS).pipe(mergeMap(() => sendOnce)),
+    );
     try {
-      return await firstValueFrom(this.client.send<R>(subject, payload).pipe(timeout(timeoutMs)));
+      return await firstValueFrom(merge(...attempts).pipe(take(1), timeout(timeoutMs)));
     } catch (err) {
       throw transportError(err, timeoutMs);
     }
