@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeNamespace,
+  destroySandboxHosts,
   destroySandboxMachines,
   fetchToken,
   logTail,
@@ -17,6 +18,7 @@ import {
   SEEDED_CLIENT_IDS,
   waitFor,
 } from '@fedops/testing';
+import { SIMULATOR_KINDS, simulatorNamePrefix } from '@fedops/simulators';
 import { ApiClient } from './api-client';
 import { newTenant } from './factories';
 
@@ -96,6 +98,14 @@ afterAll(async () => {
   }
   if (dataDir !== undefined) {
     await destroySandboxMachines(join(dataDir, 'fedops', 'platform'), SANDBOX_PREFIX, SANDBOX_SUBNET);
+    // The simulated providers' VMs outlive a launcher (as a cloud's do): remove them with it.
+    for (const kind of SIMULATOR_KINDS) {
+      await destroySandboxHosts(
+        join(dataDir, 'fedops', 'simulators', kind),
+        simulatorNamePrefix(SANDBOX_PREFIX, kind),
+        SANDBOX_SUBNET,
+      );
+    }
     await rm(dataDir, { recursive: true, force: true });
   }
 }, 120_000);

@@ -5,6 +5,17 @@ import type { SimRouter } from './http-router';
 export const SIMULATOR_KINDS = ['proxmox', 'hetzner', 'digitalocean'] as const;
 export type SimulatorKind = (typeof SIMULATOR_KINDS)[number];
 
+const PREFIX_SUFFIX: Record<SimulatorKind, string> = { proxmox: 'px', hetzner: 'hz', digitalocean: 'do' };
+
+/**
+ * The namespace prefix of a simulator's machines beside a platform whose own sandbox prefix is
+ * `platformPrefix` (`fo` → `fopx`, `fohz`, `fodo`): platforms on one host never share one, and
+ * whoever cleans up a platform's machines knows its simulators' too.
+ */
+export function simulatorNamePrefix(platformPrefix: string, kind: SimulatorKind): string {
+  return `${platformPrefix.slice(0, 4)}${PREFIX_SUFFIX[kind]}`;
+}
+
 export interface SimulatorOptions {
   /** Where the simulator's sandbox machines keep their state (absolute). */
   stateDir: string;

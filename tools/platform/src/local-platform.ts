@@ -106,6 +106,7 @@ export class LocalPlatform {
     this.say('starting the simulated Proxmox VE, Hetzner Cloud and DigitalOcean');
     this.simulated = await startSimulatedProviders({
       dataDir,
+      sandboxPrefix: this.config.sandboxPrefix,
       bootDelayMs: this.config.simulatorBootDelayMs,
       ...(this.config.sandboxSubnet === undefined ? {} : { subnet: this.config.sandboxSubnet }),
       ...(fixed ? { ports: LOCAL_PORTS.simulators } : {}),

@@ -6,6 +6,7 @@ import {
   startDigitalOceanSimulator,
   startHetznerSimulator,
   startProxmoxSimulator,
+  simulatorNamePrefix,
   type RunningSimulator,
   type SimulatorKind,
 } from '@fedops/simulators';
@@ -42,6 +43,8 @@ const PLANS = {
  */
 export async function startSimulatedProviders(options: {
   dataDir: string;
+  /** The platform's own sandbox prefix; the simulators' are made from it (simulatorNamePrefix). */
+  sandboxPrefix: string;
   ports?: { proxmox: number; hetzner: number; digitalocean: number };
   subnet?: string;
   bootDelayMs: number;
@@ -50,9 +53,9 @@ export async function startSimulatedProviders(options: {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secretsFile = join(dir, 'secrets.json');
   const secrets = await loadSecrets(secretsFile);
-  const common = (kind: SimulatorKind, prefix: string) => ({
+  const common = (kind: SimulatorKind) => ({
     stateDir: join(dir, kind),
-    namePrefix: prefix,
+    namePrefix: simulatorNamePrefix(options.sandboxPrefix, kind),
     bootDelayMs: options.bootDelayMs,
     ...(options.subnet !== undefined ? { subnet: options.subnet } : {}),
     ...(options.ports !== undefined ? { port: options.ports[kind] } : {}),
@@ -60,7 +63,7 @@ export async function startSimulatedProviders(options: {
   const started: SimulatedProvider[] = [];
   try {
     const proxmox = await startProxmoxSimulator({
-      ...common('proxmox', 'fopx'),
+      ...common('proxmox'),
       token: secrets.proxmox,
       stateFile: join(dir, 'proxmox-state.json'),
     });
@@ -85,7 +88,7 @@ export async function startSimulatedProviders(options: {
       },
     });
     const hetzner = await startHetznerSimulator({
-      ...common('hetzner', 'fohz'),
+      ...common('hetzner'),
       token: secrets.hetzner,
       stateFile: join(dir, 'hetzner-state.json'),
     });
@@ -109,7 +112,7 @@ export async function startSimulatedProviders(options: {
       },
     });
     const digitalocean = await startDigitalOceanSimulator({
-      ...common('digitalocean', 'fodo'),
+      ...common('digitalocean'),
       token: secrets.digitalocean,
       stateFile: join(dir, 'digitalocean-state.json'),
     });

@@ -8,6 +8,24 @@ import { SandboxHostManager } from '@fedops/sandbox-host';
  * (network namespace, sshd and everything in it, root folder). For cleanup after tests and benchmarks,
  * which may stop before deleting their tenants.
  */
+/**
+ * Destroys every sandbox machine recorded in one state dir (a simulator's: `<dataDir>/simulators/<kind>`),
+ * whoever made them.
+ */
+export async function destroySandboxHosts(
+  stateDir: string,
+  namePrefix: string,
+  subnet?: string,
+): Promise<string[]> {
+  if (!existsSync(join(stateDir, 'state.json'))) return [];
+  return new SandboxHostManager({
+    stateDir,
+    namePrefix,
+    authorizedKeys: [],
+    ...(subnet === undefined ? {} : { subnet }),
+  }).destroyAll();
+}
+
 export async function destroySandboxMachines(
   platformDataDir: string,
   namePrefix: string,
