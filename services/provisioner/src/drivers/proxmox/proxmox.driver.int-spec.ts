@@ -225,6 +225,26 @@ describe('Proxmox VE driver, beyond the contract', () => {
     await driver.delete(machine.providerId, testCallContext());
   }, 60_000);
 
+  it('a clone whose configuration never succeeded (no tags yet) is still found by its labels and deleted', async () => {
+    const s = await spec(`untagged-${randomUUID().slice(0, 8)}`);
+    const rule = sim.faults.add({
+      kind: 'server-error',
+      method: 'PUT',
+      path: '/qemu/\\d+/config$',
+      times: 0,
+    });
+    await expect(driver.create(s, testCallContext())).rejects.toBeInstanceOf(ProviderError);
+    sim.faults.clear();
+    expect(rule).toBeGreaterThan(0);
+    const [vm] = machinesWithId(sim, s.machineId);
+    expect(vm).toBeDefined();
+    const found = await driver.listByLabels({ [OWNER_LABELS.machineId]: s.machineId }, testCallContext());
+    expect(found.map((m) => m.providerId)).toEqual([vm?.id]);
+    expect(found[0]?.labels[OWNER_LABELS.platform]).toBe(s.labels[OWNER_LABELS.platform]);
+    expect(await driver.delete(vm?.id ?? '', testCallContext())).toBe(true);
+    expect(machinesWithId(sim, s.machineId)).toEqual([]);
+  }, 60_000);
+
   it('a start re-sent by the client after a lost answer ("already running") is a success', async () => {
     const s = await spec(`start-${randomUUID().slice(0, 8)}`);
     const lostBefore = sim.faults.fired['lost-response'];

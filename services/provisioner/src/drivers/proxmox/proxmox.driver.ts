@@ -121,6 +121,10 @@ interface AgentInterface {
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
+/** Owner tags are `fedops-<key>.<value>` (proxmox-labels.ts). */
+const OWNER_TAG_PREFIX = 'fedops-';
+/** How many VM configs listByLabels reads at once when it looks at descriptions. */
+const CONFIG_READS_AT_ONCE = 8;
 const TOKEN_ID = /^[^@\s]+@[^!\s]+![^\s=]+$/;
 const TOKEN_SECRET = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DISK_KEY = /^(scsi|virtio|sata|ide)\d+$/;
@@ -699,12 +703,31 @@ export class ProxmoxDriver implements ResourceProviderDriver {
     }
   }
 
+  /**
+   * By tags, and by the labels in the description for VMs that carry no owner tag yet: a clone is
+   * given its description by the clone call itself and its tags only by the config step after it, so
+   * a create that failed in between left a VM only its description tells (the reconciler and a
+   * tenant's deletion must find it too).
+   */
   async listByLabels(labels: Record<string, string>, ctx: DriverCallContext): Promise<DriverMachine[]> {
-    const vms = await this.listVms(ctx);
-    return vms
-      .filter((vm) => !vm.template && tagsCarry(vm.tags, labels))
-      .sort((a, b) => a.vmid - b.vmid)
-      .map((vm) => this.fromResource(vm, tagsToLabels(vm.tags)));
+    const vms = (await this.listVms(ctx)).filter((vm) => !vm.template);
+    const found: Array<{ vm: VmResource; labels: Record<string, string> }> = vms
+      .filter((vm) => tagsCarry(vm.tags, labels))
+      .map((vm) => ({ vm, labels: tagsToLabels(vm.tags) }));
+    const untagged = vms.filter((vm) => !splitTags(vm.tags).some((tag) => tag.startsWith(OWNER_TAG_PREFIX)));
+    for (let i = 0; i < untagged.length; i += CONFIG_READS_AT_ONCE) {
+      const batch = untagged.slice(i, i + CONFIG_READS_AT_ONCE);
+      const configs = await Promise.all(batch.map((vm) => this.configWherever(vm, ctx)));
+      batch.forEach((vm, j) => {
+        const described = labelsFromDescription(str(configs[j]?.description));
+        if (Object.entries(labels).every(([key, value]) => described[key] === value)) {
+          found.push({ vm, labels: described });
+        }
+      });
+    }
+    return found
+      .sort((a, b) => a.vm.vmid - b.vm.vmid)
+      .map(({ vm, labels: own }) => this.fromResource(vm, own));
   }
 
   async start(providerId: string, ctx: DriverCallContext): Promise<void> {
