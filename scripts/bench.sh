@@ -4,6 +4,9 @@
 # tenant failed, the deadline passed (FEDOPS_BENCH_DEADLINE_MINUTES, default 20) or cleanup left something.
 # `npm run bench -- api [RATE ...]`: tenant-api's GET latency at fixed request rates against a bare NestJS
 # endpoint (bench/src/api-latency.bench.ts); exits non-zero when a request failed or the run did not finish.
+# `npm run bench -- providers [N] [hetzner|digitalocean|proxmox ...]`: N machines created and deleted at once
+# on each provider's simulator through Temporal, with and without 10 % of the calls failing
+# (bench/src/providers/providers.bench.ts); exits non-zero on a duplicate, an orphan or a failed workflow.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,5 +21,9 @@ npx tsc -p bench/tsconfig.json
 if [[ "${1:-}" == api ]]; then
   shift
   exec node --enable-source-maps bench/dist/api-latency.bench.js "$@"
+fi
+if [[ "${1:-}" == providers ]]; then
+  shift
+  exec node --enable-source-maps bench/dist/providers/providers.bench.js "$@"
 fi
 exec node --enable-source-maps bench/dist/deploy-tenants.bench.js "$@"
