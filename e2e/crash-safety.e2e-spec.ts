@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient } from './api-client';
+import { logLines } from './service-logs';
 import { newTenant } from './factories';
 import { namespaces, sandboxHosts } from './sandbox-state';
 
@@ -44,21 +44,6 @@ async function zoneRRsets(zone: string): Promise<Array<{ name: string; type: str
   expect(res.status).toBe(200);
   const body = (await res.json()) as { rrsets: Array<{ name: string; type: string; records: unknown[] }> };
   return body.rrsets;
-}
-
-interface LogLine {
-  time?: string;
-  msg?: string;
-  activity?: string;
-  workflowId?: string;
-  attempt?: number;
-}
-
-function logLines(file: string): LogLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
 }
 
 async function waitForStep(operationId: string, step: string, status: string): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from '@fedops/simulators';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient } from './api-client';
+import { logLines } from './service-logs';
 import { newTenant } from './factories';
 import { namespaces, sandboxHosts } from './sandbox-state';
 
@@ -216,20 +217,6 @@ function resolver(): Resolver {
   const r = new Resolver({ timeout: 2000, tries: 1 });
   r.setServers([`127.0.0.1:${testInfra().powerdns.dnsPort}`]);
   return r;
-}
-
-interface LogLine {
-  msg?: string;
-  activity?: string;
-  workflowId?: string;
-  attempt?: number;
-}
-
-function logLines(file: string): LogLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
 }
 
 async function register(sim: Simulated): Promise<Provider> {
