@@ -13,6 +13,7 @@ export interface DocumentedParameter {
 export interface JsonSchema {
   $ref?: string;
   type?: string;
+  const?: unknown;
   enum?: unknown[];
   pattern?: string;
   format?: string;

@@ -13,6 +13,7 @@ export function arbitraryOf(schema: JsonSchema, resolve: SchemaResolver, depth =
   if (schema.$ref !== undefined) return arbitraryOf(resolve(schema.$ref), resolve, depth);
   if (schema.oneOf !== undefined)
     return fc.oneof(...schema.oneOf.map((s) => arbitraryOf(s, resolve, depth + 1)));
+  if (schema.const !== undefined) return fc.constant(schema.const);
   if (schema.enum !== undefined) return fc.constantFrom(...schema.enum);
   switch (schema.type) {
     case 'string':

@@ -69,7 +69,7 @@ function sandboxNamespaceOf(machineId: string): string | undefined {
 describe('an operator runs a tenant from creation to deletion', () => {
   it('deploys Mastodon on a sandbox machine with DNS, health and backups, then removes every trace', async () => {
     const body = newTenant({
-      apps: [{ app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000 } }],
+      apps: [{ app: 'mastodon', options: { singleUserMode: true, registrations: 'closed' } }],
     });
     const created = await api.post<Tenant>('/v1/tenants', body);
     expect(created.status).toBe(202);
@@ -82,7 +82,7 @@ describe('an operator runs a tenant from creation to deletion', () => {
     expect(ready.apps).toEqual([
       {
         app: 'mastodon',
-        options: { singleUserMode: true, maxTootChars: 1000 },
+        options: { singleUserMode: true, registrations: 'closed' },
         url: `https://social.${body['domain'] as string}/`,
       },
     ]);
@@ -206,7 +206,8 @@ describe('the API refuses bad requests with problem details', () => {
         domain: 'not a domain',
         apps: [
           { app: 'myspace', options: {} },
-          { app: 'mastodon', options: { maxTootChars: 'lots', registrations: 'sometimes', colour: 'blue' } },
+          { app: 'mastodon', options: { registrations: 'sometimes', colour: 'blue' } },
+          { app: 'pixelfed', options: { maxPhotoSizeKiB: 'lots' } },
         ],
         flavour: 'gold',
       },
@@ -218,8 +219,8 @@ describe('the API refuses bad requests with problem details', () => {
       [
         'apps[0].app',
         'apps[1].options.colour',
-        'apps[1].options.maxTootChars',
         'apps[1].options.registrations',
+        'apps[2].options.maxPhotoSizeKiB',
         'domain',
         'flavour',
       ].sort(),

@@ -1,3 +1,4 @@
 export * from './app-definition';
 export * from './apps';
 export * from './catalog';
+export * from './option-schema';

@@ -11,6 +11,8 @@ export type TenantStatus = (typeof TENANT_STATUSES)[number];
 export interface AppHostname {
   app: string;
   fqdn: string;
-  /** TCP port the app's health endpoint listens on inside the machine. */
+  /** TCP port of the endpoint's listener inside the machine; 443 where nginx answers itself. */
   port: number;
+  /** The catalog endpoint (`web`, `element`, `turn`, `well-known-server`); absent on rows from before endpoints. */
+  endpoint?: string;
 }

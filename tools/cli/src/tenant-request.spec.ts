@@ -13,9 +13,23 @@ const catalog: CatalogApp[] = [
     description: '',
     options: {
       singleUserMode: { type: 'boolean', description: '' },
-      maxTootChars: { type: 'integer', description: '' },
-      subdomain: { type: 'string', description: '' },
+      subdomain: { type: 'subdomain', description: '' },
       registrations: { type: 'enum', values: ['open', 'closed'], description: '' },
+    },
+  },
+  {
+    id: 'pixelfed',
+    name: 'Pixelfed',
+    description: '',
+    options: { maxPhotoSizeKiB: { type: 'integer', description: '' } },
+  },
+  {
+    id: 'matrix',
+    name: 'Matrix',
+    description: '',
+    options: {
+      element: { type: 'enable', description: '' },
+      elementSubdomain: { type: 'subdomain', description: '' },
     },
   },
 ];
@@ -25,16 +39,24 @@ describe('tenants create: the request body from flags', () => {
     const body = buildCreateTenantBody(
       {
         domain: 'demo.example.net',
-        apps: ['mastodon', 'gotosocial'],
-        options: ['mastodon.singleUserMode=true', 'mastodon.maxTootChars=1000', 'mastodon.subdomain=123'],
+        apps: ['mastodon', 'gotosocial', 'pixelfed', 'matrix'],
+        options: [
+          'mastodon.singleUserMode=true',
+          'mastodon.subdomain=123',
+          'pixelfed.maxPhotoSizeKiB=20000',
+          'matrix.element=false',
+          'matrix.elementSubdomain=456',
+        ],
       },
       catalog,
     );
     expect(body).toEqual({
       domain: 'demo.example.net',
       apps: [
-        { app: 'mastodon', options: { singleUserMode: true, maxTootChars: 1000, subdomain: '123' } },
+        { app: 'mastodon', options: { singleUserMode: true, subdomain: '123' } },
         { app: 'gotosocial', options: {} },
+        { app: 'pixelfed', options: { maxPhotoSizeKiB: 20000 } },
+        { app: 'matrix', options: { element: false, elementSubdomain: '456' } },
       ],
     });
   });
@@ -132,6 +154,8 @@ describe('tenants create: the request body from flags', () => {
     expect(coerceOptionValue('yes', 'boolean')).toBe('yes'); // the server reports it
     expect(coerceOptionValue('42', 'integer')).toBe(42);
     expect(coerceOptionValue('42', 'string')).toBe('42');
+    expect(coerceOptionValue('false', 'enable')).toBe(false);
+    expect(coerceOptionValue('123', 'subdomain')).toBe('123');
     expect(coerceOptionValue('false', 'enum')).toBe('false');
     expect(coerceOptionValue('false', undefined)).toBe(false);
     expect(coerceOptionValue('-7', undefined)).toBe(-7);

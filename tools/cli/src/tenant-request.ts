@@ -36,8 +36,8 @@ export function parseOptionAssignment(text: string): OptionAssignment {
 }
 
 /**
- * An option's value in the type the catalog declares for it (`true` a boolean for a boolean
- * option, `500` a number for an integer one); as written for strings and enums. Without a catalog
+ * An option's value in the type the catalog declares for it (`true` a boolean for a boolean or
+ * enable option, `500` a number for an integer one); as written for strings, subdomains and enums. Without a catalog
  * entry (an option the server does not know, which it will report), `true`/`false` and integers
  * are converted and anything else is a string. Invalid values are left for the server to report,
  * with every other problem of the request at once.
@@ -47,10 +47,12 @@ export function coerceOptionValue(raw: string, type: string | undefined): string
   const asInteger = /^-?\d{1,15}$/.test(raw) ? Number(raw) : undefined;
   switch (type) {
     case 'boolean':
+    case 'enable':
       return asBoolean ?? raw;
     case 'integer':
       return asInteger ?? raw;
     case 'string':
+    case 'subdomain':
     case 'enum':
       return raw;
     case undefined:

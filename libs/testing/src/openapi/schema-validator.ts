@@ -22,10 +22,26 @@ const COMPONENT_REF = '#/components/schemas/';
 const DOCUMENT_ID = 'https://fedops.dev/openapi.json';
 
 /**
- * Keywords of OpenAPI 3.1's Schema Object beyond JSON Schema 2020-12 (annotations only). Anything else
- * unknown fails the compile: ajv runs in strict mode, so a misspelt keyword is an error, not ignored.
+ * Keywords of OpenAPI 3.1's Schema Object beyond JSON Schema 2020-12 (annotations only), besides its
+ * specification extensions (`x-…`, see extensionKeywords). Anything else unknown fails the compile:
+ * ajv runs in strict mode, so a misspelt keyword is an error, not ignored.
  */
 const OPENAPI_KEYWORDS = ['example', 'discriminator', 'xml', 'externalDocs'];
+
+/** The `x-…` keywords the schemas use (OpenAPI 3.1 lets a Schema Object carry extensions: annotations). */
+function extensionKeywords(schemas: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === 'object' && value !== null)
+      for (const [key, v] of Object.entries(value)) {
+        if (key.startsWith('x-')) found.add(key);
+        visit(v);
+      }
+  };
+  visit(schemas);
+  return [...found];
+}
 
 /**
  * Compiles the document's component schemas once (ajv, JSON Schema 2020-12). The unit test of the
@@ -35,7 +51,8 @@ const OPENAPI_KEYWORDS = ['example', 'discriminator', 'xml', 'externalDocs'];
 export function openApiSchemaValidator(document: OpenApiComponents): OpenApiSchemaValidator {
   const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true });
   addFormats(ajv);
-  for (const keyword of OPENAPI_KEYWORDS) ajv.addKeyword({ keyword });
+  for (const keyword of [...OPENAPI_KEYWORDS, ...extensionKeywords(document.components?.schemas)])
+    ajv.addKeyword({ keyword });
   // References inside the document point at #/components/schemas/<name>: as $defs of one schema
   // resource they resolve without the rest of the document (paths are not a schema).
   ajv.addSchema({ $id: DOCUMENT_ID, $defs: toDefs(document.components?.schemas ?? {}) });

@@ -1,8 +1,9 @@
 import { listApps } from '@fedops/catalog';
 import { FedopsErrorCode } from '@fedops/domain';
 import {
-  APP_RESOURCE_DEFAULTS,
+  FALLBACK_APP_RESOURCES,
   amountsOf,
+  appResources,
   mergeQuotas,
   newTenantAmounts,
   parseQuotaLimits,
@@ -10,9 +11,15 @@ import {
   quotaExcesses,
 } from './quotas';
 
-describe('app resource defaults', () => {
-  it('cover every catalog app', () => {
-    for (const app of listApps()) expect(APP_RESOURCE_DEFAULTS).toHaveProperty([app.id]);
+describe('app resources', () => {
+  it("are each catalog app's declared needs, and a modest default for an app the catalog no longer has", () => {
+    for (const app of listApps())
+      expect(appResources(app.id)).toEqual({
+        vcpu: app.resources.vcpu,
+        memoryMiB: app.resources.memoryMiB,
+        storageGiB: app.resources.diskGiB,
+      });
+    expect(appResources('myspace')).toEqual(FALLBACK_APP_RESOURCES);
   });
 });
 

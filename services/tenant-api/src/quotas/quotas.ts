@@ -1,3 +1,4 @@
+import { findApp } from '@fedops/catalog';
 import type { AppSelection } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode, type FieldError } from '@fedops/domain';
 
@@ -29,20 +30,17 @@ export interface ResourceNeeds {
 }
 
 /**
- * What one instance of each app needs. The catalog does not declare resource needs yet (a separate
- * issue); until it does, this table is the one place these numbers live, and quotas count with them.
+ * What one instance of an app needs: the catalog's declaration (disk as storage). An app the
+ * catalog no longer has (a stored tenant from before its removal) counts with a modest default,
+ * never zero.
  */
-export const APP_RESOURCE_DEFAULTS: Readonly<Record<string, ResourceNeeds>> = {
-  mastodon: { vcpu: 2, memoryMiB: 4096, storageGiB: 20 },
-  gotosocial: { vcpu: 1, memoryMiB: 512, storageGiB: 5 },
-  forgejo: { vcpu: 1, memoryMiB: 1024, storageGiB: 10 },
-};
-
-/** For an app missing from the table (one added to the catalog since): a modest default, never zero. */
 export const FALLBACK_APP_RESOURCES: ResourceNeeds = { vcpu: 1, memoryMiB: 1024, storageGiB: 10 };
 
 export function appResources(app: string): ResourceNeeds {
-  return APP_RESOURCE_DEFAULTS[app] ?? FALLBACK_APP_RESOURCES;
+  const declared = findApp(app)?.resources;
+  return declared === undefined
+    ? FALLBACK_APP_RESOURCES
+    : { vcpu: declared.vcpu, memoryMiB: declared.memoryMiB, storageGiB: declared.diskGiB };
 }
 
 /** What tenants with these apps use, from how many tenants there are and how many of each app they run. */
