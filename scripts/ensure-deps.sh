@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what fedops needs on a fresh Debian 12 machine (run as root). Idempotent and fast when
 # everything is present: apt only for missing packages, the Temporal CLI only when its binary is
-# missing, `npm ci` only when node_modules is missing or older than package-lock.json.
+# missing, `npm ci` only when node_modules is missing or older than package-lock.json, the real app
+# servers (scripts/ensure-app-servers.sh) only when their binaries are missing.
 # `ensure-deps.sh --list-packages` prints the Debian packages it manages, one a line with the file that
 # proves each installed, and changes nothing.
 set -euo pipefail
@@ -27,6 +28,10 @@ declare -A APT_PACKAGES=(
   [iproute2]=/usr/sbin/ip
   [sqlite3]=/usr/bin/sqlite3
   [jq]=/usr/bin/jq
+  # Real app servers on sandbox machines (TURN for Matrix calls, the reverse proxy in front of apps).
+  [coturn]=/usr/bin/turnserver
+  [nginx]=/usr/sbin/nginx
+  [libnginx-mod-stream]=/usr/lib/nginx/modules/ngx_stream_module.so
 )
 if [[ "${1:-}" == "--list-packages" ]]; then
   for pkg in "${!APT_PACKAGES[@]}"; do printf '%s %s\n' "$pkg" "${APT_PACKAGES[$pkg]}"; done | sort
@@ -48,7 +53,7 @@ if ((${#missing[@]} > 0)); then
     [[ -e "${APT_PACKAGES[$pkg]}" ]] || die "$pkg installed but ${APT_PACKAGES[$pkg]} is still missing"
   done
   # The packages may start system services on their default ports; the platform runs its own.
-  for service in postgresql nats-server pdns ssh; do
+  for service in postgresql nats-server pdns ssh coturn nginx; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
       systemctl stop "$service" >&2 || true
       systemctl disable "$service" >/dev/null 2>&1 || true
@@ -92,5 +97,8 @@ if [[ ! -f node_modules/.fedops-lock.sha256 || "$(cat node_modules/.fedops-lock.
 else
   log "npm: node_modules up to date"
 fi
+
+# --- Real app servers (Dendrite, Gitea), built once with Go --------------------------------------
+bash "$REPO_ROOT/scripts/ensure-app-servers.sh" || die "scripts/ensure-app-servers.sh failed"
 
 log "done"

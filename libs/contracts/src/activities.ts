@@ -56,6 +56,19 @@ export interface DnsRecordSummary {
   ttl: number;
 }
 
+/**
+ * How long one deployConfiguration attempt may take, and the parts of it: a `nixos-rebuild switch`
+ * of a machine with every app (downloads from the binary cache, a first PostgreSQL initialisation)
+ * is given NIXOS_REBUILD_TIMEOUT_MS, the health checks DEPLOY_HEALTH_TIMEOUT_MS; the rest (render,
+ * validate, upload, secrets, a rollback after a failed check) fits in the margin. The workflow's
+ * activity timeout is the sum, so the deployer gives up on its own before Temporal does.
+ */
+export const NIXOS_REBUILD_TIMEOUT_MS = 30 * 60_000;
+export const DEPLOY_HEALTH_TIMEOUT_MS = 2 * 60_000;
+export const DEPLOY_ACTIVITY_MARGIN_MS = 8 * 60_000;
+export const DEPLOY_ACTIVITY_TIMEOUT_MS =
+  NIXOS_REBUILD_TIMEOUT_MS + DEPLOY_HEALTH_TIMEOUT_MS + DEPLOY_ACTIVITY_MARGIN_MS;
+
 /** Activities hosted by the deployer on task queue `deployer`. */
 export interface DeployerActivities {
   /** Render, validate, ship and activate the tenant's configuration, then wait until every app is healthy. */
@@ -73,7 +86,8 @@ export interface DeploymentResult {
   deploymentId: string;
   generation: number;
   configHash: string;
-  apps: Array<{ app: string; healthy: boolean; url: string }>;
+  /** One entry per checked endpoint of each app (`endpoint` absent in results from before endpoints). */
+  apps: Array<{ app: string; endpoint?: string; healthy: boolean; url: string }>;
 }
 
 /** Activities hosted by the backup service on task queue `backup`. */

@@ -11,3 +11,4 @@ export * from './ip-output';
 export * from './mutex';
 export * from './file-lock';
 export * from './ssh-probe';
+export * from './app-servers';

@@ -1,12 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TaskQueue } from '@fedops/contracts';
-import { JsonLogger, ServiceKitModule, workerProviders } from '@fedops/service-kit';
+import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
 import type { DeployerConfig } from './config/deployer.config';
 import { DeploymentPipeline } from './deployment/deployment-pipeline';
 import { createDeployerActivities } from './deployments/deployer.activities';
 import { DeploymentEntity } from './deployments/deployment.entity';
 import { DEPLOYMENT_PIPELINE, DeploymentService } from './deployments/deployment.service';
 import { Deployments1764284400004 } from './migrations/1764284400004-deployments';
+import { TenantSecrets1765200000000 } from './migrations/1765200000000-tenant-secrets';
+import { AdminPasswordReveals1765300000000 } from './migrations/1765300000000-admin-password-reveals';
+import { AdminPasswordController } from './secrets/admin-password.controller';
+import { TenantSecretEntity } from './secrets/tenant-secret.entity';
+import { TenantSecretService } from './secrets/tenant-secret.service';
 
 @Module({})
 export class AppModule {
@@ -20,19 +25,28 @@ export class AppModule {
           logger,
           database: {
             schema: 'deployer',
-            entities: [DeploymentEntity],
-            migrations: [Deployments1764284400004],
+            entities: [DeploymentEntity, TenantSecretEntity],
+            migrations: [
+              Deployments1764284400004,
+              TenantSecrets1765200000000,
+              AdminPasswordReveals1765300000000,
+            ],
           },
         }),
       ],
+      controllers: [AdminPasswordController],
       providers: [
+        { provide: SecretBox, useFactory: () => new SecretBox(config.secretKey) },
+        TenantSecretService,
         {
           provide: DEPLOYMENT_PIPELINE,
-          useFactory: () =>
+          inject: [TenantSecretService],
+          useFactory: (secrets: TenantSecretService) =>
             new DeploymentPipeline({
               workDir: config.workDir,
               privateKeyFile: config.sshPrivateKeyFile,
               healthTimeoutMs: config.healthTimeoutMs,
+              secrets,
               logger: logger.child('pipeline'),
             }),
         },

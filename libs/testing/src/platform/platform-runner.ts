@@ -208,6 +208,7 @@ export class Platform {
       deployer: {
         FEDOPS_SSH_PRIVATE_KEY_FILE: this.secrets.sshPrivateKeyFile,
         FEDOPS_DEPLOYER_WORK_DIR: join(o.dataDir, 'deployer'),
+        FEDOPS_SECRET_KEY: this.secrets.secretKey,
       },
       backup: {
         FEDOPS_BACKUP_ROOT_DIR: join(o.dataDir, 'backups'),

@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { ActivationKind, MachineRef } from '@fedops/contracts';
+import { NIXOS_REBUILD_TIMEOUT_MS, type ActivationKind, type MachineRef } from '@fedops/contracts';
 import { assertUnreachable } from '@fedops/domain';
+import { appServerBinDir } from '@fedops/sandbox-host';
 import { SshCommandError, type SshClient } from '../ssh/ssh-client';
 import { shellCommand, shellQuote } from '../ssh/shell-quote';
-import { readStandinScript, STANDIN_SCRIPT_NAME } from './standin-script';
+import { readStandinFiles, STANDIN_SCRIPT_NAME } from './standin-script';
 
 export interface ActivationResult {
   /** The generation now current on the machine. */
@@ -14,11 +15,13 @@ export interface ActivationResult {
 
 /** Makes a staged flake the machine's running system, and undoes that. */
 export interface Activator {
+  /** `signal`: a cancelled activity; it ends the activation's remote command. */
   activate(
     client: SshClient,
     machine: MachineRef,
     stagedDir: string,
     hostname: string,
+    signal?: AbortSignal,
   ): Promise<ActivationResult>;
   /** Makes the generation before the current one current again. */
   rollback(client: SshClient, machine: MachineRef): Promise<{ generation: number }>;
@@ -26,7 +29,8 @@ export interface Activator {
 
 /** `nixos-rebuild` and the stand-in exit 4 when the switch happened but some units failed. */
 const SWITCHED_WITH_FAILED_UNITS = 4;
-const REBUILD_TIMEOUT_MS = 30 * 60_000;
+/** A first start of the real servers (initdb, Gitea's and Dendrite's migrations) on a busy host. */
+const STANDIN_TIMEOUT_MS = 10 * 60_000;
 
 export function systemProfile(machine: MachineRef): string {
   return path.posix.join(machine.fsRoot, 'nix/var/nix/profiles/system');
@@ -53,10 +57,11 @@ async function requireGeneration(client: SshClient, machine: MachineRef, after: 
 }
 
 /**
- * Real NixOS hosts: `nixos-rebuild switch --flake <dir>#<host>`, and `switch --rollback`.
- * The machine's own hardware-configuration.nix becomes the flake's hardware.nix (a flake cannot
- * import paths outside itself). Not exercised by this repository's tests: no NixOS host (nor
- * nixpkgs) is reachable here; the sandbox stand-in keeps the same interface.
+ * Real NixOS hosts: `nixos-rebuild switch --flake <dir>#<host>`, and `switch --rollback`, within
+ * NIXOS_REBUILD_TIMEOUT_MS (which the deploy activity's timeout leaves room for). The flake says
+ * what the machine is (machine.nix); nothing is taken from the host's /etc/nixos. Not exercised by
+ * this repository's tests: no NixOS host (nor nixpkgs) is reachable here; the sandbox stand-in
+ * keeps the same interface.
  */
 export class NixosRebuildActivator implements Activator {
   async activate(
@@ -64,14 +69,12 @@ export class NixosRebuildActivator implements Activator {
     machine: MachineRef,
     stagedDir: string,
     hostname: string,
+    signal?: AbortSignal,
   ): Promise<ActivationResult> {
-    const hardware = path.posix.join(machine.fsRoot, 'etc/nixos/hardware-configuration.nix');
-    const dir = shellQuote(stagedDir);
     const command =
-      `cd ${dir} && { [ -e hardware.nix ] || cp ${shellQuote(hardware)} hardware.nix; } && ` +
       `NIX_CONFIG='experimental-features = nix-command flakes' ` +
       shellCommand(['nixos-rebuild', 'switch', '--flake', `${stagedDir}#${hostname}`]);
-    return this.run(client, machine, command, 'nixos-rebuild switch');
+    return this.run(client, machine, command, 'nixos-rebuild switch', signal);
   }
 
   async rollback(client: SshClient, machine: MachineRef): Promise<{ generation: number }> {
@@ -89,8 +92,12 @@ export class NixosRebuildActivator implements Activator {
     machine: MachineRef,
     command: string,
     what: string,
+    signal?: AbortSignal,
   ): Promise<ActivationResult> {
-    const result = await client.exec(command, { timeoutMs: REBUILD_TIMEOUT_MS });
+    const result = await client.exec(command, {
+      timeoutMs: NIXOS_REBUILD_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
+    });
     const warnings: string[] = [];
     if (result.code === SWITCHED_WITH_FAILED_UNITS) warnings.push(lastLines(result.stderr));
     else if (result.code !== 0)
@@ -99,24 +106,43 @@ export class NixosRebuildActivator implements Activator {
   }
 }
 
+export interface SandboxStandinOptions {
+  nodeBinary?: string;
+  /**
+   * Folders of the real servers' binaries by server name, passed as `--app-server <name>=<dir>`;
+   * default: where scripts/ensure-app-servers.sh builds them (libs/sandbox-host's appServerBinDir).
+   * The machines share the host's filesystem, so the host's folders are theirs.
+   */
+  appServers?: Record<string, string>;
+}
+
+/** Where the sandbox host keeps the real servers the stand-in runs (Dendrite, Gitea). */
+export function defaultAppServers(): Record<string, string> {
+  return { dendrite: appServerBinDir('dendrite'), gitea: appServerBinDir('gitea') };
+}
+
 /**
- * Sandbox hosts: ships the SANDBOX ACTIVATION STAND-IN (sandbox-standin/fedops-standin-activate.js)
- * next to the flake and runs it with the machine's Node. It keeps nixos-rebuild's interface and
- * generation layout under the machine's fsRoot, and serves each app's health endpoint on the
- * machine's address instead of running the app.
+ * Sandbox hosts: ships the SANDBOX ACTIVATION STAND-IN (the sandbox-standin folder: the script and
+ * its app-servers/*.js) next to the flake and runs it with the machine's Node. It keeps
+ * nixos-rebuild's interface and generation layout under the machine's fsRoot; it runs the real
+ * servers this host has (Dendrite, Gitea, on one machine PostgreSQL) and serves a stand-in health
+ * endpoint for every other app.
  */
 export class SandboxStandinActivator implements Activator {
-  constructor(private readonly options: { nodeBinary?: string } = {}) {}
+  constructor(private readonly options: SandboxStandinOptions = {}) {}
 
   async activate(
     client: SshClient,
     machine: MachineRef,
     stagedDir: string,
     hostname: string,
+    signal?: AbortSignal,
   ): Promise<ActivationResult> {
+    for (const file of await readStandinFiles()) {
+      await client.writeFile(path.posix.join(stagedDir, file.path), file.content, file.mode);
+    }
     const script = path.posix.join(stagedDir, STANDIN_SCRIPT_NAME);
-    await client.writeFile(script, await readStandinScript(), 0o755);
-    return this.run(client, machine, script, ['switch', '--flake', `${stagedDir}#${hostname}`]);
+    return this.run(client, machine, script, ['switch', '--flake', `${stagedDir}#${hostname}`], signal);
   }
 
   async rollback(client: SshClient, machine: MachineRef): Promise<{ generation: number }> {
@@ -130,7 +156,11 @@ export class SandboxStandinActivator implements Activator {
     machine: MachineRef,
     script: string,
     action: string[],
+    signal?: AbortSignal,
   ): Promise<ActivationResult> {
+    const appServers = Object.entries(this.options.appServers ?? defaultAppServers()).sort(([a], [b]) =>
+      a.localeCompare(b, 'en'),
+    );
     const command = shellCommand([
       this.options.nodeBinary ?? '/usr/bin/node',
       script,
@@ -138,9 +168,13 @@ export class SandboxStandinActivator implements Activator {
       machine.fsRoot,
       '--listen-address',
       machine.address,
+      ...appServers.flatMap(([name, dir]) => ['--app-server', `${name}=${dir}`]),
       ...action,
     ]);
-    const result = await client.exec(command, { timeoutMs: 120_000 });
+    const result = await client.exec(command, {
+      timeoutMs: STANDIN_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
+    });
     const warnings: string[] = [];
     if (result.code === SWITCHED_WITH_FAILED_UNITS) warnings.push(lastLines(result.stderr));
     else if (result.code !== 0)
@@ -149,7 +183,7 @@ export class SandboxStandinActivator implements Activator {
   }
 }
 
-export function activatorFor(kind: ActivationKind, options: { nodeBinary?: string } = {}): Activator {
+export function activatorFor(kind: ActivationKind, options: SandboxStandinOptions = {}): Activator {
   switch (kind) {
     case 'nixos-rebuild':
       return new NixosRebuildActivator();

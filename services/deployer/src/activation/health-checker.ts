@@ -5,9 +5,15 @@ const MIN_ROUND_MS = 200;
 
 export interface HealthTarget {
   app: string;
+  /** The app's endpoint (`web`, `element`); an app has one target per http endpoint. */
+  endpoint?: string;
   /** e.g. `http://10.213.0.2:3000/health`: the machine's address, the app's port and health path. */
   url: string;
-  /** Sent as the Host header (the app's fqdn), since the fqdn need not resolve from here. */
+  /**
+   * Sent as the Host header and, over https, as the TLS server name (the app's fqdn): the machine's
+   * nginx picks the app by it, and the fqdn need not resolve from here. The certificate is not
+   * verified: a new machine serves a placeholder until ACME has issued one (checked by DNS/TLS).
+   */
   host?: string;
   /** Extra check on a 200 response; returns a problem, or undefined when the body is acceptable. */
   checkBody?: (body: string) => string | undefined;
@@ -15,6 +21,7 @@ export interface HealthTarget {
 
 export interface HealthResult {
   app: string;
+  endpoint?: string;
   url: string;
   healthy: boolean;
   /** HTTP status of the last attempt, if any answer came. */
@@ -43,30 +50,31 @@ export async function waitForHealthy(
   options: WaitForHealthyOptions,
 ): Promise<HealthResult[]> {
   const deadline = Date.now() + options.timeoutMs;
+  const key = (t: HealthTarget): string => `${t.app}/${t.endpoint ?? ''}`;
   const results = new Map<string, HealthResult>(
-    targets.map((t) => [t.app, { app: t.app, url: t.url, healthy: false, problem: 'not checked yet' }]),
+    targets.map((t) => [key(t), { ...identity(t), healthy: false, problem: 'not checked yet' }]),
   );
   for (let round = 0; ; round++) {
     const left = deadline - Date.now();
     // A last round with almost no time left would only replace real answers with timeouts.
     if (round > 0 && left < MIN_ROUND_MS) break;
     const timeout = Math.max(MIN_ROUND_MS, Math.min(options.requestTimeoutMs ?? 5000, left));
-    const pending = targets.filter((t) => results.get(t.app)?.healthy !== true);
+    const pending = targets.filter((t) => results.get(key(t))?.healthy !== true);
     await Promise.all(
       pending.map(async (t) => {
-        results.set(t.app, await checkOnce(t, timeout));
+        results.set(key(t), await checkOnce(t, timeout));
       }),
     );
-    if (targets.every((t) => results.get(t.app)?.healthy === true)) break;
+    if (targets.every((t) => results.get(key(t))?.healthy === true)) break;
     const pause = Math.min(options.intervalMs ?? 250, deadline - Date.now() - MIN_ROUND_MS);
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
-  return targets.map((t) => results.get(t.app) as HealthResult);
+  return targets.map((t) => results.get(key(t)) as HealthResult);
 }
 
 /** One GET of one target. */
 export async function checkOnce(target: HealthTarget, timeoutMs: number): Promise<HealthResult> {
-  const base = { app: target.app, url: target.url };
+  const base = identity(target);
   try {
     const { status, body } = await get(target.url, target.host, timeoutMs);
     if (status !== 200) return { ...base, healthy: false, status, body, problem: `HTTP ${status}` };
@@ -89,7 +97,15 @@ function get(
     const lib = parsed.protocol === 'https:' ? https : http;
     const req = lib.request(
       parsed,
-      { method: 'GET', headers: host === undefined ? {} : { Host: host }, timeout: timeoutMs, agent: false },
+      {
+        method: 'GET',
+        headers: host === undefined ? {} : { Host: host },
+        timeout: timeoutMs,
+        agent: false,
+        ...(parsed.protocol === 'https:'
+          ? { rejectUnauthorized: false, ...(host === undefined ? {} : { servername: host }) }
+          : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -110,4 +126,8 @@ function get(
     req.on('error', reject);
     req.end();
   });
+}
+
+function identity(t: HealthTarget): Pick<HealthResult, 'app' | 'endpoint' | 'url'> {
+  return { app: t.app, ...(t.endpoint === undefined ? {} : { endpoint: t.endpoint }), url: t.url };
 }

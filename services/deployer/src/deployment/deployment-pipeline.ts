@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { validateAppSelections } from '@fedops/catalog';
+import { requireApp, requireSecret, validateAppSelections } from '@fedops/catalog';
 import type {
   ActivationKind,
   DeployConfigurationInput,
@@ -11,7 +11,11 @@ import type {
 import { describeError, FedopsError, FedopsErrorCode, normaliseDomain, validateDomain } from '@fedops/domain';
 import { activatorFor, currentGeneration, type Activator } from '../activation/activator';
 import { waitForHealthy, type HealthResult, type HealthTarget } from '../activation/health-checker';
-import { renderFlake, type AppsManifest } from '../nixos/flake-renderer';
+import { renderFlake, type AppsManifest, type SecretFileRef } from '../nixos/flake-renderer';
+import { NIXPKGS_PIN } from '../nixos/nixpkgs-pin';
+import { renderedOptionProblems } from '../nixos/options/check-options';
+import { secretFileContent } from '../secrets/secret-generator';
+import { secretKey, type SecretSource } from '../secrets/tenant-secret.service';
 import { validateFlake } from '../nixos/nix-validator';
 import { writeRenderedFiles } from '../nixos/write-rendered-files';
 import { SshClient } from '../ssh/ssh-client';
@@ -33,6 +37,8 @@ export interface DeploymentPipelineDeps {
   healthTimeoutMs?: number;
   /** Activator per machine kind; default NixosRebuildActivator / SandboxStandinActivator. */
   activatorFor?: (kind: ActivationKind) => Activator;
+  /** Values of the apps' generated secrets; needed for every configuration that reads one. */
+  secrets?: SecretSource;
 }
 
 /** What the machine remembers of the last deployment that became healthy: `<fsRoot>/etc/fedops/active.json`. */
@@ -40,9 +46,21 @@ interface ActiveDeployment {
   deploymentId: string;
   configHash: string;
   generation: number;
-  apps: Array<{ app: string; url: string; host: string }>;
+  apps: Array<{ app: string; endpoint?: string; url: string; host: string }>;
   at: string;
 }
+
+/** Paths the secret writer takes as one word: no spaces, quotes or line breaks. */
+const SAFE_REMOTE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/**
+ * Writes each `<path> <base64>` line of stdin as a file only root can read (mode 0400), atomically;
+ * stops at the first failure. Runs with POSIX sh and coreutils, on NixOS and in the sandbox.
+ */
+const WRITE_SECRET_FILES =
+  'umask 077; while read -r file data; do ' +
+  'mkdir -p "${file%/*}" && printf %s "$data" | base64 -d > "$file.tmp" && ' +
+  'chmod 400 "$file.tmp" && mv -f "$file.tmp" "$file" || exit 1; done';
 
 const silent: PipelineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -59,20 +77,43 @@ export class DeploymentPipeline {
     this.log = deps.logger ?? silent;
   }
 
-  async deploy(input: DeployConfigurationInput): Promise<DeploymentResult> {
+  /** `signal`: the activity's cancellation; it ends the remote commands in flight and stops the steps after. */
+  async deploy(
+    input: DeployConfigurationInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DeploymentResult> {
+    const { signal } = options;
     const fields = [...validateDomain(input.domain, 'domain'), ...validateAppSelections(input.apps, 'apps')];
     if (fields.length > 0) throw FedopsError.validation(fields);
     const { tenantId } = input;
-    let machine = input.machine;
+    const client = new SshClient({
+      host: input.machine.address,
+      port: input.machine.sshPort,
+      user: input.machine.sshUser,
+      hostKey: input.machine.sshHostKey,
+      privateKeyFile: this.deps.privateKeyFile,
+      workDir: path.join(this.deps.workDir, 'ssh'),
+    });
+    // What the machine is decides its profile in the configuration and how it is activated.
+    const machine = await identifyMachine(client, input.machine);
     const hostname = hostnameFor(tenantId);
     const rendered = renderFlake({
       tenantId,
       domain: normaliseDomain(input.domain),
       hostname,
       apps: input.apps,
+      machineKind: machine.activation === 'sandbox-standin' ? 'sandbox' : machine.provider,
     });
     const { configHash, manifest } = rendered;
     const ctx = { tenantId, machineId: machine.machineId, configHash };
+    // Every option path and value against the pinned release's option list: a typo or a removed
+    // option fails here, before a NixOS host spends minutes evaluating.
+    const optionProblems = renderedOptionProblems(rendered.modules);
+    if (optionProblems.length > 0)
+      throw new FedopsError(
+        FedopsErrorCode.ConfigurationInvalid,
+        `Rendered NixOS configuration sets options NixOS ${NIXPKGS_PIN.release} does not have: ${optionProblems.join('; ')}`,
+      );
 
     const localDir = path.join(
       this.deps.workDir,
@@ -90,15 +131,6 @@ export class DeploymentPipeline {
         throw new FedopsError(FedopsErrorCode.ConfigurationInvalid, describeError(err), { cause: err });
       }
 
-      const client = new SshClient({
-        host: machine.address,
-        port: machine.sshPort,
-        user: machine.sshUser,
-        hostKey: machine.sshHostKey,
-        privateKeyFile: this.deps.privateKeyFile,
-        workDir: path.join(this.deps.workDir, 'ssh'),
-      });
-      machine = await identifyMachine(client, machine);
       const activator = (this.deps.activatorFor ?? ((kind: ActivationKind) => activatorFor(kind)))(
         machine.activation,
       );
@@ -106,7 +138,8 @@ export class DeploymentPipeline {
       const previous = await currentGeneration(client, machine);
       const active = await this.readActive(client, machine);
       if (active !== undefined && active.configHash === configHash && active.generation === previous) {
-        const health = await waitForHealthy(healthTargets(machine, manifest, previous), {
+        const real = await realEndpoints(client, machine, previous);
+        const health = await waitForHealthy(healthTargets(machine, manifest, previous, real), {
           timeoutMs: 10_000,
         });
         if (health.every((h) => h.healthy)) {
@@ -123,12 +156,14 @@ export class DeploymentPipeline {
       }
 
       const stagedDir = path.posix.join(machine.fsRoot, 'etc/fedops/staging', configHash);
+      signal?.throwIfAborted();
       await client.upload(localDir, stagedDir);
       this.log.info('configuration uploaded', { ...ctx, stagedDir });
+      await this.deliverSecrets(client, machine, tenantId, rendered.secretFiles, signal);
 
       let activation;
       try {
-        activation = await activator.activate(client, machine, stagedDir, hostname);
+        activation = await activator.activate(client, machine, stagedDir, hostname, signal);
       } catch (err: unknown) {
         await this.rollbackIfSwitched(client, machine, activator, previous, ctx);
         throw new Error(`Activation of ${configHash} on ${machine.machineId} failed: ${describeError(err)}`, {
@@ -138,7 +173,13 @@ export class DeploymentPipeline {
       const { generation, warnings } = activation;
       this.log.info('configuration activated', { ...ctx, generation, warnings });
 
-      const health = await waitForHealthy(healthTargets(machine, manifest, generation), {
+      const targets = healthTargets(
+        machine,
+        manifest,
+        generation,
+        await realEndpoints(client, machine, generation),
+      );
+      const health = await waitForHealthy(targets, {
         timeoutMs: this.deps.healthTimeoutMs ?? 120_000,
       });
       if (health.every((h) => h.healthy)) {
@@ -147,8 +188,9 @@ export class DeploymentPipeline {
           deploymentId,
           configHash,
           generation,
-          apps: healthTargets(machine, manifest, generation).map((t) => ({
+          apps: targets.map((t) => ({
             app: t.app,
+            ...(t.endpoint === undefined ? {} : { endpoint: t.endpoint }),
             url: t.url,
             host: t.host ?? '',
           })),
@@ -201,7 +243,7 @@ export class DeploymentPipeline {
     if (active === undefined || active.generation !== generation)
       return `rolled back to generation ${generation}`;
     const health = await waitForHealthy(
-      active.apps.map((a) => ({ app: a.app, url: a.url, host: a.host })),
+      active.apps.map((a) => ({ ...a })),
       { timeoutMs: 30_000 },
     );
     const ok = health.every((h) => h.healthy);
@@ -225,6 +267,44 @@ export class DeploymentPipeline {
     } catch (err: unknown) {
       this.log.error('could not roll back after a failed activation', { ...ctx, error: describeError(err) });
     }
+  }
+
+  /**
+   * Writes every secret file the configuration reads, mode 0400, under the machine's root; values
+   * come from the secret source (generated once per tenant). Owners are set on the machine by the
+   * configuration itself (base.nix), once the apps' users exist.
+   */
+  private async deliverSecrets(
+    client: SshClient,
+    machine: MachineRef,
+    tenantId: string,
+    files: readonly SecretFileRef[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (files.length === 0) return;
+    const secrets = this.deps.secrets;
+    if (secrets === undefined)
+      throw new Error('The configuration reads secrets but the pipeline has no secret source');
+    const requests = uniqueBy(
+      files.map((f) => ({ app: f.app, secret: requireSecret(requireApp(f.app), f.secret) })),
+      (r) => secretKey(r.app, r.secret.name),
+    );
+    const values = await secrets.valuesFor(tenantId, requests);
+    // One session for all files: `<path> <base64 of the content>` per line on stdin (never argv).
+    const lines = files.map((f) => {
+      const target = path.posix.join(machine.fsRoot, f.path);
+      if (!SAFE_REMOTE_PATH.test(target)) throw new Error(`Unsafe secret path ${target}`);
+      const value = values.get(secretKey(f.app, f.secret));
+      if (value === undefined) throw new Error(`No value for secret ${f.app}/${f.secret}`);
+      const content = secretFileContent(requireSecret(requireApp(f.app), f.secret), value);
+      return `${target} ${Buffer.from(content, 'utf8').toString('base64')}\n`;
+    });
+    await client.execOrThrow(WRITE_SECRET_FILES, {
+      stdin: lines.join(''),
+      timeoutMs: 60_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    this.log.info('secrets delivered', { tenantId, machineId: machine.machineId, files: files.length });
   }
 
   private activeFile(machine: MachineRef): string {
@@ -261,29 +341,104 @@ export function hostnameFor(tenantId: string): string {
   return label;
 }
 
-/** `http://<address>:<port><healthPath>` per app, with its fqdn as Host header. */
+/**
+ * `https://<address>:443<healthPath>` per http endpoint of every app, with its fqdn as Host and TLS
+ * server name: through the machine's nginx, as a visitor comes (the firewall keeps the apps' own
+ * ports closed). The same on NixOS and in the sandbox stand-in, whose front is nginx too.
+ * On a sandbox machine the stand-in's answer names the generation; an endpoint in `real`
+ * (`<app>/<endpoint>`, see realEndpoints) is answered by the real server, whose answer is its own.
+ */
 export function healthTargets(
   machine: MachineRef,
   manifest: AppsManifest,
   generation: number,
+  real: ReadonlySet<string> = new Set(),
 ): HealthTarget[] {
   const host = machine.address.includes(':') ? `[${machine.address}]` : machine.address;
-  return manifest.apps.map((a) => ({
-    app: a.app,
-    url: `http://${host}:${a.port}${a.healthPath}`,
-    host: a.fqdn,
-    // The stand-in says which generation answers, so a server left over from an older one is caught.
-    checkBody:
-      machine.activation === 'sandbox-standin'
-        ? (body: string) => standinBodyProblem(body, a.app, generation)
-        : undefined,
-  }));
+  return manifest.apps.flatMap((a) =>
+    a.endpoints.flatMap((e) =>
+      e.kind !== 'http' || e.port === undefined || e.healthPath === undefined
+        ? []
+        : [
+            {
+              app: a.app,
+              endpoint: e.id,
+              url: `https://${host}${e.healthPath}`,
+              host: e.fqdn,
+              // The stand-in says which generation answers, so a server left over from an older one is
+              // caught; where a real server should answer, a stand-in's answer is the wrong server.
+              checkBody:
+                machine.activation !== 'sandbox-standin'
+                  ? undefined
+                  : real.has(`${a.app}/${e.id}`)
+                    ? (body: string) => realServerBodyProblem(body)
+                    : (body: string) => standinBodyProblem(body, a.app, e.id, generation),
+            },
+          ],
+    ),
+  );
 }
 
-function standinBodyProblem(body: string, app: string, generation: number): string | undefined {
+/**
+ * The endpoints (`<app>/<endpoint>`) that real servers answer in a sandbox machine's generation: the
+ * `realEndpoints` the stand-in writes into the generation's fedops-generation.json. Empty on NixOS
+ * machines (every app is real and no body is checked) and for generations that list none.
+ */
+export async function realEndpoints(
+  client: SshClient,
+  machine: MachineRef,
+  generation: number | undefined,
+): Promise<ReadonlySet<string>> {
+  if (machine.activation !== 'sandbox-standin' || generation === undefined) return new Set();
+  const file = shellQuote(
+    path.posix.join(machine.fsRoot, `nix/var/nix/profiles/system-${generation}-link/fedops-generation.json`),
+  );
+  const { stdout } = await client.execOrThrow(`if [ -f ${file} ]; then cat ${file}; fi`, {
+    timeoutMs: 30_000,
+  });
+  let listed: unknown;
+  try {
+    listed = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { realEndpoints?: unknown }).realEndpoints;
+  } catch {
+    return new Set();
+  }
+  if (!Array.isArray(listed)) return new Set();
+  return new Set(
+    listed.flatMap((r: unknown) => {
+      const { app, endpoint } = (r ?? {}) as { app?: unknown; endpoint?: unknown };
+      return typeof app === 'string' && typeof endpoint === 'string' ? [`${app}/${endpoint}`] : [];
+    }),
+  );
+}
+
+/** A real server's health answer is its own (Dendrite: empty; Gitea: {"status":"pass"}), never the stand-in's JSON. */
+function realServerBodyProblem(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { app?: unknown; generation?: unknown; status?: unknown };
+    if (typeof parsed.app === 'string' && 'generation' in parsed && parsed.status === 'ok')
+      return `answered by the stand-in for ${parsed.app}, not by the real server`;
+  } catch {
+    // not JSON, so not the stand-in's answer
+  }
+  return undefined;
+}
+
+function standinBodyProblem(
+  body: string,
+  app: string,
+  endpoint: string,
+  generation: number,
+): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as {
+      app?: unknown;
+      endpoint?: unknown;
+      generation?: unknown;
+      status?: unknown;
+    };
     if (parsed.app !== app) return `answered for app ${String(parsed.app)}, expected ${app}`;
+    if (parsed.endpoint !== endpoint)
+      return `answered for endpoint ${String(parsed.endpoint)}, expected ${endpoint}`;
     if (parsed.generation !== generation)
       return `answered from generation ${String(parsed.generation)}, expected ${generation}`;
     return parsed.status === 'ok' ? undefined : `status ${String(parsed.status)}`;
@@ -294,7 +449,10 @@ function standinBodyProblem(body: string, app: string, generation: number): stri
 
 function summary(health: HealthResult[]): string {
   return health
-    .map((h) => `${h.app} (${h.url}): ${h.healthy ? 'healthy' : (h.problem ?? 'unhealthy')}`)
+    .map(
+      (h) =>
+        `${h.app}${h.endpoint === undefined ? '' : `/${h.endpoint}`} (${h.url}): ${h.healthy ? 'healthy' : (h.problem ?? 'unhealthy')}`,
+    )
     .join(', ');
 }
 
@@ -308,7 +466,12 @@ function result(
     deploymentId,
     generation,
     configHash,
-    apps: health.map((h) => ({ app: h.app, healthy: h.healthy, url: h.url })),
+    apps: health.map((h) => ({
+      app: h.app,
+      ...(h.endpoint === undefined ? {} : { endpoint: h.endpoint }),
+      healthy: h.healthy,
+      url: h.url,
+    })),
   };
 }
 
@@ -323,4 +486,10 @@ export async function identifyMachine(client: SshClient, machine: MachineRef): P
   const root = stdout.trim();
   if (root === '') return machine;
   return { ...machine, fsRoot: root, activation: 'sandbox-standin' };
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
+  return [...seen.values()];
 }

@@ -45,8 +45,25 @@ export function nixAttrName(name: string): string {
   return BARE_ATTR.test(name) && !NIX_KEYWORDS.has(name) ? name : nixString(name);
 }
 
-/** A Nix value from a plain JSON-like value (strings, finite integers, booleans, lists, attribute sets). */
-export type NixValue = string | number | boolean | readonly NixValue[] | { readonly [key: string]: NixValue };
+/**
+ * A Nix expression written by fedops itself (never from tenant input), rendered as is: a package
+ * (`pkgs.element-web`), a reference to another option (`config.services.coturn.listening-port`).
+ */
+export class NixExpr {
+  constructor(readonly expr: string) {}
+}
+
+/** Shorthand for `new NixExpr(expr)`. */
+export function nixExpr(expr: string): NixExpr {
+  return new NixExpr(expr);
+}
+
+/**
+ * A Nix value from a plain JSON-like value (strings, finite integers, booleans, lists, attribute
+ * sets), with fedops' own expressions as leaves.
+ */
+export type NixValue =
+  string | number | boolean | NixExpr | readonly NixValue[] | { readonly [key: string]: NixValue };
 
 /**
  * Renders a value as Nix, attribute sets with sorted keys so output is deterministic.
@@ -54,6 +71,7 @@ export type NixValue = string | number | boolean | readonly NixValue[] | { reado
  */
 export function nixValue(value: NixValue, indent = ''): string {
   if (typeof value === 'string') return nixString(value);
+  if (value instanceof NixExpr) return value.expr;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value))

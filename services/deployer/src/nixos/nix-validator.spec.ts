@@ -13,6 +13,7 @@ describe('validateFlake', () => {
       tenantId: 't1',
       domain: 'example.org',
       hostname: 'fedops-t1',
+      machineKind: 'proxmox',
       apps: [
         { app: 'mastodon', options: { adminEmail: 'a"${b}@example.org' } },
         { app: 'forgejo', options: {} },

@@ -167,7 +167,7 @@ export function stopStandinServers(fsRoot: string): void {
   for (const pid of left) process.kill(pid, 'SIGKILL');
 }
 
-/** Pids of live processes whose command line names this root's stand-in app servers. */
+/** Pids of live processes whose command line names this root's stand-in app servers or front nginx. */
 export function standinPids(fsRoot: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -176,7 +176,8 @@ export function standinPids(fsRoot: string): number[] {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const zombie = stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-      if (!zombie && cmd.includes('serve-app') && cmd.includes(fsRoot)) pids.push(Number(entry));
+      const front = cmd[0]?.startsWith('nginx: master process') === true && cmd[0].includes(fsRoot);
+      if (!zombie && ((cmd.includes('serve-app') && cmd.includes(fsRoot)) || front)) pids.push(Number(entry));
     } catch {
       // process ended meanwhile
     }

@@ -80,6 +80,19 @@ describe('SshClient against a real sshd', () => {
     await expect(client().exec('sleep 5', { timeoutMs: 300 })).rejects.toThrow(/timed out/);
   });
 
+  it('ends the remote command when its signal is aborted, and says it was cancelled', async () => {
+    const marker = path.join(work, 'cancelled-command-ran-on');
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = client().exec(`sleep 3 && touch ${marker}`, { timeoutMs: 30_000, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('activity cancelled')), 300);
+    await expect(run).rejects.toThrow(/was cancelled/);
+    expect(Date.now() - started).toBeLessThan(2500);
+    // Had the remote shell survived its session, it would have made the marker by now.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('uploads a folder, replacing what was there', async () => {
     const local = path.join(work, 'upload-src');
     mkdirSync(path.join(local, 'apps'), { recursive: true });

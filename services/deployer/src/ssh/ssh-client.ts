@@ -24,6 +24,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Bytes for the remote command's standard input. */
   stdin?: string | Buffer;
+  /** Ends the session (as a timeout does) when aborted: a cancelled activity stops its remote command. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -42,14 +44,16 @@ export class SshCommandError extends Error {
     readonly command: string,
     readonly code: number | null,
     readonly stderrTail: string,
-    options?: { cause?: unknown; timedOut?: boolean },
+    options?: { cause?: unknown; timedOut?: boolean; cancelled?: boolean },
   ) {
     const what =
       options?.timedOut === true
         ? 'timed out'
-        : code === 255
-          ? 'ssh failed (exit 255)'
-          : `exited ${code ?? 'by signal'}`;
+        : options?.cancelled === true
+          ? 'was cancelled'
+          : code === 255
+            ? 'ssh failed (exit 255)'
+            : `exited ${code ?? 'by signal'}`;
     super(
       `Command on ${target} ${what}: ${command}${stderrTail.length > 0 ? `\n${stderrTail}` : ''}`,
       options,
@@ -118,7 +122,7 @@ export class SshClient {
     );
     child.stdin?.on('error', () => undefined); // remote side may exit before reading all input
     child.stdin?.end(options.stdin ?? '');
-    return this.collect(child, command, options.timeoutMs ?? 60_000);
+    return this.collect(child, command, options.timeoutMs ?? 60_000, options.signal);
   }
 
   /** Like exec, but a non-zero exit rejects with SshCommandError. */
@@ -128,11 +132,14 @@ export class SshClient {
     return result;
   }
 
-  /** Writes a file on the machine (parent folders created), atomically via a temporary name. */
+  /**
+   * Writes a file on the machine (parent folders created), atomically via a temporary name that only
+   * root can read until it gets its mode, so a secret is never readable by others on the way.
+   */
   async writeFile(remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
     const tmp = `${remotePath}.tmp-${process.pid}`;
     await this.execOrThrow(
-      `mkdir -p ${shellQuote(path.posix.dirname(remotePath))} && cat > ${shellQuote(tmp)} && ` +
+      `umask 077 && mkdir -p ${shellQuote(path.posix.dirname(remotePath))} && cat > ${shellQuote(tmp)} && ` +
         `chmod ${mode.toString(8)} ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(remotePath)}`,
       { stdin: content },
     );
@@ -177,34 +184,55 @@ export class SshClient {
     stop.on('error', () => undefined);
   }
 
-  private collect(child: ChildProcess, command: string, timeoutMs: number): Promise<ExecResult> {
+  private collect(
+    child: ChildProcess,
+    command: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      let timedOut = false;
+      let ended: 'timeout' | 'aborted' | undefined;
       child.stdout?.on('data', (d: Buffer) => stdout.push(d));
       child.stderr?.on('data', (d: Buffer) => stderr.push(d));
-      const timer = setTimeout(() => {
-        timedOut = true;
+      const end = (why: 'timeout' | 'aborted'): void => {
+        if (ended !== undefined) return;
+        ended = why;
         // The shared connection runs the session on the client's behalf: closing it ends the remote
         // command too (sshd hangs it up), as killing a plain ssh client would.
         this.closeSharedConnection();
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-      }, timeoutMs);
-      child.on('error', (err) => {
+      };
+      const timer = setTimeout(() => end('timeout'), timeoutMs);
+      const onAbort = (): void => end('aborted');
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      child.on('error', (err) => {
+        done();
         reject(new SshCommandError(this.target, command, null, '', { cause: err }));
       });
       child.on('close', (code) => {
-        clearTimeout(timer);
+        done();
         const result = {
           stdout: Buffer.concat(stdout).toString('utf8'),
           stderr: Buffer.concat(stderr).toString('utf8'),
           code: code ?? -1,
         };
-        if (timedOut) {
+        if (ended === 'timeout') {
           reject(new SshCommandError(this.target, command, code, tail(result.stderr), { timedOut: true }));
+        } else if (ended === 'aborted') {
+          reject(
+            new SshCommandError(this.target, command, code, tail(result.stderr), {
+              cause: signal?.reason,
+              cancelled: true,
+            }),
+          );
         } else {
           resolve(result);
         }

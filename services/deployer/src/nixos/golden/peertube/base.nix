@@ -1,0 +1,82 @@
+# Base of every fedops machine: SSH, firewall, ACME, nginx in front of the apps, PostgreSQL.
+# Rendered by fedops. Do not edit.
+{ config, lib, pkgs, modulesPath, ... }:
+{
+  networking = {
+    firewall = {
+      allowedTCPPortRanges = [ ];
+      allowedTCPPorts = [
+        22
+        80
+        443
+      ];
+      allowedUDPPortRanges = [ ];
+      allowedUDPPorts = [ ];
+      enable = true;
+    };
+    hostName = "fedops-tenant-1";
+  };
+  nix = {
+    settings = {
+      experimental-features = [
+        "nix-command"
+        "flakes"
+      ];
+    };
+  };
+  security = {
+    acme = {
+      acceptTerms = true;
+      defaults = {
+        email = "hostmaster@example.org";
+      };
+    };
+  };
+  services = {
+    nginx = {
+      enable = true;
+      recommendedGzipSettings = true;
+      recommendedOptimisation = true;
+      recommendedProxySettings = true;
+      recommendedTlsSettings = true;
+      virtualHosts = {
+        "video.example.org" = {
+          enableACME = true;
+          forceSSL = true;
+        };
+      };
+    };
+    openssh = {
+      enable = true;
+      settings = {
+        KbdInteractiveAuthentication = false;
+        PasswordAuthentication = false;
+        PermitRootLogin = "prohibit-password";
+      };
+    };
+    postgresql = {
+      enable = true;
+      ensureDatabases = [
+        "peertube"
+      ];
+      ensureUsers = [
+        {
+          ensureDBOwnership = true;
+          name = "peertube";
+        }
+      ];
+    };
+  };
+  system = {
+    activationScripts = {
+      fedops-secret-owners = {
+        deps = [
+          "users"
+          "groups"
+        ];
+        text = "chown -R peertube: /var/lib/fedops/secrets/peertube/peertube";
+      };
+    };
+    stateVersion = "26.11";
+  };
+}
