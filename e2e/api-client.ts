@@ -3,7 +3,8 @@ import { recordApiResponse, recordMintedSecret } from '@fedops/testing';
 /**
  * A small client for the public API, as an operator's script would use it. Every answer goes to the
  * recording of the test platform it talks to (api-recording.ts in libs/testing), and the secret of an
- * API token it sees minted becomes one that platform's secret scan looks for.
+ * API token it sees minted, or an admin password it sees revealed, becomes one that platform's secret
+ * scan looks for (everywhere but in the answer that showed it).
  */
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -49,7 +50,9 @@ export class ApiClient {
     else text = await res.text();
     let parsed: unknown = text;
     if (text.length > 0 && /json/.test(contentType)) parsed = JSON.parse(text);
-    const minted = mintedApiToken(method, path, res.status, parsed);
+    const minted =
+      mintedApiToken(method, path, res.status, parsed) ??
+      revealedAdminPassword(method, path, res.status, parsed);
     if (minted !== undefined) recordMintedSecret(this.baseUrl, minted);
     recordApiResponse(this.baseUrl, {
       method,
@@ -88,6 +91,21 @@ function mintedApiToken(
   const match = typeof token === 'string' ? /^fdo_([0-9a-f]+)_(\S+)$/.exec(token) : null;
   if (match === null) return undefined;
   return { name: `API token ${match[1] ?? ''}`, needles: [match[2] ?? ''] };
+}
+
+/** The password a POST .../apps/{app}/admin-credentials answer shows (once), as the secret scan knows it. */
+function revealedAdminPassword(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): { name: string; needles: string[] } | undefined {
+  const route = /^\/v1\/tenants\/([^/]+)\/apps\/([^/]+)\/admin-credentials$/.exec(path.split('?')[0] ?? '');
+  if (method !== 'POST' || route === null || status !== 200) return undefined;
+  const password =
+    typeof body === 'object' && body !== null ? (body as { password?: unknown }).password : undefined;
+  if (typeof password !== 'string') return undefined;
+  return { name: `admin password of ${route[2] ?? ''} of tenant ${route[1] ?? ''}`, needles: [password] };
 }
 
 /**

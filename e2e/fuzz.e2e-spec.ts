@@ -150,8 +150,11 @@ function realIds(op: DocumentedOperation, name: string): string[] {
     op.operationId,
   );
   if (name === 'subject') return [pools.member];
+  // The fuzz tenant's app (revealed once, then a 410) and apps it does not have.
+  if (name === 'app') return ['gotosocial', 'jitsi', 'mastodon'];
   if (op.path.startsWith('/v1/tenants/{id}')) return op.operationId === 'deleteTenant' ? [] : [pools.tenant];
   if (op.path.startsWith('/v1/operations/{id}')) return [pools.operation];
+  if (op.path.startsWith('/v1/apps/{id}')) return ['mastodon', 'matrix'];
   if (op.path.startsWith('/v1/tokens/{id}')) return [pools.token];
   // The built-in provider, never for removal (it holds the fuzz tenant's machine: a 409 all the same).
   if (op.path.startsWith('/v1/providers/{provider}'))

@@ -170,6 +170,15 @@ const ROWS: readonly Row[] = [
     allowed: () => 200,
   },
   {
+    operationId: 'getApp',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:read'],
+    // The catalog is the same for every organisation.
+    targeted: false,
+    request: () => ({ method: 'GET', path: '/v1/apps/mastodon' }),
+    allowed: () => 200,
+  },
+  {
     operationId: 'listAuditLog',
     roles: ['ops', 'operator'],
     scopes: ['audit:read'],
@@ -465,6 +474,26 @@ const ROWS: readonly Row[] = [
     targeted: true,
     request: (org) => ({ method: 'POST', path: `/v1/tenants/${fixtures[org].live.id}/events/tickets` }),
     allowed: () => 201,
+  },
+  {
+    operationId: 'revealAdminCredentials',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: revealed already (by ops staff, just before), so a 410 that shows nothing. Foreign: a
+    // 404 that says nothing of the tenant, as for every other tenant route.
+    request: (org) => ({
+      method: 'POST',
+      path: `/v1/tenants/${fixtures[org].live.id}/apps/gotosocial/admin-credentials`,
+    }),
+    allowed: () => 410,
+    before: async (_caller, org) => {
+      const res = await asOps().request(
+        'POST',
+        `/v1/tenants/${fixtures[org].live.id}/apps/gotosocial/admin-credentials`,
+      );
+      expect([200, 410]).toContain(res.status);
+    },
   },
   {
     operationId: 'listApiTokens',

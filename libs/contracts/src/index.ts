@@ -6,3 +6,4 @@ export * from './workflows';
 export * from './events';
 export * from './operations';
 export * from './providers';
+export * from './admin-credentials';

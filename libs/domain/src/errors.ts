@@ -20,6 +20,8 @@ export enum FedopsErrorCode {
   PreconditionRequired = 'PRECONDITION_REQUIRED',
   /** The request names a resource that does not exist (e.g. the organisation of a new tenant). */
   InvalidReference = 'INVALID_REFERENCE',
+  /** What was asked for existed and is no more to be had: a secret that is shown once was shown. */
+  Gone = 'GONE',
   Internal = 'INTERNAL',
 }
 

@@ -16,3 +16,4 @@ export * from './temporal/worker-providers';
 export * from './temporal/activity-failure';
 export * from './temporal/temporal-runtime';
 export * from './secrets/secret-box';
+export * from './rpc/rpc-reply';

@@ -30,6 +30,7 @@ import { PROVISIONER_RPC, ProvisionerRpc } from './provisioner-rpc/provisioner-r
 import { ProviderController } from './providers/provider.controller';
 import { ProviderService } from './providers/provider.service';
 import { TenantPlacement1765100000000 } from './migrations/1765100000000-tenant-placement';
+import { DroppedAppOptions1765200000000 } from './migrations/1765200000000-dropped-app-options';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { TenantController } from './tenants/tenant.controller';
 import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity';
@@ -51,6 +52,9 @@ import { OrganisationSeeder } from './organisations/organisation-seed';
 import { OrganisationEntity } from './organisations/organisation.entity';
 import { OrganisationService } from './organisations/organisation.service';
 import { QuotaService } from './quotas/quota.service';
+import { AdminCredentialsController } from './admin-credentials/admin-credentials.controller';
+import { AdminCredentialsService } from './admin-credentials/admin-credentials.service';
+import { DeployerRpc } from './deployer-rpc/deployer-rpc';
 
 @Module({})
 export class AppModule {
@@ -81,6 +85,7 @@ export class AppModule {
               ApiTokens1765000000001,
               StreamTickets1765000000002,
               TenantPlacement1765100000000,
+              DroppedAppOptions1765200000000,
             ],
           },
         }),
@@ -93,6 +98,7 @@ export class AppModule {
       controllers: [
         TenantController,
         TenantEventsController,
+        AdminCredentialsController,
         OperationController,
         CatalogController,
         FleetController,
@@ -119,6 +125,8 @@ export class AppModule {
             }),
         },
         ProvisionerRpc,
+        DeployerRpc,
+        AdminCredentialsService,
         ProviderService,
         FleetService,
         {

@@ -45,22 +45,54 @@ export interface OperationView {
 }
 
 export interface OptionSpecView {
-  type: 'string' | 'boolean' | 'integer' | 'enum' | string;
+  /** `subdomain`: a DNS label an endpoint answers on; `enable`: switches a part of the app on or off. */
+  type: 'subdomain' | 'enable' | 'string' | 'boolean' | 'integer' | 'enum' | string;
   description: string;
+  /** Order in forms and tables: lower first. */
+  weight?: number;
   default?: unknown;
   required?: boolean;
   values?: string[];
   min?: number;
   max?: number;
   pattern?: string;
+  patternHint?: string;
   maxLength?: number;
+  /** Values the pattern allows but the app refuses. */
+  notIn?: string[];
 }
 
+export type CatalogEndpointView =
+  | {
+      kind: 'http';
+      id: string;
+      subdomainOption: string;
+      healthPath: string;
+      maxBodySize: string;
+      enabledBy?: string;
+    }
+  | { kind: 'host'; id: string; subdomainOption: string; purpose: string; enabledBy?: string }
+  | { kind: 'apex-path'; id: string; path: string; purpose: string; enabledBy?: string };
+
+/** GET /v1/apps/{id}. Fields a server from before the catalog's metadata lacks are optional here. */
 export interface CatalogApp {
   id: string;
   name: string;
   description: string;
+  homepage?: string;
+  license?: string;
+  supportLevel?: string;
+  package?: string;
   options: Record<string, OptionSpecView>;
+  endpoints?: CatalogEndpointView[];
+  ports?: Array<{ protocol: string; port: number; to?: number; purpose: string; enabledBy?: string }>;
+  /** Names only: the values never leave the platform. */
+  secrets?: Array<{ name: string; description: string; enabledBy?: string }>;
+  databases?: string[];
+  dataPaths?: string[];
+  movable?: boolean;
+  admin?: { username: { option: string } | { fixed: string }; emailOption?: string };
+  resources?: { vcpu: number; memoryMiB: number; diskGiB: number };
 }
 
 export type MachineView = MachineRef;

@@ -21,7 +21,16 @@ function complete(words: string[]): string[] {
 describe('shell completion', () => {
   it('completes commands, then subcommands (also after an alias and global flags)', () => {
     expect(complete(['te'])).toEqual(['tenants', 'tenant']);
-    expect(complete(['tenants', ''])).toEqual(['list', 'ls', 'get', 'show', 'create', 'delete', 'rm']);
+    expect(complete(['tenants', ''])).toEqual([
+      'list',
+      'ls',
+      'get',
+      'show',
+      'create',
+      'delete',
+      'rm',
+      'admin-credentials',
+    ]);
     expect(complete(['--profile', 'ops', 'ops', ''])).toEqual(
       expect.arrayContaining(['watch', 'cancel', 'retry']),
     );

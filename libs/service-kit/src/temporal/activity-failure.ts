@@ -19,6 +19,7 @@ export function isRetryable(code: FedopsErrorCode): boolean {
     case FedopsErrorCode.PreconditionFailed:
     case FedopsErrorCode.PreconditionRequired:
     case FedopsErrorCode.InvalidReference:
+    case FedopsErrorCode.Gone:
       return false;
     default:
       return assertUnreachable(code, 'error code');

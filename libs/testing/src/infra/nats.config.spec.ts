@@ -1,4 +1,5 @@
 import {
+  ADMIN_PASSWORD_REVEAL_SUBJECT,
   EVENT_KINDS,
   FLEET_MACHINES_LIST_SUBJECT,
   MACHINES_CLEANUP_SUBJECT,
@@ -93,14 +94,27 @@ describe('NATS permissions of the services', () => {
       for (const subject of subjects) {
         expect([user, subject, mayPublish(p, subject)]).toEqual([user, subject, user === 'tenant-api']);
       }
-      expect([user, p.allowResponses]).toEqual([user, user === 'provisioner']);
-      const rpc = p.subscribe.allow.filter((s) => s.startsWith('rpc.'));
+      expect([user, p.allowResponses]).toEqual([user, user === 'provisioner' || user === 'deployer']);
+      const rpc = p.subscribe.allow.filter((s) => s.startsWith('rpc.fedops.provisioner.'));
       expect([user, rpc]).toEqual([
         user,
-        user === 'provisioner' ? RPC_SUBJECTS.map((r) => `${r.subject} provisioner`) : [],
+        user === 'provisioner'
+          ? RPC_SUBJECTS.filter((r) => r.server === 'provisioner').map((r) => `${r.subject} provisioner`)
+          : [],
       ]);
     }
     expect(RPC_SUBJECTS.map((r) => r.subject)).toEqual(expect.arrayContaining(subjects));
+  });
+
+  it("lets tenant-api ask for an app's admin password, and only the deployer answer, in its queue group", () => {
+    for (const user of NATS_SERVICE_USERS) {
+      const p = servicePermissions(user);
+      expect([user, mayPublish(p, ADMIN_PASSWORD_REVEAL_SUBJECT)]).toEqual([user, user === 'tenant-api']);
+      expect([user, p.subscribe.allow.filter((s) => s.startsWith(ADMIN_PASSWORD_REVEAL_SUBJECT))]).toEqual([
+        user,
+        user === 'deployer' ? [`${ADMIN_PASSWORD_REVEAL_SUBJECT} deployer`] : [],
+      ]);
+    }
   });
 
   it('lets each service subscribe only to its own inbox (besides its requests)', () => {
@@ -119,7 +133,8 @@ describe('renderNatsAuthConfig', () => {
       expect(text).toContain(`      user: "${user}"\n      password: $${natsPasswordVariable(user)}\n`);
     expect(natsPasswordVariable('tenant-api')).toBe('FEDOPS_NATS_PASSWORD_TENANT_API');
     expect(text).not.toContain('no_auth_user');
-    expect(text.match(/allow_responses: true/g)).toHaveLength(1);
+    // The provisioner and the deployer answer requests.
+    expect(text.match(/allow_responses: true/g)).toHaveLength(2);
   });
 
   it('renders literal passwords quoted for the harness, the admin without permissions', () => {

@@ -7,6 +7,7 @@
  * `npm run nats-config`; deploy/test/compose.spec.ts fails when it is stale).
  */
 import {
+  ADMIN_PASSWORD_REVEAL_SUBJECT,
   AUDIT_LOG_CONSUMER,
   EVENTS_STREAM,
   EVENTS_SUBJECT_ROOT,
@@ -80,16 +81,20 @@ export const RPC_SUBJECTS: ReadonlyArray<{
   readonly server: NatsServiceUser;
   readonly clients: readonly NatsServiceUser[];
 }> = [
-  FLEET_MACHINES_LIST_SUBJECT,
-  PROVIDERS_REGISTER_SUBJECT,
-  PROVIDERS_LIST_SUBJECT,
-  PROVIDERS_GET_SUBJECT,
-  PROVIDERS_TEST_SUBJECT,
-  PROVIDERS_REMOVE_SUBJECT,
-  PLACEMENT_CHOOSE_SUBJECT,
-  MACHINES_CLEANUP_SUBJECT,
-  MACHINES_RECONCILIATION_SUBJECT,
-].map((subject) => ({ subject, server: 'provisioner', clients: ['tenant-api'] }));
+  ...[
+    FLEET_MACHINES_LIST_SUBJECT,
+    PROVIDERS_REGISTER_SUBJECT,
+    PROVIDERS_LIST_SUBJECT,
+    PROVIDERS_GET_SUBJECT,
+    PROVIDERS_TEST_SUBJECT,
+    PROVIDERS_REMOVE_SUBJECT,
+    PLACEMENT_CHOOSE_SUBJECT,
+    MACHINES_CLEANUP_SUBJECT,
+    MACHINES_RECONCILIATION_SUBJECT,
+  ].map((subject) => ({ subject, server: 'provisioner' as const, clients: ['tenant-api' as const] })),
+  // The first admin's password, revealed once: only tenant-api asks, only the deployer answers.
+  { subject: ADMIN_PASSWORD_REVEAL_SUBJECT, server: 'deployer', clients: ['tenant-api'] },
+];
 
 /**
  * Where a user's replies arrive (JetStream acks, API answers, request/reply): its connections use

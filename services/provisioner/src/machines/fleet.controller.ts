@@ -10,10 +10,9 @@ import {
   type RpcReply,
 } from '@fedops/contracts';
 import { FedopsError } from '@fedops/domain';
-import { JsonLogger } from '@fedops/service-kit';
+import { JsonLogger, rpcReply } from '@fedops/service-kit';
 import { deadlineCallContext } from '../drivers/call-context';
 import { MachineReconciler } from '../reconciliation/machine-reconciler.service';
-import { rpcReply } from '../rpc/rpc-reply';
 import { MachineService } from './machine.service';
 
 /** NATS request/reply: the machine inventory and the reconciler's findings, for ops staff through tenant-api. */
@@ -36,12 +35,12 @@ export class FleetController {
 
   @MessagePattern(MACHINES_RECONCILIATION_SUBJECT)
   reconciliation(): Promise<RpcReply<ReconcileReport | null>> {
-    return rpcReply(this.log, 'read the reconciliation', () => this.reconciler.lastReport());
+    return rpcReply('provisioner', this.log, 'read the reconciliation', () => this.reconciler.lastReport());
   }
 
   @MessagePattern(MACHINES_CLEANUP_SUBJECT)
   cleanup(@Payload() body: unknown): Promise<RpcReply<MachineCleanupResult>> {
-    return rpcReply(this.log, 'clean up orphans', () => {
+    return rpcReply('provisioner', this.log, 'clean up orphans', () => {
       const dryRun = (body as { dryRun?: unknown } | null)?.dryRun;
       if (typeof dryRun !== 'boolean') {
         throw FedopsError.validation([

@@ -8,9 +8,8 @@ import {
   type RpcReply,
 } from '@fedops/contracts';
 import { FedopsError, type FieldError } from '@fedops/domain';
-import { JsonLogger } from '@fedops/service-kit';
+import { JsonLogger, rpcReply } from '@fedops/service-kit';
 import { ProviderRegistry } from '../providers/provider-registry.service';
-import { rpcReply } from '../rpc/rpc-reply';
 import { choosePlacement } from './placement';
 
 /** Placement over NATS request/reply: tenant-api asks before it starts a deploy, so no capacity means no workflow. */
@@ -27,7 +26,7 @@ export class PlacementController {
 
   @MessagePattern(PLACEMENT_CHOOSE_SUBJECT)
   choose(@Payload() body: unknown): Promise<RpcReply<MachinePlacement>> {
-    return rpcReply(this.log, 'choose a placement', async () => {
+    return rpcReply('provisioner', this.log, 'choose a placement', async () => {
       const request = parseChoosePlacement(body);
       const choice = choosePlacement(
         await this.registry.placementCandidates(),

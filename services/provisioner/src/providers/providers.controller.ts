@@ -10,8 +10,7 @@ import {
   type RpcReply,
 } from '@fedops/contracts';
 import { FedopsError } from '@fedops/domain';
-import { JsonLogger } from '@fedops/service-kit';
-import { rpcReply } from '../rpc/rpc-reply';
+import { JsonLogger, rpcReply } from '@fedops/service-kit';
 import { ProviderRegistry } from './provider-registry.service';
 
 /** NATS request/reply for ops staff managing providers through tenant-api (which checks who asks). */
@@ -28,27 +27,31 @@ export class ProvidersController {
 
   @MessagePattern(PROVIDERS_REGISTER_SUBJECT)
   register(@Payload() body: unknown): Promise<RpcReply<ProviderView>> {
-    return rpcReply(this.log, 'register the provider', () => this.registry.register(body));
+    return rpcReply('provisioner', this.log, 'register the provider', () => this.registry.register(body));
   }
 
   @MessagePattern(PROVIDERS_LIST_SUBJECT)
   list(): Promise<RpcReply<ProviderView[]>> {
-    return rpcReply(this.log, 'list providers', () => this.registry.list());
+    return rpcReply('provisioner', this.log, 'list providers', () => this.registry.list());
   }
 
   @MessagePattern(PROVIDERS_GET_SUBJECT)
   get(@Payload() body: unknown): Promise<RpcReply<ProviderView>> {
-    return rpcReply(this.log, 'read the provider', () => this.registry.get(providerRef(body)));
+    return rpcReply('provisioner', this.log, 'read the provider', () => this.registry.get(providerRef(body)));
   }
 
   @MessagePattern(PROVIDERS_TEST_SUBJECT)
   test(@Payload() body: unknown): Promise<RpcReply<ProviderView>> {
-    return rpcReply(this.log, 'test the provider', () => this.registry.test(providerRef(body)));
+    return rpcReply('provisioner', this.log, 'test the provider', () =>
+      this.registry.test(providerRef(body)),
+    );
   }
 
   @MessagePattern(PROVIDERS_REMOVE_SUBJECT)
   remove(@Payload() body: unknown): Promise<RpcReply<{ removed: string }>> {
-    return rpcReply(this.log, 'remove the provider', () => this.registry.remove(providerRef(body)));
+    return rpcReply('provisioner', this.log, 'remove the provider', () =>
+      this.registry.remove(providerRef(body)),
+    );
   }
 }
 

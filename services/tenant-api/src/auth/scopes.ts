@@ -20,7 +20,7 @@ export type Scope = (typeof SCOPES)[number];
 
 export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'tenants:read': 'read tenants, their events and operations, and the app catalog',
-  'tenants:write': 'create and delete tenants',
+  'tenants:write': "create and delete tenants, and reveal their apps' first admin credentials (once)",
   'operations:write': 'cancel and retry operations',
   'organisations:read': "read the caller's organisation (ops staff: every organisation)",
   'organisations:admin': 'create, change and delete organisations and their members (ops staff)',

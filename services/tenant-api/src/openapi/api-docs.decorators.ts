@@ -32,6 +32,7 @@ const PROBLEM_DESCRIPTIONS = {
     'or (QUOTA_EXCEEDED) it would pass a quota of the organisation: `quota`, `limit`, `used`, `requested`.',
   404: 'No such resource visible to the caller (resources of other organisations are not found either).',
   409: 'Conflicts with the current state (e.g. the domain is used by another live tenant).',
+  410: 'What is shown only once was shown already (GONE); `revealedAt` says when.',
   413: `The request body is larger than ${byteSize(REQUEST_BODY_LIMIT_BYTES)} (PAYLOAD_TOO_LARGE).`,
   415:
     'The request body is not JSON (Content-Type `application/json` or `application/*+json`), not UTF-8, ' +

@@ -4,6 +4,7 @@ import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import { listApps, validateAppSelections } from '@fedops/catalog';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
 import { openApiSchemaValidator, type OpenApiSchemaValidator } from '@fedops/testing';
@@ -128,6 +129,7 @@ describe('the OpenAPI document', () => {
       [
         'delete /v1/tenants/{id}',
         'get /v1/apps',
+        'get /v1/apps/{id}',
         'get /v1/audit',
         'get /v1/machines',
         'post /v1/machines/cleanup',
@@ -139,6 +141,7 @@ describe('the OpenAPI document', () => {
         'get /v1/tenants/{id}',
         'get /v1/tenants/{id}/events',
         'post /v1/tenants/{id}/events/tickets',
+        'post /v1/tenants/{id}/apps/{app}/admin-credentials',
         'post /v1/tenants',
         'get /v1/organisations',
         'post /v1/organisations',
@@ -200,7 +203,7 @@ describe('the OpenAPI document', () => {
         expect((operation as unknown as Record<string, unknown>)[SCOPES_EXTENSION]).toEqual(route.scopes);
         expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
       }
-      for (const param of ['id', 'provider']) {
+      for (const param of ['id', 'provider', 'app']) {
         if (!route.path.includes(`{${param}}`)) continue;
         expect(Object.keys(operation.responses)).toContain('404');
         expect(operation.parameters).toEqual(
@@ -288,11 +291,57 @@ describe('the schemas describe what the API sends', () => {
     expect(violations('ProblemDetails', toProblem(tooLarge, '/v1/tenants'))).toEqual([]);
   });
 
-  it('CatalogAppList: the catalog as GET /v1/apps returns it', () => {
-    const body = new CatalogController().list();
-    expect(body.items.length).toBeGreaterThan(0);
+  it('CatalogAppList and CatalogApp: the catalog as GET /v1/apps and GET /v1/apps/{id} return it', () => {
+    const controller = new CatalogController();
+    const body = controller.list();
+    expect(body.items.map((a) => a.id)).toEqual(listApps().map((a) => a.id));
     expect(violations('CatalogAppList', body)).toEqual([]);
+    for (const app of listApps()) {
+      expect(controller.get(app.id)).toEqual(body.items.find((a) => a.id === app.id));
+      expect(violations('CatalogApp', controller.get(app.id))).toEqual([]);
+    }
+    // An internal field that reached the view (an endpoint's loopback port) is outside the schema.
+    const leaky = {
+      ...controller.get('mastodon'),
+      endpoints: [{ ...controller.get('mastodon').endpoints[0], port: 3000 }],
+    };
+    expect(violations('CatalogApp', leaky)).not.toEqual([]);
   });
+
+  it('ProblemDetails: GET /v1/apps/{id} of an app the catalog does not have is a 404 naming the known ones', () => {
+    let problem: unknown;
+    try {
+      new CatalogController().get('myspace');
+    } catch (err) {
+      problem = toProblem(err, '/v1/apps/myspace');
+    }
+    expect(problem).toMatchObject({
+      status: 404,
+      code: FedopsErrorCode.NotFound,
+      detail: expect.stringMatching(/^App "myspace" is not in the catalog; it has: mastodon, pixelfed, /),
+    });
+    expect(violations('ProblemDetails', problem)).toEqual([]);
+  });
+
+  it.each([
+    { app: 'mastodon', options: { registrations: 'closed', adminUsername: 'alice' } },
+    { app: 'mastodon', options: { adminUsername: 'admin' } },
+    { app: 'mastodon', options: { maxTootChars: 500 } },
+    { app: 'gotosocial', options: { accountsApprovalRequired: true } },
+    { app: 'pixelfed', options: { maxPhotoSizeKiB: 20000 } },
+    { app: 'pixelfed', options: { maxPhotoSizeKiB: 'lots' } },
+    { app: 'matrix', options: { element: false, turnSubdomain: 'relay' } },
+    { app: 'matrix', options: { turn: 'yes' } },
+    { app: 'forgejo' },
+    { app: 'myspace' },
+  ])(
+    'CreateTenantRequest: the apps entry %j fits the document exactly when validation accepts it',
+    (entry) => {
+      const accepted = validateAppSelections([entry]).length === 0;
+      const fits = violations('CreateTenantRequest', { domain: 'acme.example', apps: [entry] }).length === 0;
+      expect({ entry, fits }).toEqual({ entry, fits: accepted });
+    },
+  );
 
   it('TenantView: a failed tenant', () => {
     const id = '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e';
@@ -331,6 +380,36 @@ describe('the schemas describe what the API sends', () => {
       reason: 'provider sandbox-b as asked; 1 of 1 places fit plan small',
     });
     expect(violations('TenantView', toView(placed))).toEqual([]);
+  });
+
+  it('AdminCredentials: an app with an e-mail and one without; nothing else may be added', () => {
+    const forgejo = {
+      app: 'forgejo',
+      username: 'owner',
+      email: 'owner@acme.example',
+      password: 'xK4tq9PzR2mWb7LcN3vHj8Ds',
+      loginUrl: 'https://git.acme.example/',
+    };
+    expect(violations('AdminCredentials', forgejo)).toEqual([]);
+    const matrix: Partial<typeof forgejo> = {
+      ...forgejo,
+      app: 'matrix',
+      loginUrl: 'https://matrix.acme.example/',
+    };
+    delete matrix.email;
+    expect(violations('AdminCredentials', matrix)).toEqual([]);
+    expect(violations('AdminCredentials', { ...forgejo, tenantSecret: 'x' })).not.toEqual([]);
+  });
+
+  it('ProblemDetails: GONE with the time the admin credentials were revealed', () => {
+    const problem = toProblem(
+      new FedopsError(FedopsErrorCode.Gone, 'The admin credentials of forgejo were already revealed', {
+        extensions: { revealedAt: '2026-12-01T10:00:00.000Z' },
+      }),
+      '/v1/tenants/0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e/apps/forgejo/admin-credentials',
+    );
+    expect(problem).toMatchObject({ status: 410, code: 'GONE', revealedAt: '2026-12-01T10:00:00.000Z' });
+    expect(violations('ProblemDetails', problem)).toEqual([]);
   });
 
   it('ProviderView and ProviderList: a provider as the provisioner describes it, tested and never', () => {

@@ -1,5 +1,12 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { listApps } from '@fedops/catalog';
+import {
+  appOptionsJsonSchema,
+  listApps,
+  type AppDefinition,
+  type AppEndpoint,
+  type OptionType,
+  type SupportLevel,
+} from '@fedops/catalog';
 import {
   EVENT_KINDS,
   OPERATION_KINDS,
@@ -25,7 +32,9 @@ import { DEFAULT_PLAN, LOCATION_PATTERN, PLAN_PATTERN } from '../tenants/tenant.
  * The public API's schemas as plain OpenAPI 3 schema objects. Request bodies are parsed by hand
  * (`parseCreateTenantRequest`) and responses are interfaces, so nothing can be inferred from classes:
  * these describe them explicitly. Enumerations come from the contracts and the catalog, so a new
- * status, provider, event kind or app shows up here (and makes docs/openapi.json stale).
+ * status, provider, event kind or app shows up here (and makes docs/openapi.json stale). Each app's
+ * options are the catalog's own JSON Schema (appOptionsJsonSchema, the specs validation reads): no
+ * copy of them is kept here.
  */
 
 const OPTION_VALUE: SchemaObject = {
@@ -36,10 +45,56 @@ const APP_OPTIONS: SchemaObject = {
   type: 'object',
   description:
     'Option values of the app. The allowed keys, their types and defaults depend on the app: ' +
-    'GET /v1/apps lists them per app (`options`). Every app has `subdomain`, the DNS label it answers on ' +
-    'under the tenant domain. Unknown keys and values of the wrong type are rejected with 400.',
+    'GET /v1/apps lists them per app (`options`, and as JSON Schema `optionsSchema`; here: AppOptions_<app>). ' +
+    'Every app has `subdomain`, the DNS label it answers on under the tenant domain. Unknown keys and values ' +
+    'of the wrong type are rejected with 400.',
   additionalProperties: OPTION_VALUE,
   example: { subdomain: 'social' },
+};
+
+/** `{ const: value }`: JSON Schema 2020-12, which @nestjs/swagger's SchemaObject type does not name. */
+function constant(value: string): SchemaObject {
+  return { const: value } as SchemaObject;
+}
+
+/** Component names of the schemas made per catalog app. */
+type AppSchemaName = `AppOptions_${string}` | `AppSelection_${string}`;
+
+/**
+ * One app of a tenant request: its id and its options, as the catalog's JSON Schema of them (the
+ * same specs POST /v1/tenants validates with; subdomain collisions between apps are checked there too).
+ */
+function appSelectionSchema(app: AppDefinition): SchemaObject {
+  return {
+    type: 'object',
+    description: `${app.name} in a tenant: \`options\` may be left out (every default applies).`,
+    required: ['app'],
+    additionalProperties: false,
+    properties: {
+      app: { ...constant(app.id), description: 'Id of the catalog app (GET /v1/apps).' },
+      options: schemaRef(`AppOptions_${app.id}`),
+    },
+  };
+}
+
+const APP_SCHEMAS = Object.fromEntries(
+  listApps().flatMap((app) => [
+    // JSON Schema 2020-12 is what an OpenAPI 3.1 Schema Object is; the catalog's type is the plain JSON.
+    [`AppOptions_${app.id}`, appOptionsJsonSchema(app) as SchemaObject],
+    [`AppSelection_${app.id}`, appSelectionSchema(app)],
+  ]),
+) as Record<AppSchemaName, SchemaObject>;
+
+/** `apps[]` of a tenant request: one of the catalog's apps, told apart by `app`. */
+const APP_SELECTION: SchemaObject = {
+  description:
+    'An app to run, by id (GET /v1/apps), with its option values: AppSelection_<app> for each app of the ' +
+    'catalog, told apart by `app`.',
+  oneOf: listApps().map((app) => schemaRef(`AppSelection_${app.id}`)),
+  discriminator: {
+    propertyName: 'app',
+    mapping: Object.fromEntries(listApps().map((app) => [app.id, schemaRef(`AppSelection_${app.id}`).$ref])),
+  },
 };
 
 const TIMESTAMP: SchemaObject = { type: 'string', format: 'date-time' };
@@ -123,6 +178,10 @@ const ProblemDetails: SchemaObject = {
       description: 'With CONFLICT on removing a provider: the live tenants placed there.',
       items: { type: 'string', format: 'uuid' },
     },
+    revealedAt: {
+      ...TIMESTAMP,
+      description: 'With GONE on revealing admin credentials: when they were revealed.',
+    },
     refusals: {
       type: 'array',
       description:
@@ -180,20 +239,10 @@ const CreateTenantRequest: SchemaObject = {
     apps: {
       type: 'array',
       minItems: 1,
-      description: 'Apps to run, each at most once, with subdomains that do not collide.',
-      items: {
-        type: 'object',
-        required: ['app'],
-        additionalProperties: false,
-        properties: {
-          app: {
-            type: 'string',
-            enum: listApps().map((a) => a.id),
-            description: 'Id of a catalog app (GET /v1/apps).',
-          },
-          options: APP_OPTIONS,
-        },
-      },
+      description:
+        'Apps to run, each at most once, with subdomains that do not collide (within an app, such as ' +
+        "Matrix's homeserver, Element and TURN, and across apps).",
+      items: APP_SELECTION,
     },
     plan: {
       type: 'string',
@@ -349,6 +398,39 @@ function pageOf(item: SchemaName, description: string): SchemaObject {
 
 const TenantList = pageOf('TenantView', 'A page of tenants, oldest first.');
 
+const AdminCredentials: SchemaObject = {
+  type: 'object',
+  description:
+    "The first admin account of a tenant's app, with its generated password: shown once, never stored by the API.",
+  required: ['app', 'username', 'password', 'loginUrl'],
+  additionalProperties: false,
+  properties: {
+    app: { type: 'string', example: 'forgejo' },
+    username: {
+      type: 'string',
+      description:
+        "The account's name: the app's username option (default `owner`), or the name the app imposes.",
+      example: 'owner',
+    },
+    email: {
+      type: 'string',
+      description:
+        "For apps whose admin has an e-mail address: the app's e-mail option, or `owner@` the tenant domain.",
+      example: 'owner@acme.example',
+    },
+    password: {
+      type: 'string',
+      minLength: 1,
+      description: 'Generated by fedops on the first deploy; store it or change it in the app.',
+    },
+    loginUrl: {
+      type: 'string',
+      description: 'Where the app answers (its first endpoint), to sign in at.',
+      example: 'https://git.acme.example/',
+    },
+  },
+};
+
 const OperationStep: SchemaObject = {
   type: 'object',
   required: ['name', 'status'],
@@ -444,35 +526,299 @@ const StreamTicket: SchemaObject = {
 
 const AuditList = pageOf('AuditEntry', 'A page of the audit log, newest first.');
 
-const OptionSpec: SchemaObject = {
-  type: 'object',
-  description: 'A typed option of a catalog app, as accepted in `apps[].options` of POST /v1/tenants.',
-  required: ['type', 'description'],
-  properties: {
-    type: { type: 'string', enum: ['string', 'boolean', 'integer', 'enum'] },
-    description: { type: 'string' },
-    default: { ...OPTION_VALUE, description: 'Used when the option is not given.' },
-    required: { type: 'boolean' },
-    pattern: { type: 'string', description: '(string) ECMAScript regular expression the value must match.' },
-    patternHint: { type: 'string', description: '(string) The pattern in words.' },
-    maxLength: { type: 'integer', description: '(string) Longest value.' },
-    min: { type: 'integer', description: '(integer) Smallest value.' },
-    max: { type: 'integer', description: '(integer) Largest value.' },
-    values: { type: 'array', items: { type: 'string' }, description: '(enum) The allowed values.' },
+const OPTION_COMMON: Record<string, SchemaObject> = {
+  description: { type: 'string' },
+  weight: {
+    type: 'integer',
+    description: 'Order in forms and tables: lower first (`options` is in this order).',
+  },
+  required: { type: 'boolean', description: 'Has no default: POST /v1/tenants must give it.' },
+};
+
+/** Each option type of the catalog, with the fields its specs have (a Record: a new type fails the build here). */
+const OPTION_TYPES: Record<OptionType, { description: string; properties: Record<string, SchemaObject> }> = {
+  subdomain: {
+    description: 'A DNS label under the tenant domain that one of the app’s endpoints answers on.',
+    properties: { default: { type: 'string', example: 'social' } },
+  },
+  enable: {
+    description: 'Turns an optional part of the app on or off (Element web beside a Matrix homeserver).',
+    properties: { default: { type: 'boolean' } },
+  },
+  string: {
+    description: 'Text, checked against `pattern`, `maxLength` and `notIn`; control characters are refused.',
+    properties: {
+      default: { type: 'string' },
+      pattern: { type: 'string', description: 'ECMAScript regular expression the value must match.' },
+      patternHint: { type: 'string', description: 'The pattern in words.' },
+      maxLength: { type: 'integer', description: 'Longest value, in characters (code points).' },
+      notIn: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Values the pattern allows but the app refuses (Mastodon’s reserved usernames).',
+      },
+    },
+  },
+  boolean: { description: 'true or false.', properties: { default: { type: 'boolean' } } },
+  integer: {
+    description: 'A whole number between `min` and `max`.',
+    properties: {
+      default: { type: 'integer' },
+      min: { type: 'integer', description: 'Smallest value.' },
+      max: { type: 'integer', description: 'Largest value.' },
+    },
+  },
+  enum: {
+    description: 'One of `values`.',
+    properties: {
+      default: { type: 'string' },
+      values: { type: 'array', items: { type: 'string' }, description: 'The allowed values.' },
+    },
   },
 };
 
+/** Fields a type's specs always have besides the common ones. */
+const OPTION_TYPE_REQUIRED: Partial<Record<OptionType, string[]>> = {
+  subdomain: ['default'],
+  enable: ['default'],
+  enum: ['values'],
+};
+
+const OptionSpec: SchemaObject = {
+  description:
+    'A typed option of a catalog app, as accepted in `apps[].options` of POST /v1/tenants; `default` is used ' +
+    'when the option is not given. Types: ' +
+    Object.entries(OPTION_TYPES)
+      .map(([type, t]) => `\`${type}\` (${t.description})`)
+      .join('; ') +
+    '.',
+  oneOf: Object.entries(OPTION_TYPES).map(([type, t]): SchemaObject => ({
+    type: 'object',
+    required: ['type', 'description', 'weight', ...(OPTION_TYPE_REQUIRED[type as OptionType] ?? [])],
+    additionalProperties: false,
+    properties: { type: constant(type), ...OPTION_COMMON, ...t.properties },
+  })),
+};
+
+/** What each support level promises (a Record: a new level fails the build here). */
+const SUPPORT_LEVELS: Record<SupportLevel, string> = {
+  supported: 'tested end to end here and kept working',
+  beta: 'deploys, with fewer guarantees',
+  experimental: 'for trying out, without guarantees',
+};
+
+const ENABLED_BY: SchemaObject = {
+  type: 'string',
+  description: 'The `enable` option that switches it on; absent: always on.',
+};
+
+/** Each endpoint kind, as the catalog view shows it (without the app's loopback port). */
+const ENDPOINT_KINDS: Record<AppEndpoint['kind'], SchemaObject> = {
+  http: {
+    type: 'object',
+    description:
+      'A subdomain with an nginx virtual host (ACME certificate, HTTPS only) in front of the app’s HTTP listener.',
+    required: ['kind', 'id', 'subdomainOption', 'healthPath', 'maxBodySize'],
+    additionalProperties: false,
+    properties: {
+      kind: constant('http'),
+      id: { type: 'string', description: 'Names the endpoint within the app.', example: 'web' },
+      subdomainOption: { type: 'string', description: 'The `subdomain` option with its DNS label.' },
+      healthPath: { type: 'string', description: 'Answers 200 when healthy, checked over HTTPS.' },
+      maxBodySize: {
+        type: 'string',
+        description: 'The largest request body (upload) accepted, nginx units.',
+        example: '100m',
+      },
+      enabledBy: ENABLED_BY,
+    },
+  },
+  host: {
+    type: 'object',
+    description: 'A subdomain that only needs a DNS name and a certificate (a TURN server’s TLS).',
+    required: ['kind', 'id', 'subdomainOption', 'purpose'],
+    additionalProperties: false,
+    properties: {
+      kind: constant('host'),
+      id: { type: 'string', example: 'turn' },
+      subdomainOption: { type: 'string', description: 'The `subdomain` option with its DNS label.' },
+      purpose: { type: 'string' },
+      enabledBy: ENABLED_BY,
+    },
+  },
+  'apex-path': {
+    type: 'object',
+    description: 'A path served on the tenant’s own domain (`/.well-known/matrix/server`).',
+    required: ['kind', 'id', 'path', 'purpose'],
+    additionalProperties: false,
+    properties: {
+      kind: constant('apex-path'),
+      id: { type: 'string', example: 'well-known-server' },
+      path: { type: 'string', example: '/.well-known/matrix/server' },
+      purpose: { type: 'string' },
+      enabledBy: ENABLED_BY,
+    },
+  },
+};
+
+const STRINGS: SchemaObject = { type: 'array', items: { type: 'string' } };
+
 const CatalogApp: SchemaObject = {
   type: 'object',
-  required: ['id', 'name', 'description', 'options'],
+  description:
+    'An app of the catalog: what it is, the options an operator may set, and what the platform provides ' +
+    'for it on the tenant’s machine. Generated secrets are named, never shown.',
+  required: [
+    'id',
+    'name',
+    'description',
+    'homepage',
+    'iconUrl',
+    'license',
+    'supportLevel',
+    'package',
+    'options',
+    'optionsSchema',
+    'endpoints',
+    'ports',
+    'secrets',
+    'databases',
+    'dataPaths',
+    'backupHooks',
+    'movable',
+    'resources',
+  ],
+  additionalProperties: false,
   properties: {
     id: { type: 'string', example: 'mastodon' },
     name: { type: 'string', example: 'Mastodon' },
     description: { type: 'string' },
+    homepage: { type: 'string', format: 'uri', example: 'https://joinmastodon.org' },
+    iconUrl: {
+      type: 'string',
+      format: 'uri',
+      description: 'The project’s logo on its own website (fedops neither fetches nor checks it).',
+    },
+    license: { type: 'string', description: 'SPDX expression.', example: 'AGPL-3.0-or-later' },
+    supportLevel: {
+      type: 'string',
+      enum: Object.keys(SUPPORT_LEVELS),
+      description: Object.entries(SUPPORT_LEVELS)
+        .map(([level, words]) => `\`${level}\`: ${words}`)
+        .join('; '),
+    },
+    package: {
+      type: 'string',
+      description: 'The nixpkgs attribute of the app’s package (its pinned release).',
+      example: 'mastodon',
+    },
     options: {
       type: 'object',
-      description: "The app's options by name, `subdomain` included.",
-      additionalProperties: { $ref: '#/components/schemas/OptionSpec' },
+      description: "The app's options by name, `subdomain` included, lowest `weight` first.",
+      additionalProperties: schemaRef('OptionSpec'),
+    },
+    optionsSchema: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'JSON Schema (2020-12) of `apps[].options` for this app, from the same specs POST /v1/tenants ' +
+        'validates with (components AppOptions_<app> of this document). fedops’ own option type and weight ' +
+        'are the `x-fedops-type` and `x-fedops-weight` keywords.',
+    },
+    endpoints: {
+      type: 'array',
+      description: 'Where the app answers; the first is its URL in tenant views.',
+      items: { oneOf: Object.values(ENDPOINT_KINDS) },
+    },
+    ports: {
+      type: 'array',
+      description: 'Ports the machine’s firewall opens for the app, besides 80 and 443.',
+      items: {
+        type: 'object',
+        required: ['protocol', 'port', 'purpose'],
+        additionalProperties: false,
+        properties: {
+          protocol: { type: 'string', enum: ['tcp', 'udp'] },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          to: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 65535,
+            description: 'Last port of a range (inclusive).',
+          },
+          purpose: { type: 'string' },
+          enabledBy: ENABLED_BY,
+        },
+      },
+    },
+    secrets: {
+      type: 'array',
+      description:
+        'Secrets fedops generates once per tenant and delivers to the machine as files (never as options, ' +
+        'never through the Nix store): their names only.',
+      items: {
+        type: 'object',
+        required: ['name', 'description'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', example: 'secret-key-base' },
+          description: { type: 'string' },
+          enabledBy: ENABLED_BY,
+        },
+      },
+    },
+    databases: {
+      ...STRINGS,
+      description: 'PostgreSQL databases on the machine (each owned by a role of its name).',
+    },
+    dataPaths: { ...STRINGS, description: 'Folders with the app’s state, backed up and moved with it.' },
+    backupHooks: {
+      type: 'object',
+      description: 'Commands run on the machine before and after a backup.',
+      required: ['before', 'after'],
+      additionalProperties: false,
+      properties: { before: STRINGS, after: STRINGS },
+    },
+    movable: { type: 'boolean', description: 'Whether its state can move to another machine (a migration).' },
+    admin: {
+      type: 'object',
+      description:
+        'The first admin account, created on the first deploy; its password is generated (a secret). Absent: ' +
+        'the app has no accounts.',
+      required: ['username'],
+      additionalProperties: false,
+      properties: {
+        username: {
+          oneOf: [
+            {
+              type: 'object',
+              required: ['option'],
+              additionalProperties: false,
+              properties: { option: { type: 'string', description: 'The option naming the account.' } },
+            },
+            {
+              type: 'object',
+              required: ['fixed'],
+              additionalProperties: false,
+              properties: {
+                fixed: { type: 'string', description: 'The name the app imposes.', example: 'root' },
+              },
+            },
+          ],
+        },
+        emailOption: { type: 'string', description: 'The option with the account’s e-mail address.' },
+      },
+    },
+    resources: {
+      type: 'object',
+      description: 'What the app needs at least, on top of the machine’s base.',
+      required: ['vcpu', 'memoryMiB', 'diskGiB'],
+      additionalProperties: false,
+      properties: {
+        vcpu: { type: 'integer', minimum: 0 },
+        memoryMiB: { type: 'integer', minimum: 0 },
+        diskGiB: { type: 'integer', minimum: 0 },
+      },
     },
   },
 };
@@ -480,7 +826,7 @@ const CatalogApp: SchemaObject = {
 const CatalogAppList: SchemaObject = {
   type: 'object',
   required: ['items'],
-  properties: { items: { type: 'array', items: { $ref: '#/components/schemas/CatalogApp' } } },
+  properties: { items: { type: 'array', items: schemaRef('CatalogApp') } },
 };
 
 const MachineRef: SchemaObject = {
@@ -683,7 +1029,7 @@ function quotaLimits(nullable: boolean, description: string): SchemaObject {
 const Quotas = quotaLimits(
   false,
   `An organisation's limits, checked before a tenant is stored; a limit that is absent is unlimited. ` +
-    `Resource needs per app are fedops defaults until the catalog declares them. Limits: ${QUOTA_LIST}.`,
+    `Resource needs per app are what the catalog declares (GET /v1/apps, resources). Limits: ${QUOTA_LIST}.`,
 );
 
 const QuotaUsage: SchemaObject = {
@@ -1052,11 +1398,12 @@ const ProviderView: SchemaObject = {
 
 const ProviderList = pageOf('ProviderView', 'A page of providers, oldest first.');
 
-export const SCHEMAS = {
+const FIXED_SCHEMAS = {
   CreateTenantRequest,
   TenantPlacement,
   TenantView,
   TenantList,
+  AdminCredentials,
   OperationStep,
   OperationView,
   OperationList,
@@ -1095,6 +1442,12 @@ export const SCHEMAS = {
   ProviderView,
   ProviderList,
 } satisfies Record<string, SchemaObject>;
+
+/** Every component schema of the document: the fixed ones, and AppOptions_<app> and AppSelection_<app> per catalog app. */
+export const SCHEMAS: typeof FIXED_SCHEMAS & Record<AppSchemaName, SchemaObject> = {
+  ...FIXED_SCHEMAS,
+  ...APP_SCHEMAS,
+};
 
 export type SchemaName = keyof typeof SCHEMAS;
 

@@ -56,11 +56,12 @@ describe('problem details', () => {
     });
   });
 
-  it('maps quota, precondition and reference problems as RFC 9110 and RFC 6585 have them', () => {
+  it('maps quota, precondition, reference and gone problems as RFC 9110 and RFC 6585 have them', () => {
     expect(httpStatusOf(FedopsErrorCode.QuotaExceeded)).toBe(403);
     expect(httpStatusOf(FedopsErrorCode.PreconditionFailed)).toBe(412);
     expect(httpStatusOf(FedopsErrorCode.PreconditionRequired)).toBe(428);
     expect(httpStatusOf(FedopsErrorCode.InvalidReference)).toBe(422);
+    expect(httpStatusOf(FedopsErrorCode.Gone)).toBe(410);
   });
 
   it('adds extension members after the standard ones, never replacing one, and none for internal errors', () => {

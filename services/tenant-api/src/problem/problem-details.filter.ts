@@ -59,6 +59,8 @@ export function httpStatusOf(code: FedopsErrorCode): number {
     // The target resource exists (404 would say it does not); what the body names does not.
     case FedopsErrorCode.InvalidReference:
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    case FedopsErrorCode.Gone:
+      return HttpStatus.GONE;
     case FedopsErrorCode.ConfigurationInvalid:
     case FedopsErrorCode.Internal:
       return HttpStatus.INTERNAL_SERVER_ERROR;
@@ -73,6 +75,7 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition failed',
   413: 'Request too large',
   415: 'Unsupported media type',

@@ -21,7 +21,7 @@ import {
 } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode, describeError, type FieldError } from '@fedops/domain';
 
-/** The NATS client tenant-api asks the provisioner through (request/reply). */
+/** The NATS client tenant-api asks the provisioner (and the deployer: DeployerRpc) through (request/reply). */
 export const PROVISIONER_RPC = Symbol('PROVISIONER_RPC');
 
 /** How long a quick question (a list, a read, a removal) may take. */
@@ -56,17 +56,19 @@ function isReconnecting(err: unknown): boolean {
 }
 
 /**
- * Asks the provisioner over NATS request/reply. `call` is for subjects answered with an RpcReply: the
- * value, or the provisioner's coded error as a FedopsError with the same code, message, fields and
- * extensions, so the problem+json mapping renders it as if tenant-api had raised it. No answer in
- * time, or an answer that is no reply, is a ProviderFailed (502).
+ * Asks another service (`peer`, as errors name it) over NATS request/reply. `call` is for subjects
+ * answered with an RpcReply: the value, or the peer's coded error as a FedopsError with the same
+ * code, message, fields and extensions, so the problem+json mapping renders it as if tenant-api had
+ * raised it. No answer in time, or an answer that is no reply, is a ProviderFailed (502).
  */
-@Injectable()
-export class ProvisionerRpc {
-  constructor(@Inject(PROVISIONER_RPC) private readonly client: ClientProxy) {}
+export class NatsRpc {
+  constructor(
+    private readonly client: ClientProxy,
+    private readonly peer: string,
+  ) {}
 
   async call<T>(subject: string, payload: unknown, timeoutMs: number = RPC_TIMEOUT_MS): Promise<T> {
-    return unwrapRpcReply<T>(await this.send<unknown>(subject, payload, timeoutMs));
+    return unwrapRpcReply<T>(await this.send<unknown>(subject, payload, timeoutMs), this.peer);
   }
 
   /** The answer as it came, for subjects that answer a bare value (the fleet's machine list). */
@@ -85,26 +87,34 @@ export class ProvisionerRpc {
     try {
       return await firstValueFrom(merge(...attempts).pipe(take(1), timeout(timeoutMs)));
     } catch (err) {
-      throw transportError(err, timeoutMs);
+      throw transportError(err, timeoutMs, this.peer);
     }
   }
 }
 
+/** The provisioner's questions: machines, providers, placement. */
+@Injectable()
+export class ProvisionerRpc extends NatsRpc {
+  constructor(@Inject(PROVISIONER_RPC) client: ClientProxy) {
+    super(client, 'provisioner');
+  }
+}
+
 /** The error of a request that got no usable answer: none in time, or Nest's error packet. */
-export function transportError(err: unknown, timeoutMs: number): FedopsError {
+export function transportError(err: unknown, timeoutMs: number, peer = 'provisioner'): FedopsError {
   const what =
     err instanceof TimeoutError
       ? `did not answer within ${formatSeconds(timeoutMs)}`
       : `answered with an error: ${describeRemote(err)}`;
-  return new FedopsError(FedopsErrorCode.ProviderFailed, `The provisioner ${what}`, { cause: err });
+  return new FedopsError(FedopsErrorCode.ProviderFailed, `The ${peer} ${what}`, { cause: err });
 }
 
 /** The value of a reply, or its error as a FedopsError (a malformed reply is a ProviderFailed). */
-export function unwrapRpcReply<T>(reply: unknown): T {
+export function unwrapRpcReply<T>(reply: unknown, peer = 'provisioner'): T {
   if (!isRecord(reply) || typeof reply['ok'] !== 'boolean') {
     throw new FedopsError(
       FedopsErrorCode.ProviderFailed,
-      'The provisioner answered with something that is not a reply',
+      `The ${peer} answered with something that is not a reply`,
     );
   }
   if (reply['ok']) return reply['value'] as T;
@@ -112,14 +122,14 @@ export function unwrapRpcReply<T>(reply: unknown): T {
   if (!isRecord(error) || typeof error['code'] !== 'string' || typeof error['message'] !== 'string') {
     throw new FedopsError(
       FedopsErrorCode.ProviderFailed,
-      'The provisioner answered with an error that has no code',
+      `The ${peer} answered with an error that has no code`,
     );
   }
   const { code, message } = error;
   if (!ERROR_CODES.has(code)) {
     throw new FedopsError(
       FedopsErrorCode.ProviderFailed,
-      `The provisioner answered with error ${code}: ${message}`,
+      `The ${peer} answered with error ${code}: ${message}`,
     );
   }
   const fields = fieldErrorsOf(error['fields']);

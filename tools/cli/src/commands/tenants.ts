@@ -1,4 +1,4 @@
-import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES } from '@fedops/contracts';
+import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES, type AdminCredentialsView } from '@fedops/contracts';
 import type { CatalogApp, TenantView } from '../api-types';
 import { arg, listValue, stringValue, type CommandContext, type CommandNode } from '../command';
 import { LIST_OPTIONS, notice, print, printJson, printList } from '../output';
@@ -261,9 +261,51 @@ const remove: CommandNode = {
   },
 };
 
+/** What the command says around the credentials it shows, on stderr (stdout has only the account). */
+export const SHOWN_ONCE_WARNING =
+  'Shown once: the server will not show this password again. Store it now (e.g. in a password manager) ' +
+  'or change it after signing in.';
+
+const adminCredentials: CommandNode = {
+  name: 'admin-credentials',
+  summary: "Show the first admin account of a tenant's app with its password (only once)",
+  description:
+    'The account the first deployment created in the app (for apps with accounts), with the password fedops ' +
+    'generated for it. The server shows it once: every later request is refused (410) with the time it was ' +
+    'revealed, and the audit log says who revealed it.',
+  args: [
+    { name: 'tenant', required: true, description: 'the tenant id' },
+    { name: 'app', required: true, description: 'one of its apps, e.g. forgejo' },
+  ],
+  examples: [
+    'fedops tenants admin-credentials 6f1c...e2 forgejo',
+    'fedops tenants admin-credentials 6f1c...e2 mastodon --json | jq -r .password',
+  ],
+  run: async (ctx) => {
+    const [tenant, app] = [arg(ctx, 0), arg(ctx, 1)];
+    const session = await ctx.session();
+    const res = await session.api.post<AdminCredentialsView>(
+      `${tenantPath(tenant)}/apps/${encodeURIComponent(app)}/admin-credentials`,
+    );
+    if (ctx.json) printJson(ctx, res);
+    else
+      print(
+        ctx,
+        renderFields([
+          ['App', res.body.app],
+          ['Sign in at', res.body.loginUrl],
+          ['Username', res.body.username],
+          ['E-mail', res.body.email],
+          ['Password', res.body.password],
+        ]),
+      );
+    notice(ctx, SHOWN_ONCE_WARNING);
+  },
+};
+
 export const tenantsCommand: CommandNode = {
   name: 'tenants',
   aliases: ['tenant'],
-  summary: 'Create, list, show and delete tenants',
-  children: [list, get, create, remove],
+  summary: "Create, list, show and delete tenants; reveal their apps' admin accounts",
+  children: [list, get, create, remove, adminCredentials],
 };

@@ -1,13 +1,14 @@
 import type { RpcReply } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode, describeError } from '@fedops/domain';
-import type { ContextLogger } from '@fedops/service-kit';
+import type { ContextLogger } from '../logging/json-logger';
 
 /**
- * The NATS request/reply transport's mapping of errors: a FedopsError travels as its code, message,
- * fields and extensions (the asker turns it into its own error); anything else is logged here and
- * answered as an internal error without its detail.
+ * The NATS request/reply transport's mapping of errors, for every service that answers requests: a
+ * FedopsError travels as its code, message, fields and extensions (the asker turns it into its own
+ * error); anything else is logged here and answered as an internal error without its detail.
  */
 export async function rpcReply<T>(
+  service: string,
   log: ContextLogger,
   what: string,
   task: () => Promise<T>,
@@ -29,7 +30,7 @@ export async function rpcReply<T>(
     log.error(`${what} failed`, { error: describeError(err) });
     return {
       ok: false,
-      error: { code: FedopsErrorCode.Internal, message: `The provisioner could not ${what}` },
+      error: { code: FedopsErrorCode.Internal, message: `The ${service} could not ${what}` },
     };
   }
 }
