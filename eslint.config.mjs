@@ -122,7 +122,7 @@ export default [
           patterns: [
             {
               group: ['@fedops/contracts'],
-              importNamePattern: '^(?!TaskQueue|PROGRESS_QUERY_NAME|workflowIds)',
+              importNamePattern: '^(?!TaskQueue|PROGRESS_QUERY_NAME|workflowIds|DEPLOY_ACTIVITY_TIMEOUT_MS)',
               allowTypeImports: true,
               message: 'Workflow code imports only types (and constants) from contracts.',
             },

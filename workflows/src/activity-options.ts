@@ -5,6 +5,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
+  DEPLOY_ACTIVITY_TIMEOUT_MS,
   TaskQueue,
   type BackupActivities,
   type DeployerActivities,
@@ -43,7 +44,12 @@ export function serviceActivities() {
   return {
     provisioner: proxyActivities<ProvisionerActivities>({ ...options, taskQueue: TaskQueue.provisioner }),
     dns: proxyActivities<DnsActivities>({ ...options, taskQueue: TaskQueue.dns }),
-    deployer: proxyActivities<DeployerActivities>({ ...options, taskQueue: TaskQueue.deployer }),
+    // A NixOS rebuild takes longer than other steps; the deployer's own timeouts fit inside this one.
+    deployer: proxyActivities<DeployerActivities>({
+      ...options,
+      startToCloseTimeout: DEPLOY_ACTIVITY_TIMEOUT_MS,
+      taskQueue: TaskQueue.deployer,
+    }),
     backup: proxyActivities<BackupActivities>({ ...options, taskQueue: TaskQueue.backup }),
     // Waits for a cancelled deployTenant's compensations; heartbeats while it waits.
     deploymentControl: proxyActivities<Pick<TenantApiActivities, 'cancelDeployment'>>({

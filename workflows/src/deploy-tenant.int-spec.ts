@@ -61,23 +61,37 @@ describe('deployTenant workflow', () => {
     await ns?.close();
   });
 
-  it('runs provision, dns, deploy and backup in order, passing the machine on, and marks the tenant ready', async () => {
+  it('runs provision, dns and deploy in order with backup alongside, passing the machine on, and marks the tenant ready', async () => {
     const input = deployInput(newTenantId('ok'));
     const { tenantId } = input;
     const machine = fakeMachine(tenantId);
+    const services = succeedingServices();
+    // The repository is only made once the configuration is being deployed: run one after the
+    // other, the two steps would wait for each other until the test's deadline.
+    const initRepository = services.backup.initRepository;
+    let deployStarted = false;
+    const deployConfiguration = services.deployer.deployConfiguration;
+    services.deployer.deployConfiguration = async (deployment) => {
+      deployStarted = true;
+      return deployConfiguration(deployment);
+    };
+    services.backup.initRepository = async (repository) => {
+      await waitFor(() => deployStarted, { description: 'the deploy step to start', timeoutMs: 20_000 });
+      return initRepository(repository);
+    };
 
-    await withWorkers(ns, succeedingServices(), async (run) => {
+    await withWorkers(ns, services, async (run) => {
       const handle = await startDeploy(ns, input);
       const result = await handle.result();
       await recordHistory(handle, 'deploy-tenant-succeeded');
 
-      expect(run.names()).toEqual([
+      expect(run.names().filter((n) => !n.startsWith('backup.'))).toEqual([
         'provisioner.ensureMachine',
         'dns.applyTenantRecords',
         'deployer.deployConfiguration',
-        'backup.initRepository',
         'tenantApi.setTenantStatus',
       ]);
+      expect(run.names().filter((n) => n.startsWith('backup.'))).toEqual(['backup.initRepository']);
       expect(run.inputsOf('ensureMachine')).toEqual([{ tenantId, provider: 'sandbox' }]);
       expect(run.inputsOf('applyTenantRecords')).toEqual([
         { tenantId, domain: input.domain, hostnames: input.hostnames, address: machine.address },
@@ -95,16 +109,24 @@ describe('deployTenant workflow', () => {
           steps: DEPLOY_STEPS.map((name) => expect.objectContaining({ name, status: 'succeeded' })),
         },
       ]);
-      // Each step's start and end reach tenant-api before the next step starts.
-      expect(run.progressReports()).toEqual([
-        ['provision:running', 'dns:pending', 'deploy:pending', 'backup:pending'],
-        ['provision:succeeded', 'dns:pending', 'deploy:pending', 'backup:pending'],
-        ['provision:succeeded', 'dns:running', 'deploy:pending', 'backup:pending'],
-        ['provision:succeeded', 'dns:succeeded', 'deploy:pending', 'backup:pending'],
-        ['provision:succeeded', 'dns:succeeded', 'deploy:running', 'backup:pending'],
-        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:pending'],
-        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:running'],
-        ['provision:succeeded', 'dns:succeeded', 'deploy:succeeded', 'backup:succeeded'],
+      // Each step's start and end reach tenant-api: the machine's steps one after the other, backup
+      // running while they do.
+      const reports = run.progressReports();
+      const chain = reports.map((r) => r.slice(0, 3).join(' ')).filter((r, i, all) => r !== all[i - 1]);
+      expect(chain).toEqual([
+        'provision:running dns:pending deploy:pending',
+        'provision:succeeded dns:pending deploy:pending',
+        'provision:succeeded dns:running deploy:pending',
+        'provision:succeeded dns:succeeded deploy:pending',
+        'provision:succeeded dns:succeeded deploy:running',
+        'provision:succeeded dns:succeeded deploy:succeeded',
+      ]);
+      expect(reports.some((r) => r[0] === 'provision:running' && r[3] === 'backup:running')).toBe(true);
+      expect(reports.at(-1)).toEqual([
+        'provision:succeeded',
+        'dns:succeeded',
+        'deploy:succeeded',
+        'backup:succeeded',
       ]);
       expect(result.machine).toEqual(machine);
       expect(result.deployment).toMatchObject({ deploymentId: `d-${tenantId}`, generation: 1 });
@@ -135,12 +157,13 @@ describe('deployTenant workflow', () => {
       expect(failure.cause).toBeInstanceOf(ActivityFailure);
       expect(failure.cause?.cause).toBeInstanceOf(ApplicationFailure);
       expect((failure.cause?.cause as ApplicationFailure).type).toBe('HEALTH_CHECK_FAILED');
-      expect(run.names()).toEqual([
+      expect(run.names().filter((n) => n !== 'backup.initRepository')).toEqual([
         'provisioner.ensureMachine',
         'dns.applyTenantRecords',
         'deployer.deployConfiguration', // once: non-retryable
         'deployer.removeDeployments', // the failed step's own undo (idempotent)
         'dns.removeTenantRecords',
+        'backup.deleteRepository', // made alongside provision, undone just before it
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
       ]);
@@ -161,16 +184,15 @@ describe('deployTenant workflow', () => {
             expect.objectContaining({ name: 'provision', status: 'compensated' }),
             expect.objectContaining({ name: 'dns', status: 'compensated' }),
             expect.objectContaining({ name: 'deploy', status: 'failed', error: 'boom' }),
-            { name: 'backup', status: 'pending' },
+            expect.objectContaining({ name: 'backup', status: 'compensated' }),
           ],
         },
       ]);
       // The failure is reported once, with the outcome, not as a progress report.
-      expect(run.progressReports().at(-1)).toEqual([
+      expect(run.progressReports().at(-1)?.slice(0, 3)).toEqual([
         'provision:succeeded',
         'dns:succeeded',
         'deploy:running',
-        'backup:pending',
       ]);
 
       const steps = await stepStatuses(handle);
@@ -178,7 +200,7 @@ describe('deployTenant workflow', () => {
       expect(steps['dns']?.status).toBe('compensated');
       expect(steps['deploy']?.status).toBe('failed');
       expect(steps['deploy']?.error).toContain('boom');
-      expect(steps['backup']?.status).toBe('pending');
+      expect(steps['backup']?.status).toBe('compensated');
     });
   });
 
@@ -193,10 +215,12 @@ describe('deployTenant workflow', () => {
       const handle = await startDeploy(ns, input);
       await failureOf(handle);
 
-      expect(run.names().slice(4)).toEqual([
-        'backup.deleteRepository', // the failed step's own undo
+      // Compensation waits for the machine's steps to end, then undoes every step, the failed one included.
+      const names = run.names().filter((n) => n !== 'backup.initRepository');
+      expect(names.slice(3)).toEqual([
         'deployer.removeDeployments',
         'dns.removeTenantRecords',
+        'backup.deleteRepository',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
       ]);
@@ -221,9 +245,15 @@ describe('deployTenant workflow', () => {
       const handle = await startDeploy(ns, input);
       await failureOf(handle);
 
-      expect(run.names().slice(3)).toEqual([
+      expect(
+        run
+          .names()
+          .filter((n) => n !== 'backup.initRepository')
+          .slice(3),
+      ).toEqual([
         'deployer.removeDeployments',
         'dns.removeTenantRecords',
+        'backup.deleteRepository',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
       ]);
@@ -265,9 +295,15 @@ describe('deployTenant workflow', () => {
       const failure = await failureOf(handle);
       await recordHistory(handle, 'deploy-tenant-cancelled');
       expect(failure.cause).toBeInstanceOf(CancelledFailure);
-      expect(run.names().slice(3)).toEqual([
+      expect(
+        run
+          .names()
+          .filter((n) => n !== 'backup.initRepository')
+          .slice(3),
+      ).toEqual([
         'deployer.removeDeployments', // after the cancelled deploy attempt has ended
         'dns.removeTenantRecords',
+        'backup.deleteRepository',
         'provisioner.destroyMachine',
         'tenantApi.setTenantStatus',
       ]);
@@ -302,14 +338,14 @@ describe('deployTenant workflow', () => {
       const handle = await startDeploy(ns, input);
       await handle.result();
 
-      expect(run.names()).toEqual([
+      expect(run.names().filter((n) => n !== 'backup.initRepository')).toEqual([
         'provisioner.ensureMachine',
         'dns.applyTenantRecords',
         'deployer.deployConfiguration',
         'deployer.deployConfiguration',
-        'backup.initRepository',
         'tenantApi.setTenantStatus',
       ]);
+      expect(run.names().filter((n) => n === 'backup.initRepository')).toHaveLength(1);
       expect(run.inputsOf('setTenantStatus')).toEqual([expect.objectContaining({ status: 'ready' })]);
       const steps = await stepStatuses(handle);
       expect(Object.values(steps).map((s) => s.status)).toEqual(DEPLOY_STEPS.map(() => 'succeeded'));

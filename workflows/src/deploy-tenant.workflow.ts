@@ -23,6 +23,14 @@ export interface DeployTenantResult {
  */
 export const UNDO_FAILED_STEPS_PATCH = 'undo-failed-steps';
 
+/**
+ * Patch: the backup repository, which depends on nothing else, is made while the machine, DNS and
+ * configuration steps run (those three stay in order: records need the machine's address, and ACME
+ * on the machine needs the records). The workflow waits for both branches before it compensates or
+ * reports, so an undo never races a step still running. Runs recorded before it keep the sequence.
+ */
+export const BACKUP_ALONGSIDE_PATCH = 'backup-alongside';
+
 export async function deployTenant(input: DeployTenantInput): Promise<DeployTenantResult> {
   const { provisioner, dns, deployer, backup, tenantApi } = serviceActivities();
   // The workflow id is the operation id: tenant-api stores the operation before starting its workflow.
@@ -53,49 +61,63 @@ export async function deployTenant(input: DeployTenantInput): Promise<DeployTena
   }
 
   try {
-    const machine = await step(
-      'provision',
-      () =>
-        provisioner.ensureMachine({
-          tenantId,
-          provider: input.provider,
-          ...(input.placement !== undefined ? { placement: input.placement } : {}),
-        }),
-      () =>
-        provisioner.destroyMachine({
-          tenantId,
-          provider: input.provider,
-          ...(input.placement !== undefined ? { machineId: input.placement.machineId } : {}),
-        }),
-    );
-    await step(
-      'dns',
-      () =>
-        dns.applyTenantRecords({
-          tenantId,
-          domain: input.domain,
-          hostnames: input.hostnames,
-          address: machine.address,
-        }),
-      () => dns.removeTenantRecords({ tenantId }),
-    );
-    const deployment = await step(
-      'deploy',
-      () => deployer.deployConfiguration({ tenantId, domain: input.domain, apps: input.apps, machine }),
-      () => deployer.removeDeployments({ tenantId }),
-    );
-    await step(
-      'backup',
-      () => backup.initRepository({ tenantId }),
-      () => backup.deleteRepository({ tenantId }),
-    );
+    const backupStep = (): Promise<unknown> =>
+      step(
+        'backup',
+        () => backup.initRepository({ tenantId }),
+        () => backup.deleteRepository({ tenantId }),
+      );
+    const machineDnsDeploy = async (): Promise<DeployTenantResult> => {
+      const machine = await step(
+        'provision',
+        () =>
+          provisioner.ensureMachine({
+            tenantId,
+            provider: input.provider,
+            ...(input.placement !== undefined ? { placement: input.placement } : {}),
+          }),
+        () =>
+          provisioner.destroyMachine({
+            tenantId,
+            provider: input.provider,
+            ...(input.placement !== undefined ? { machineId: input.placement.machineId } : {}),
+          }),
+      );
+      await step(
+        'dns',
+        () =>
+          dns.applyTenantRecords({
+            tenantId,
+            domain: input.domain,
+            hostnames: input.hostnames,
+            address: machine.address,
+          }),
+        () => dns.removeTenantRecords({ tenantId }),
+      );
+      const deployment = await step(
+        'deploy',
+        () => deployer.deployConfiguration({ tenantId, domain: input.domain, apps: input.apps, machine }),
+        () => deployer.removeDeployments({ tenantId }),
+      );
+      return { machine, deployment };
+    };
+    let result: DeployTenantResult;
+    if (patched(BACKUP_ALONGSIDE_PATCH)) {
+      const [main, repository] = await Promise.allSettled([machineDnsDeploy(), backupStep()]);
+      if (main.status === 'rejected') throw main.reason;
+      if (repository.status === 'rejected') throw repository.reason;
+      result = main.value;
+    } else {
+      result = await machineDnsDeploy();
+      await backupStep();
+    }
     await tenantApi.setTenantStatus({
       tenantId,
       status: 'ready',
       operationId,
       ...(reportsProgress ? { outcome: tracker.outcome(), steps: tracker.snapshot() } : {}),
     });
-    return { machine, deployment };
+    return result;
   } catch (err) {
     await saga.compensate((name, failure) => tracker.markCompensated(name, failure));
     await CancellationScope.nonCancellable(() =>

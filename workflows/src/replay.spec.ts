@@ -37,11 +37,11 @@ describe('workflow history replay', () => {
       'destroy-tenant-succeeded',
       'destroy-tenant-failed',
     ];
-    // Current code; before operation-progress-reports (-v3); before undo-failed-steps (-v2); before
-    // wait-for-cancelled-activities (-v1).
+    // Current code; before backup-alongside (-v4); before operation-progress-reports (-v3); before
+    // undo-failed-steps (-v2); before wait-for-cancelled-activities (-v1).
     expect(histories.map((h) => h.file)).toEqual(
       expect.arrayContaining(
-        ['', '-v3', '-v2', '-v1'].flatMap((version) => runs.map((r) => `${r}${version}.json`)),
+        ['', '-v4', '-v3', '-v2', '-v1'].flatMap((version) => runs.map((r) => `${r}${version}.json`)),
       ),
     );
   });
