@@ -7,6 +7,9 @@
 # `npm run bench -- providers [N] [hetzner|digitalocean|proxmox ...]`: N machines created and deleted at once
 # on each provider's simulator through Temporal, with and without 10 % of the calls failing
 # (bench/src/providers/providers.bench.ts); exits non-zero on a duplicate, an orphan or a failed workflow.
+# `npm run bench -- apps [ROUNDS]`: per round (3 by default) one tenant with all catalog apps and one with Mastodon
+# alone, each timed to ready and deleted; time-to-ready against the critical path of its steps
+# (bench/src/catalog-apps.bench.ts); exits non-zero when a tenant failed or cleanup left something.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +24,10 @@ npx tsc -p bench/tsconfig.json
 if [[ "${1:-}" == api ]]; then
   shift
   exec node --enable-source-maps bench/dist/api-latency.bench.js "$@"
+fi
+if [[ "${1:-}" == apps ]]; then
+  shift
+  exec node --enable-source-maps bench/dist/catalog-apps.bench.js "$@"
 fi
 if [[ "${1:-}" == providers ]]; then
   shift

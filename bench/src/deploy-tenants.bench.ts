@@ -4,33 +4,19 @@
  * Temporal server, N plain workflows with as many no-op activities as deployTenant show what
  * Temporal's orchestration alone costs; the rest of time-to-ready is fedops' own. See bench/README.md.
  */
-import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { isHostName } from '@fedops/sandbox-host';
-import {
-  destroySandboxMachines,
-  ensureDatabase,
-  fetchToken,
-  Platform,
-  provisionPlatformDatabase,
-  repoRoot,
-  startInfrastructure,
-  startOidcIssuer,
-  type Infrastructure,
-  type OidcIssuerHandle,
-} from '@fedops/testing';
-import { BenchApiClient } from './api-client';
+import { repoRoot } from '@fedops/testing';
 import { BASELINE_ACTIVITY_COUNT } from './baseline/baseline.activities';
 import { BaselineRunner } from './baseline/baseline-runner';
 import { renderTable, summarizeRound, type RoundResult } from './report';
 import { parseCounts } from './stats';
-import { deleteTenants, deployRound, describe } from './tenant-round';
+import { TenantPlatform } from './tenant-platform';
+import { deployRound, describe } from './tenant-round';
 
 const SANDBOX_PREFIX = 'fb';
 const DEFAULT_COUNTS = [1, 10, 50];
@@ -71,10 +57,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
-  let infra: Infrastructure | undefined;
-  let issuer: OidcIssuerHandle | undefined;
-  let platform: Platform | undefined;
-  let api: BenchApiClient | undefined;
+  let tenants: TenantPlatform | undefined;
   let baseline: BaselineRunner | undefined;
   let client: Client | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -87,26 +70,10 @@ async function main(): Promise<number> {
     say(
       `work dir ${workDir}; rounds ${config.counts.join(', ')}; deadline ${config.deadlineMs / 60_000} min`,
     );
-    say('starting PostgreSQL, NATS, Temporal, PowerDNS (ephemeral, free ports)');
-    infra = await startInfrastructure({ dataDir: join(workDir, 'infra'), ephemeral: true });
-    const database = await provisionPlatformDatabase({
-      adminUrl: await ensureDatabase(infra.endpoints.postgres.url, 'fedops_bench'),
-      dataDir: platformDir,
-    });
-    issuer = await startOidcIssuer({ dataDir: join(workDir, 'oidc'), accessTokenTtlSeconds: 3600 });
-    say('starting the five services');
-    platform = await Platform.start({
-      repoRoot: root,
-      dataDir: platformDir,
-      infra: infra.endpoints,
-      databaseUrls: database.urls,
-      oidcIssuerUrl: issuer.issuerUrl,
-      sandboxPrefix: SANDBOX_PREFIX,
-      logLevel: 'warn',
-    });
-    api = new BenchApiClient(platform.apiUrl, await fetchToken(issuer.issuerUrl, issuer.clients.acme));
+    tenants = await TenantPlatform.start({ workDir, sandboxPrefix: SANDBOX_PREFIX, say });
+    const { api } = tenants;
 
-    const { address, namespace } = infra.endpoints.temporal;
+    const { address, namespace } = tenants.infra.endpoints.temporal;
     client = new Client({ connection: await Connection.connect({ address }), namespace });
     nativeConnection = await NativeConnection.connect({ address });
     say('starting the baseline worker (bundles the baseline workflow)');
@@ -122,7 +89,7 @@ async function main(): Promise<number> {
     });
     if (warm[0]?.outcome !== 'ready')
       throw new Error(`warm-up tenant did not become ready: ${warm[0]?.error ?? '(unknown)'}`);
-    await cleanupTenants(api, live, deadline.signal, problems);
+    await tenants.deleteTenants(live, deadline.signal, problems);
 
     for (const count of config.counts) {
       if (deadline.signal.aborted) break;
@@ -149,7 +116,7 @@ async function main(): Promise<number> {
         `round N=${count}: ${outcomes.filter((o) => o.outcome === 'ready').length}/${count} ready in ${Math.round(roundMs)} ms; deleting`,
       );
       const deleteStart = performance.now();
-      const deletionErrors = await cleanupTenants(api, live, deadline.signal, problems);
+      const deletionErrors = await tenants.deleteTenants(live, deadline.signal, problems);
       const deletion = {
         allDeleted: deletionErrors.length === 0,
         ms: performance.now() - deleteStart,
@@ -169,19 +136,16 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(timer);
     // Tenants first (through the platform, so every step's undo runs), then the processes.
-    if (api !== undefined && live.size > 0) {
+    if (tenants !== undefined && live.size > 0) {
       say(`cleanup: deleting ${live.size} tenant(s) left`);
       const cleanupDeadline = AbortSignal.timeout(5 * 60_000);
       setMaxListeners(MAX_LISTENERS, cleanupDeadline);
-      await cleanupTenants(api, live, cleanupDeadline, problems);
+      await tenants.deleteTenants(live, cleanupDeadline, problems);
     }
     await baseline?.stop().catch((err: unknown) => problems.push(`baseline worker stop: ${describe(err)}`));
     await nativeConnection?.close().catch(() => undefined);
     await client?.connection.close().catch(() => undefined);
-    await platform?.stop().catch((err: unknown) => problems.push(`platform stop: ${describe(err)}`));
-    await removeLeftoverMachines(platformDir, problems);
-    await issuer?.stop().catch(() => undefined);
-    await infra?.stop().catch((err: unknown) => problems.push(`infrastructure stop: ${describe(err)}`));
+    await tenants?.stop(problems);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -200,50 +164,6 @@ async function main(): Promise<number> {
   }
   if (!keepWorkDir) await rm(workDir, { recursive: true, force: true });
   return problems.length > 0 ? 1 : 0;
-}
-
-/** Deletes every tenant in `live`, removing the ones seen deleted; returns the errors. */
-async function cleanupTenants(
-  api: BenchApiClient,
-  live: Set<string>,
-  signal: AbortSignal,
-  problems: string[],
-): Promise<string[]> {
-  const outcomes = await deleteTenants(api, [...live], { signal, timeoutMs: 5 * 60_000 });
-  const errors: string[] = [];
-  for (const o of outcomes) {
-    if (o.deleted) live.delete(o.id);
-    else errors.push(`tenant ${o.id} not deleted: ${o.error ?? ''}`);
-  }
-  problems.push(...errors);
-  return errors;
-}
-
-/**
- * Last line of defence: sandbox machines the platform did not remove (a failed deletion, a crash)
- * are destroyed directly, then no `fb-*` namespace may remain.
- */
-async function removeLeftoverMachines(platformDir: string, problems: string[]): Promise<void> {
-  try {
-    const leftover = (await namespaces()).filter((n) => isHostName(SANDBOX_PREFIX, n));
-    if (leftover.length > 0) {
-      problems.push(`${leftover.length} sandbox namespace(s) left after deletion: ${leftover.join(', ')}`);
-      await destroySandboxMachines(platformDir, SANDBOX_PREFIX);
-    }
-    const still = (await namespaces()).filter((n) => isHostName(SANDBOX_PREFIX, n));
-    if (still.length > 0)
-      problems.push(`sandbox namespaces still present after forced cleanup: ${still.join(', ')}`);
-  } catch (err) {
-    problems.push(`sandbox cleanup: ${describe(err)}`);
-  }
-}
-
-async function namespaces(): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return stdout
-    .split('\n')
-    .map((line) => line.split(' ')[0] ?? '')
-    .filter((name) => name.length > 0);
 }
 
 async function writeResults(

@@ -32,8 +32,9 @@ describe('summarizeRound', () => {
     expect(round.timeToReady).toMatchObject({ p50: 8000, p95: 9000 });
     expect(round.baseline).toMatchObject({ p50: 200, p95: 250 });
     expect(round.overhead).toEqual({ ratio: 40, fedopsMs: 7800, fedopsShare: 0.975 });
-    // other = time-to-ready minus the four steps: 650 and 740
-    expect(round.stepsP50).toEqual({ provision: 100, dns: 50, deploy: 3500, backup: 3700, other: 650 });
+    // other = time-to-ready minus the critical path max(provision + dns + deploy, backup):
+    // 8000 - 3700 = 4300 and 9000 - 4260 = 4740
+    expect(round.stepsP50).toEqual({ provision: 100, dns: 50, deploy: 3500, backup: 3700, other: 4300 });
     expect(round.pollRequestsPerSecond).toBe(15);
   });
 
@@ -60,7 +61,7 @@ describe('renderTable', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^N\s+ready\s+ttr p50\s+ttr p95\s+base p50\s+base p95\s+ratio\s+fedops share/);
     expect(lines[2]).toMatch(
-      /1\s+1\/1\s+8000\s+8000\s+200\s+200\s+40\.0x\s+97\.5%\s+100\s+50\s+3500\s+3700\s+650$/,
+      /1\s+1\/1\s+8000\s+8000\s+200\s+200\s+40\.0x\s+97\.5%\s+100\s+50\s+3500\s+3700\s+4300$/,
     );
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
   });

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { AppSelection } from '@fedops/contracts';
 import { waitFor } from '@fedops/testing';
 import type { BenchApiClient, OperationView, TenantView } from './api-client';
 import { spanMs } from './stats';
 
 export const DEPLOY_STEP_NAMES = ['provision', 'dns', 'deploy', 'backup'] as const;
+
+/** What `deployRound` deploys unless told otherwise. */
+export const DEFAULT_APPS: readonly AppSelection[] = [{ app: 'mastodon', options: { singleUserMode: true } }];
 
 export interface TenantOutcome {
   id?: string;
@@ -27,9 +31,11 @@ export interface RoundOptions {
   signal: AbortSignal;
   /** Each created tenant id is reported at once, so cleanup knows it even if the round is aborted. */
   onCreated(id: string): void;
+  /** The apps of every tenant; `DEFAULT_APPS` (Mastodon) when left out. */
+  apps?: readonly AppSelection[];
 }
 
-/** Creates `count` Mastodon tenants at once and follows each to ready or failed. */
+/** Creates `count` tenants (Mastodon, unless `options.apps` says otherwise) at once and follows each to ready or failed. */
 export async function deployRound(
   api: BenchApiClient,
   count: number,
@@ -49,7 +55,7 @@ async function deployOne(api: BenchApiClient, domain: string, options: RoundOpti
   try {
     const res = await api.createTenant({
       domain,
-      apps: [{ app: 'mastodon', options: { singleUserMode: true } }],
+      apps: options.apps ?? DEFAULT_APPS,
     });
     if (res.status !== 202)
       return {
