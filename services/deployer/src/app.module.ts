@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TaskQueue } from '@fedops/contracts';
 import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
-import type { DeployerConfig } from './config/deployer.config';
+import { smtpRelayOf, type DeployerConfig } from './config/deployer.config';
 import { DeploymentPipeline } from './deployment/deployment-pipeline';
 import { createDeployerActivities } from './deployments/deployer.activities';
 import { DeploymentEntity } from './deployments/deployment.entity';
@@ -16,6 +16,7 @@ import { TenantSecretService } from './secrets/tenant-secret.service';
 @Module({})
 export class AppModule {
   static register(config: DeployerConfig, logger: JsonLogger): DynamicModule {
+    const smtp = smtpRelayOf(config);
     return {
       module: AppModule,
       imports: [
@@ -47,6 +48,7 @@ export class AppModule {
               privateKeyFile: config.sshPrivateKeyFile,
               healthTimeoutMs: config.healthTimeoutMs,
               secrets,
+              ...(smtp === undefined ? {} : { smtp }),
               logger: logger.child('pipeline'),
             }),
         },

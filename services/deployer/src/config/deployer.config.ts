@@ -1,5 +1,5 @@
 import { DEPLOY_HEALTH_TIMEOUT_MS } from '@fedops/contracts';
-import { commonConfigSpec, loadConfig, parse, type ConfigOf } from '@fedops/service-kit';
+import { commonConfigSpec, ConfigError, loadConfig, parse, type ConfigOf } from '@fedops/service-kit';
 
 export const deployerConfigSpec = {
   ...commonConfigSpec,
@@ -19,6 +19,33 @@ export const deployerConfigSpec = {
     parse: parse.base64Key32,
     secret: true,
   },
+  smtpHost: {
+    env: 'FEDOPS_SMTP_HOST',
+    description:
+      "the mail relay apps send through (empty: the apps' own defaults, e.g. Mastodon's local postfix)",
+    parse: parse.string,
+    default: '',
+  },
+  smtpPort: {
+    env: 'FEDOPS_SMTP_PORT',
+    description: 'the mail relay port (STARTTLS)',
+    parse: parse.port,
+    default: 587,
+  },
+  smtpUsername: {
+    env: 'FEDOPS_SMTP_USERNAME',
+    description: 'the mail relay login (required with FEDOPS_SMTP_HOST)',
+    parse: parse.string,
+    default: '',
+  },
+  smtpPassword: {
+    env: 'FEDOPS_SMTP_PASSWORD',
+    description:
+      'the mail relay password, delivered to machines as a 0400 file (required with FEDOPS_SMTP_HOST)',
+    parse: parse.string,
+    default: '',
+    secret: true,
+  },
   healthTimeoutMs: {
     env: 'FEDOPS_DEPLOYER_HEALTH_TIMEOUT_MS',
     description: 'how long apps may take to become healthy after activation',
@@ -34,5 +61,31 @@ export const deployerConfigSpec = {
 export type DeployerConfig = ConfigOf<typeof deployerConfigSpec>;
 
 export function readDeployerConfig(env: Record<string, string | undefined> = process.env): DeployerConfig {
-  return loadConfig('deployer', deployerConfigSpec, env);
+  const config = loadConfig('deployer', deployerConfigSpec, env);
+  if (config.smtpHost !== '' && (config.smtpUsername === '' || config.smtpPassword === '')) {
+    throw new ConfigError(
+      ['FEDOPS_SMTP_USERNAME and FEDOPS_SMTP_PASSWORD are required with FEDOPS_SMTP_HOST'],
+      'deployer',
+    );
+  }
+  return config;
+}
+
+/** The relay settings the pipeline renders and delivers, when ops configured one. */
+export function smtpRelayOf(config: DeployerConfig): SmtpRelayConfig | undefined {
+  return config.smtpHost === ''
+    ? undefined
+    : {
+        host: config.smtpHost,
+        port: config.smtpPort,
+        username: config.smtpUsername,
+        password: config.smtpPassword,
+      };
+}
+
+export interface SmtpRelayConfig {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
 }

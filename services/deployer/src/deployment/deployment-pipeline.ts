@@ -11,7 +11,13 @@ import type {
 import { describeError, FedopsError, FedopsErrorCode, normaliseDomain, validateDomain } from '@fedops/domain';
 import { activatorFor, currentGeneration, type Activator } from '../activation/activator';
 import { waitForHealthy, type HealthResult, type HealthTarget } from '../activation/health-checker';
-import { renderFlake, type AppsManifest, type SecretFileRef } from '../nixos/flake-renderer';
+import {
+  renderFlake,
+  SMTP_SECRETS_APP,
+  type AppsManifest,
+  type SecretFileRef,
+} from '../nixos/flake-renderer';
+import type { SmtpRelayConfig } from '../config/deployer.config';
 import { NIXPKGS_PIN } from '../nixos/nixpkgs-pin';
 import { renderedOptionProblems } from '../nixos/options/check-options';
 import { secretFileContent } from '../secrets/secret-generator';
@@ -39,6 +45,8 @@ export interface DeploymentPipelineDeps {
   activatorFor?: (kind: ActivationKind) => Activator;
   /** Values of the apps' generated secrets; needed for every configuration that reads one. */
   secrets?: SecretSource;
+  /** The platform's mail relay: rendered into the apps, its password delivered like their secrets. */
+  smtp?: SmtpRelayConfig;
 }
 
 /** What the machine remembers of the last deployment that became healthy: `<fsRoot>/etc/fedops/active.json`. */
@@ -103,6 +111,11 @@ export class DeploymentPipeline {
       hostname,
       apps: input.apps,
       machineKind: machine.activation === 'sandbox-standin' ? 'sandbox' : machine.provider,
+      ...(this.deps.smtp === undefined
+        ? {}
+        : {
+            smtp: { host: this.deps.smtp.host, port: this.deps.smtp.port, username: this.deps.smtp.username },
+          }),
     });
     const { configHash, manifest } = rendered;
     const ctx = { tenantId, machineId: machine.machineId, configHash };
@@ -282,22 +295,18 @@ export class DeploymentPipeline {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     if (files.length === 0) return;
-    const secrets = this.deps.secrets;
-    if (secrets === undefined)
-      throw new Error('The configuration reads secrets but the pipeline has no secret source');
+    const appFiles = files.filter((f) => f.app !== SMTP_SECRETS_APP);
     const requests = uniqueBy(
-      files.map((f) => ({ app: f.app, secret: requireSecret(requireApp(f.app), f.secret) })),
+      appFiles.map((f) => ({ app: f.app, secret: requireSecret(requireApp(f.app), f.secret) })),
       (r) => secretKey(r.app, r.secret.name),
     );
-    const values = await secrets.valuesFor(tenantId, requests);
+    const values =
+      requests.length === 0 ? new Map<string, string>() : await secrets.valuesFor(tenantId, requests);
     // One session for all files: `<path> <base64 of the content>` per line on stdin (never argv).
     const lines = files.map((f) => {
       const target = path.posix.join(machine.fsRoot, f.path);
       if (!SAFE_REMOTE_PATH.test(target)) throw new Error(`Unsafe secret path ${target}`);
-      const value = values.get(secretKey(f.app, f.secret));
-      if (value === undefined) throw new Error(`No value for secret ${f.app}/${f.secret}`);
-      const content = secretFileContent(requireSecret(requireApp(f.app), f.secret), value);
-      return `${target} ${Buffer.from(content, 'utf8').toString('base64')}\n`;
+      return `${target} ${Buffer.from(this.secretContent(f, values), 'utf8').toString('base64')}\n`;
     });
     await client.execOrThrow(WRITE_SECRET_FILES, {
       stdin: lines.join(''),
@@ -305,6 +314,18 @@ export class DeploymentPipeline {
       ...(signal === undefined ? {} : { signal }),
     });
     this.log.info('secrets delivered', { tenantId, machineId: machine.machineId, files: files.length });
+  }
+
+  /** A secret file's content: the relay password from config, or the app secret's stored value. */
+  private secretContent(f: SecretFileRef, values: ReadonlyMap<string, string>): string {
+    if (f.app === SMTP_SECRETS_APP) {
+      if (this.deps.smtp === undefined)
+        throw new Error('The configuration reads the relay password but no relay is configured');
+      return this.deps.smtp.password;
+    }
+    const value = values.get(secretKey(f.app, f.secret));
+    if (value === undefined) throw new Error(`No value for secret ${f.app}/${f.secret}`);
+    return secretFileContent(requireSecret(requireApp(f.app), f.secret), value);
   }
 
   private activeFile(machine: MachineRef): string {

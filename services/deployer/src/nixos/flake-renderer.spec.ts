@@ -340,6 +340,31 @@ describe('renderFlake', () => {
     expect(evalModule(base, 'security.acme.defaults.email')).toBe(email);
   });
 
+  it("sends Mastodon's and Forgejo's mail through the platform's relay, each reading its own copy of the password", () => {
+    const smtp = { host: 'smtp.example.net', port: 587, username: 'fedops' };
+    const rendered = renderFlake(input([mastodon, { app: 'forgejo', options: {} }], { smtp }));
+    const mod = (p: string): string => rendered.files.find((f) => f.path === p)?.content ?? '';
+    expect(evalModule(mod('apps/mastodon.nix'), 'services.mastodon.smtp')).toEqual({
+      fromAddress: 'notifications@social.example.org',
+      createLocally: false,
+      host: 'smtp.example.net',
+      port: 587,
+      authenticate: true,
+      user: 'fedops',
+      passwordFile: '/var/lib/fedops/secrets/smtp/mastodon/password',
+    });
+    expect(evalModule(mod('apps/forgejo.nix'), 'services.forgejo.secrets.mailer.PASSWD')).toBe(
+      '/var/lib/fedops/secrets/smtp/forgejo/password',
+    );
+    expect(rendered.secretFiles.filter((f) => f.app === 'smtp').map((f) => [f.owner, f.path])).toEqual([
+      ['forgejo', '/var/lib/fedops/secrets/smtp/forgejo/password'],
+      ['mastodon', '/var/lib/fedops/secrets/smtp/mastodon/password'],
+    ]);
+    expect(renderedOptionProblems(rendered.modules)).toEqual([]);
+    // Without a relay nothing of it is rendered.
+    expect(renderFlake(input([mastodon])).secretFiles.some((f) => f.app === 'smtp')).toBe(false);
+  });
+
   it('rejects a hostname that is not a DNS label', () => {
     expect(() => renderFlake(input([mastodon], { hostname: 'x"; y' }))).toThrow(/not a DNS label/);
   });

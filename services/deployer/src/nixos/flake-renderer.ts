@@ -103,7 +103,8 @@ export interface RenderedFlake {
 
 const HOSTNAME = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const MODULE_ARGS = '{ config, lib, pkgs, modulesPath, ... }:';
-const SMTP_SECRETS_APP = 'smtp';
+/** The `app` of the relay password's secret files (`/var/lib/fedops/secrets/smtp/…`). */
+export const SMTP_SECRETS_APP = 'smtp';
 
 /**
  * Renders a tenant's apps into a NixOS flake: `flake.nix` and `flake.lock` (nixpkgs pinned),
