@@ -300,8 +300,12 @@ export class DeploymentPipeline {
       appFiles.map((f) => ({ app: f.app, secret: requireSecret(requireApp(f.app), f.secret) })),
       (r) => secretKey(r.app, r.secret.name),
     );
-    const values =
-      requests.length === 0 ? new Map<string, string>() : await secrets.valuesFor(tenantId, requests);
+    let values = new Map<string, string>();
+    if (requests.length > 0) {
+      if (this.deps.secrets === undefined)
+        throw new Error('The configuration reads secrets but the pipeline has no secret source');
+      values = await this.deps.secrets.valuesFor(tenantId, requests);
+    }
     // One session for all files: `<path> <base64 of the content>` per line on stdin (never argv).
     const lines = files.map((f) => {
       const target = path.posix.join(machine.fsRoot, f.path);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -111,18 +112,56 @@ export class SshClient {
     ];
   }
 
-  /** Runs a shell command line on the machine; resolves with its exit code (also when non-zero). */
+  /**
+   * Runs a shell command line on the machine; resolves with its exit code (also when non-zero).
+   * The command runs in a session of its own whose id is kept in a file on the machine, so that a
+   * timeout or an abort can end all of it: sshd does not signal a command without a terminal when
+   * the connection closes, and a `nixos-rebuild` would otherwise run on.
+   */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const pidFile = `/tmp/fedops-ssh-${randomUUID()}.pid`;
+    const wrapped =
+      `setsid -w sh -c ${shellQuote(`echo $$ > ${pidFile}; ${command}`)}; ` +
+      `rc=$?; rm -f ${pidFile}; exit $rc`;
     const child = spawn(
       this.options.sshBinary ?? 'ssh',
-      [...this.sshArgs(), this.options.host, '--', command],
+      [...this.sshArgs(), this.options.host, '--', wrapped],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
     child.stdin?.on('error', () => undefined); // remote side may exit before reading all input
     child.stdin?.end(options.stdin ?? '');
-    return this.collect(child, command, options.timeoutMs ?? 60_000, options.signal);
+    return this.collect(child, command, options.timeoutMs ?? 60_000, options.signal, pidFile);
+  }
+
+  /** Ends a command started by exec: TERM to its whole session, by the id it left on the machine. */
+  private async endRemote(pidFile: string): Promise<void> {
+    const file = shellQuote(pidFile);
+    const kill = spawn(
+      this.options.sshBinary ?? 'ssh',
+      [
+        ...this.sshArgs(),
+        this.options.host,
+        '--',
+        `if [ -f ${file} ]; then kill -TERM -- "-$(cat ${file})" 2>/dev/null; rm -f ${file}; fi`,
+      ],
+      { stdio: 'ignore' },
+    );
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        kill.kill('SIGKILL');
+        resolve();
+      }, 10_000);
+      kill.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      kill.on('error', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Like exec, but a non-zero exit rejects with SshCommandError. */
@@ -189,6 +228,7 @@ export class SshClient {
     command: string,
     timeoutMs: number,
     signal?: AbortSignal,
+    pidFile?: string,
   ): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
@@ -199,11 +239,13 @@ export class SshClient {
       const end = (why: 'timeout' | 'aborted'): void => {
         if (ended !== undefined) return;
         ended = why;
-        // The shared connection runs the session on the client's behalf: closing it ends the remote
-        // command too (sshd hangs it up), as killing a plain ssh client would.
-        this.closeSharedConnection();
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        // First the remote command's session (over the still-open shared connection), then the
+        // connection and the local client.
+        void (pidFile === undefined ? Promise.resolve() : this.endRemote(pidFile)).finally(() => {
+          this.closeSharedConnection();
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        });
       };
       const timer = setTimeout(() => end('timeout'), timeoutMs);
       const onAbort = (): void => end('aborted');
