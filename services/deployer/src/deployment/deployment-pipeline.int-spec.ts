@@ -490,6 +490,154 @@ describe('DeploymentPipeline against a real sshd (sandbox stand-in activation) a
       );
     });
 
+    // --- TURN: Debian's coturn on the machine address -----------------------------------------------
+    /** TURN REST credentials (coturn's use-auth-secret): `<unix expiry>:<name>`, base64(HMAC-SHA1(secret, user)). */
+    const turnCredentials = (secret: string, name: string): { username: string; password: string } => {
+      const username = `${Math.floor(Date.now() / 1000) + 3600}:${name}`;
+      return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
+    };
+    /**
+     * Debian's turnutils_uclient against the machine's coturn: allocates a relay, then binds a channel
+     * to the peer 127.0.0.1, which coturn must refuse (denied-peer-ip): the run ends there, so it
+     * exits non-zero either way and its output tells what happened. No packet is relayed anywhere.
+     */
+    const uclient = async (
+      credentials: { username: string; password: string },
+      flags: string[] = [],
+    ): Promise<string> => {
+      const { stdout, stderr } = await run(
+        'turnutils_uclient',
+        [
+          '-v',
+          '-c',
+          '-n',
+          '1',
+          '-e',
+          '127.0.0.1',
+          ...flags,
+          '-u',
+          credentials.username,
+          '-w',
+          credentials.password,
+          m.machine.address,
+        ],
+        { allowFailure: true, timeoutMs: 60_000 },
+      );
+      return `${stdout}\n${stderr}`;
+    };
+    /** The relay port coturn allocated on the machine address, per uclient's output (undefined: none). */
+    const relayPort = (output: string): number | undefined => {
+      const escaped = m.machine.address.replace(/\./g, '\\.');
+      const found = new RegExp(`Received relay addr: ${escaped}:(\\d+)`).exec(output);
+      return found === null ? undefined : Number(found[1]);
+    };
+    const inRelayRange = (port: number | undefined): boolean =>
+      port !== undefined && port >= 49152 && port <= 49999;
+
+    it('allocates TURN relays on coturn over UDP and TCP 3478 and TLS 5349 with REST credentials from the delivered secret, refuses a wrong secret and loopback peers', async () => {
+      const good = turnCredentials(secretOf('matrix', 'turnserver', 'turn-static-auth-secret'), 'alice');
+      for (const flags of [
+        ['-p', '3478'],
+        ['-t', '-p', '3478'],
+        ['-t', '-S', '-p', '5349'],
+      ]) {
+        const output = await uclient(good, flags);
+        expect({ flags, relay: inRelayRange(relayPort(output)) }).toEqual({ flags, relay: true });
+        expect(output).toMatch(/channel bind: error 403 \(Forbidden IP\)/);
+      }
+      const wrong = await uclient(turnCredentials(randomBytes(32).toString('hex'), 'mallory'), [
+        '-p',
+        '3478',
+      ]);
+      expect(relayPort(wrong)).toBeUndefined();
+      expect(wrong).toMatch(/Cannot complete Allocation/);
+    });
+
+    it("serves TLS and DTLS on 5349 with the front's certificate, which covers the TURN name", async () => {
+      const cert = path.join(m.machine.fsRoot, 'etc/fedops/front/tls/cert.pem');
+      // openssl, not uclient: uclient's DTLS handshakes with this coturn end in an internal-error alert.
+      for (const protocol of ['-tls1_2', '-dtls1_2']) {
+        const { exitCode, stdout } = await run(
+          'openssl',
+          [
+            's_client',
+            protocol,
+            '-connect',
+            `${m.machine.address}:5349`,
+            '-CAfile',
+            cert,
+            '-verify_return_error',
+            '-verify_hostname',
+            `turn.${domain}`,
+          ],
+          { allowFailure: true, timeoutMs: 20_000 },
+        );
+        expect({ protocol, exitCode, verified: stdout.includes('Verify return code: 0 (ok)') }).toEqual({
+          protocol,
+          exitCode: 0,
+          verified: true,
+        });
+      }
+    });
+
+    it("hands a signed-in Matrix client TURN credentials (voip/turnServer) that the machine's coturn accepts", async () => {
+      const owner = matrix(
+        await matrixLogin('owner', secretOf('matrix', 'matrix-synapse', 'admin-password')),
+      );
+      const turn = await owner.api<{ username: string; password: string; uris: string[]; ttl: number }>(
+        'GET',
+        '/voip/turnServer',
+      );
+      expect(turn).toMatchObject({
+        uris: [
+          `turns:turn.${domain}:5349?transport=udp`,
+          `turns:turn.${domain}:5349?transport=tcp`,
+          `turn:turn.${domain}:3478?transport=udp`,
+          `turn:turn.${domain}:3478?transport=tcp`,
+        ],
+        ttl: 3600,
+        username: expect.stringMatching(new RegExp(`^\\d+:@owner:${domain.replace(/\./g, '\\.')}$`)),
+      });
+      expect(inRelayRange(relayPort(await uclient(turn, ['-p', '3478'])))).toBe(true);
+    });
+
+    it('keeps coturn across a switch that changes only Dendrite, stops it for a generation with turn off, and starts it again with turn on', async () => {
+      const [coturn] = serverPids('turnserver');
+      const [dendrite] = serverPids('dendrite');
+      expect(coturn).toEqual(expect.any(Number));
+
+      const openRegistration = await pipeline.deploy(
+        input([
+          { app: 'matrix', options: { registrationOpen: true } },
+          { app: 'forgejo', options: {} },
+        ]),
+      );
+      expect(openRegistration.apps.every((a) => a.healthy)).toBe(true);
+      expect(serverPids('dendrite')).not.toContain(dendrite);
+      expect(serverPids('turnserver')).toEqual([coturn]);
+
+      const turnOff = await pipeline.deploy(
+        input([
+          { app: 'matrix', options: { turn: false } },
+          { app: 'forgejo', options: {} },
+        ]),
+      );
+      expect(turnOff.apps.every((a) => a.healthy)).toBe(true);
+      expect(serverPids('turnserver')).toEqual([]);
+      const owner = matrix(
+        await matrixLogin('owner', secretOf('matrix', 'matrix-synapse', 'admin-password')),
+      );
+      // Without a TURN server the homeserver hands out no TURN credentials.
+      expect(await owner.api('GET', '/voip/turnServer')).toEqual({});
+
+      const turnOn = await pipeline.deploy(input(both));
+      expect(turnOn.apps.every((a) => a.healthy)).toBe(true);
+      expect(serverPids('turnserver')).toEqual([expect.any(Number)]);
+      expect(serverPids('turnserver')).not.toContain(coturn);
+      const good = turnCredentials(secretOf('matrix', 'turnserver', 'turn-static-auth-secret'), 'alice');
+      expect(inRelayRange(relayPort(await uclient(good, ['-p', '3478'])))).toBe(true);
+    });
+
     it('stops Dendrite for a generation without Matrix, keeps Gitea running, and back on Matrix serves the kept accounts and messages', async () => {
       const owner = matrix(
         await matrixLogin('owner', secretOf('matrix', 'matrix-synapse', 'admin-password')),
@@ -507,6 +655,7 @@ describe('DeploymentPipeline against a real sshd (sandbox stand-in activation) a
       const without = await pipeline.deploy(input([{ app: 'forgejo', options: {} }]));
       expect(without.apps).toEqual([expect.objectContaining({ app: 'forgejo', healthy: true })]);
       expect(serverPids('dendrite')).toEqual([]);
+      expect(serverPids('turnserver')).toEqual([]); // coturn belongs to Matrix
       expect(serverPids('gitea')).toEqual(gitea); // its configuration did not change: not restarted
       expect((await get(`${base()}/_matrix/client/versions`, matrixHost)).status).toBe(404);
 
@@ -514,6 +663,7 @@ describe('DeploymentPipeline against a real sshd (sandbox stand-in activation) a
       expect(back.generation).toBe(without.generation + 1);
       expect(back.apps.every((a) => a.healthy)).toBe(true);
       expect(serverPids('dendrite')).not.toContain(dendrite);
+      expect(serverPids('turnserver')).toEqual([expect.any(Number)]);
       // The first admin exists already (its creation is idempotent) and still logs in; the room kept its message.
       const again = matrix(
         await matrixLogin('owner', secretOf('matrix', 'matrix-synapse', 'admin-password')),

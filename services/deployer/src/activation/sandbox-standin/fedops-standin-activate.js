@@ -25,7 +25,8 @@
  * rollbacks and backups move real bytes.
  * Where this host can run the real thing (app-servers/real-apps.js: Dendrite for Matrix's homeserver,
  * Gitea for Forgejo), that endpoint is served by the real server instead, configured from the
- * manifest, on ONE machine PostgreSQL (app-servers/postgres.js) that holds every app database of the
+ * manifest (and Matrix's TURN endpoint by Debian's coturn, with the front's certificate), on ONE
+ * machine PostgreSQL (app-servers/postgres.js) that holds every app database of the
  * generation; the generation's fedops-generation.json lists those endpoints as `realEndpoints`, so
  * the health check knows which answers are the real server's.
  * Pid files are in <fsRoot>/run/fedops/, logs in <fsRoot>/var/log/fedops/.
@@ -498,7 +499,16 @@ async function activateGeneration(root, generation, listenAddress, appServers, l
     fs.writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
   }
   const address = listenAddress ?? meta.listenAddress ?? undefined;
-  const plans = realApps.planRealApps({ root, manifest, listenAddress: address, binDirs: appServers });
+  // Before the units: coturn serves TLS with the front's certificate (a new one restarts it).
+  const front = frontLayout(root);
+  if (address !== undefined && manifest.apps.length > 0) ensureCertificate(root, manifest.domain);
+  const plans = realApps.planRealApps({
+    root,
+    manifest,
+    listenAddress: address,
+    binDirs: appServers,
+    tls: fs.existsSync(front.cert) ? { cert: front.cert, key: front.key } : undefined,
+  });
   const unchanged = (record) => plans.some((p) => p.unit === record.unit && p.hash === record.hash);
   await realApps.stopRealApps(root, log, (record, running) => !running || !unchanged(record));
 
@@ -517,10 +527,14 @@ async function activateGeneration(root, generation, listenAddress, appServers, l
     await postgres.stopPostgres(root, log);
   }
   failed.push(...(await startServers(root, genDir, address, log)));
-  failed.push(...(await realApps.startRealApps(root, plans, l.logDir, log, () => databaseDown)));
-  const front = await startFront(root, genDir, address, log);
-  if (front !== undefined) {
-    log(front);
+  failed.push(
+    ...(await realApps.startRealApps(root, plans, l.logDir, log, (plan) =>
+      plan.usesDatabase ? databaseDown : undefined,
+    )),
+  );
+  const frontProblem = await startFront(root, genDir, address, log);
+  if (frontProblem !== undefined) {
+    log(frontProblem);
     failed.push('nginx');
   }
   return failed;

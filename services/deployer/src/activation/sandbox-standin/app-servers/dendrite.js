@@ -12,7 +12,8 @@
  * `registrationOpen` (then anyone registers without verification, as the NixOS module renders
  * Synapse's enable_registration_without_verification), accounts are made with the shared secret
  * (dendriteCreateAccount, or POST /_synapse/admin/v1/register), and no key perspectives are
- * configured, so the server never calls matrix.org. Built by
+ * configured, so the server never calls matrix.org. With `turn`, signed-in clients get credentials
+ * for the machine's coturn from /voip/turnServer (Synapse's turn_uris and turn_shared_secret). Built by
  * scripts/ensure-app-servers.sh (binaries: libs/sandbox-host/src/app-servers.ts).
  */
 'use strict';
@@ -82,6 +83,22 @@ function paths(dataDir) {
   };
 }
 
+/**
+ * client_api.turn: what GET /_matrix/client/v3/voip/turnServer hands a signed-in client. With a
+ * shared secret (coturn's static-auth-secret) Dendrite makes TURN REST credentials per request:
+ * user name `<unix expiry>:<user id>`, password base64(HMAC-SHA1(secret, user name)). Without
+ * `turn` nothing is written and the endpoint answers {} (no TURN server).
+ */
+function renderTurn(turn) {
+  if (turn === undefined) return '';
+  return `  turn:
+    turn_user_lifetime: ${yamlString(turn.userLifetime)}
+    turn_uris:
+${turn.uris.map((uri) => `      - ${yamlString(uri)}`).join('\n')}
+    turn_shared_secret: ${yamlString(turn.sharedSecret)}
+`;
+}
+
 /** The dendrite.yaml; every key not written here keeps Dendrite's built-in default. */
 function renderConfig(o, p) {
   return `# Written by the fedops sandbox stand-in (app-servers/dendrite.js). Dendrite v0.13.8, config version 2.
@@ -120,7 +137,7 @@ client_api:
     enabled: true
     threshold: 20
     cooloff_ms: 500
-federation_api:
+${renderTurn(o.turn)}federation_api:
   key_perspectives: []
 media_api:
   base_path: ${yamlString(p.media)}
@@ -146,6 +163,7 @@ logging:
  *   database: { host: string, port: number, user: string, password?: string, name: string, maxOpenConns?: number },
  *   secrets: { registrationSharedSecret: string },
  *   cacheSize?: string, registrationOpen?: boolean,
+ *   turn?: { uris: string[], sharedSecret: string, userLifetime: string },
  * }} options
  */
 function dendriteLaunch(options) {
@@ -163,6 +181,14 @@ function dendriteLaunch(options) {
     throw new Error('dendrite: database is required');
   if (o.secrets === null || typeof o.secrets !== 'object') throw new Error('dendrite: secrets are required');
   requireString(o.secrets.registrationSharedSecret, 'secrets.registrationSharedSecret');
+  if (o.turn !== undefined) {
+    if (!Array.isArray(o.turn.uris) || o.turn.uris.length === 0)
+      throw new Error('dendrite: turn.uris must list at least one URI');
+    o.turn.uris.forEach((uri, i) => requireString(uri, `turn.uris[${i}]`));
+    requireString(o.turn.sharedSecret, 'turn.sharedSecret');
+    if (!/^\d+[smh]$/.test(requireString(o.turn.userLifetime, 'turn.userLifetime')))
+      throw new Error(`dendrite: turn.userLifetime must be a duration like 1h, not ${o.turn.userLifetime}`);
+  }
   const p = paths(o.dataDir);
   return {
     files: [{ path: p.config, content: renderConfig(o, p), mode: 0o600 }],

@@ -1,8 +1,10 @@
 /*
  * Real app servers on sandbox machines, where this host can run one: Dendrite for the `matrix` app's
  * `homeserver` endpoint (in Synapse's place) and Gitea for `forgejo`'s `web` endpoint (Forgejo's
- * upstream). Every other endpoint stays a stand-in page. Plain CommonJS, no dependencies: shipped to
- * sandbox machines next to fedops-standin-activate.js.
+ * upstream). Every other http endpoint stays a stand-in page. Besides those, servers that answer no
+ * http endpoint: Debian's coturn for the `matrix` app's `turn` host endpoint (present while its
+ * option `turn` is on). Plain CommonJS, no dependencies: shipped to sandbox machines next to
+ * fedops-standin-activate.js.
  *
  * Each real server is a unit like a systemd service on NixOS (matrix-synapse.service,
  * forgejo.service): configured from the generation's fedops-apps.json (domain, fqdn, port, the
@@ -10,15 +12,17 @@
  * detached in its own process group, reported started only once its own health URL answers 200
  * (bounded), then its first admin account is made (an existing one is fine). As switch-to-
  * configuration does, a switch keeps a unit running when its configuration is unchanged, restarts it
- * when it changed, and stops it when the new generation has no such unit.
+ * when it changed, and stops it when the new generation has no such unit. coturn is reported started
+ * once its STUN and TLS listeners answer (coturn.js stunReady); it needs no database and makes no
+ * account.
  *
  *   unit records   <root>/run/fedops/units/<unit>.json  {unit, app, endpoint, server, pid, hash, marker}
  *   logs           <root>/var/log/fedops/<unit>.log
  *
  * Binaries come from the folders given with `--app-server <server>=<bin dir>` (the activator passes
- * libs/sandbox-host's appServerBinDir). A missing binary fails that unit loudly (exit 4, the health
- * check fails, the deployment rolls back): falling back to a stand-in page would hide a missing build
- * until a person tried to use the app.
+ * libs/sandbox-host's appServerBinDir); coturn is Debian's /usr/bin/turnserver (scripts/ensure-deps.sh).
+ * A missing binary fails that unit loudly (exit 4, the health check fails, the deployment rolls
+ * back): falling back to a stand-in page would hide a missing build until a person tried to use the app.
  */
 'use strict';
 
@@ -31,6 +35,9 @@ const { isAlive, readText, sleep } = require('./processes.js');
 const { dendriteLaunch, dendriteCreateAccount, DENDRITE_HEALTH_PATH } = require('./dendrite.js');
 const { giteaLaunch, giteaCreateAdmin } = require('./gitea.js');
 const { postgresConnection } = require('./postgres.js');
+const { coturnLaunch, stunReady, TURN_PORTS } = require('./coturn.js');
+
+const TURNSERVER = process.env.FEDOPS_STANDIN_TURNSERVER || '/usr/bin/turnserver';
 
 const READY_TIMEOUT_MS = 180000;
 const POST_START_TIMEOUT_MS = 120000;
@@ -57,6 +64,22 @@ const REAL_SERVERS = {
     binaries: ['gitea'],
     healthPath: undefined,
     launch: forgejoLaunch,
+  },
+};
+
+/**
+ * Real servers of an app's endpoint that is not http (nothing behind the front, no stand-in page to
+ * replace): they run while the generation has that endpoint.
+ */
+const REAL_SERVICES = {
+  matrix: {
+    endpoint: 'turn',
+    kind: 'host',
+    server: 'coturn',
+    unit: 'coturn',
+    binary: TURNSERVER,
+    install: 'run `bash scripts/ensure-deps.sh` (Debian coturn) on the sandbox host',
+    launch: turnLaunch,
   },
 };
 
@@ -104,9 +127,15 @@ function groupMembers(pgid) {
   return pids;
 }
 
-function secretPath(root, manifest, app, secret) {
-  const ref = (manifest.secretFiles || []).find((f) => f.app === app && f.secret === secret);
-  if (ref === undefined) throw new Error(`${app}: the configuration delivers no ${secret} secret file`);
+/** The delivered file of an app's secret (`owner`: the copy for that reader, when it has several). */
+function secretPath(root, manifest, app, secret, owner) {
+  const ref = (manifest.secretFiles || []).find(
+    (f) => f.app === app && f.secret === secret && (owner === undefined || f.owner === owner),
+  );
+  if (ref === undefined)
+    throw new Error(
+      `${app}: the configuration delivers no ${secret} secret file${owner === undefined ? '' : ` for ${owner}`}`,
+    );
   return path.join(root, ref.path);
 }
 
@@ -137,6 +166,7 @@ function localAddress(listenAddress) {
 }
 
 function matrixLaunch({ root, manifest, app, endpoint, listenAddress, binDir }) {
+  const turn = (app.endpoints || []).find((e) => e.id === REAL_SERVICES.matrix.endpoint);
   const base = {
     listenAddress,
     port: endpoint.port,
@@ -155,6 +185,23 @@ function matrixLaunch({ root, manifest, app, endpoint, listenAddress, binDir }) 
     },
     cacheSize: '16mb',
     registrationOpen: app.options.registrationOpen === true,
+    ...(turn === undefined
+      ? {}
+      : {
+          // As the NixOS module renders Synapse's turn_uris, turn_shared_secret_path, turn_user_lifetime.
+          turn: {
+            uris: [
+              `turns:${turn.fqdn}:${TURN_PORTS.tls}?transport=udp`,
+              `turns:${turn.fqdn}:${TURN_PORTS.tls}?transport=tcp`,
+              `turn:${turn.fqdn}:${TURN_PORTS.plain}?transport=udp`,
+              `turn:${turn.fqdn}:${TURN_PORTS.plain}?transport=tcp`,
+            ],
+            sharedSecret: readSecret(
+              secretPath(root, manifest, 'matrix', 'turn-static-auth-secret', 'matrix-synapse'),
+            ),
+            userLifetime: '1h',
+          },
+        }),
   });
   const username = app.options.adminUsername || 'owner';
   return {
@@ -169,6 +216,31 @@ function matrixLaunch({ root, manifest, app, endpoint, listenAddress, binDir }) 
       // The shared-secret API answers M_USER_IN_USE for an account that exists: fine on a restart.
       alreadyDone: /M_USER_IN_USE/,
     },
+  };
+}
+
+/**
+ * coturn for the matrix app's `turn` endpoint (NixOS: services.coturn), with its static-auth-secret
+ * from the copy delivered for `turnserver`, and the front's certificate (its SANs cover the TURN fqdn).
+ */
+function turnLaunch({ root, manifest, endpoint, listenAddress, tls }) {
+  if (tls === undefined) throw new Error("no certificate for coturn's TLS listeners");
+  return {
+    launch: coturnLaunch({
+      binary: TURNSERVER,
+      realm: endpoint.fqdn,
+      staticAuthSecret: readSecret(
+        secretPath(root, manifest, 'matrix', 'turn-static-auth-secret', 'turnserver'),
+      ),
+      listenAddress,
+      configFile: path.join(root, 'etc/fedops/coturn/turnserver.conf'),
+      cert: tls.cert,
+      key: tls.key,
+      logFile: path.join(root, 'var/log/fedops/coturn.log'),
+      pidFile: path.join(root, 'run/fedops/coturn/turnserver.pid'),
+      userDb: path.join(root, 'var/lib/fedops/coturn/turndb'),
+    }),
+    postStart: undefined,
   };
 }
 
@@ -229,7 +301,10 @@ function forgejoLaunch({ root, manifest, app, endpoint, listenAddress, binDir })
   };
 }
 
-/** A digest of everything a unit runs with: a unit whose digest is unchanged keeps running. */
+/**
+ * A digest of everything a unit runs with (its files, command, binary, and the contents of the files
+ * it reads at start, such as a certificate): a unit whose digest is unchanged keeps running.
+ */
 function unitHash(launch, postStart) {
   const binary = launch.command[0];
   let stat = null;
@@ -239,20 +314,31 @@ function unitHash(launch, postStart) {
   } catch {
     // a missing binary is reported when the unit is planned
   }
+  const inputs = (launch.inputs || []).map((file) =>
+    crypto.createHash('sha256').update(readText(file)).digest('hex'),
+  );
   return crypto
     .createHash('sha256')
     .update(
-      JSON.stringify({ files: launch.files, command: launch.command, env: launch.env, stat, postStart }),
+      JSON.stringify({
+        files: launch.files,
+        command: launch.command,
+        env: launch.env,
+        stat,
+        postStart,
+        inputs,
+      }),
     )
     .digest('hex');
 }
 
 /**
- * What the generation's real units should be: [{unit, app, endpoint, server, launch, postStart, hash}]
- * or, when one cannot be configured (missing binary or secret), [{unit, ..., problem}].
+ * What the generation's real units should be: [{unit, app, endpoint, server, launch, postStart, hash,
+ * usesDatabase}] or, when one cannot be configured (missing binary or secret), [{unit, ..., problem}].
+ * `tls`: {cert, key}, the front's certificate (coturn serves TLS with it).
  * Writes nothing but Gitea's generated secrets (once).
  */
-function planRealApps({ root, manifest, listenAddress, binDirs }) {
+function planRealApps({ root, manifest, listenAddress, binDirs, tls }) {
   const plans = [];
   for (const real of realEndpoints(manifest)) {
     const def = REAL_SERVERS[real.app];
@@ -279,6 +365,33 @@ function planRealApps({ root, manifest, listenAddress, binDirs }) {
         listenAddress,
         launch,
         postStart,
+        usesDatabase: true,
+        hash: unitHash(launch, postStart),
+      });
+    } catch (err) {
+      plans.push({ ...real, problem: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  for (const app of manifest.apps) {
+    const def = REAL_SERVICES[app.app];
+    if (def === undefined) continue;
+    const endpoint = (app.endpoints || []).find((e) => e.id === def.endpoint && e.kind === def.kind);
+    if (endpoint === undefined) continue;
+    const real = { app: app.app, endpoint: endpoint.id, server: def.server, unit: def.unit };
+    try {
+      if (listenAddress === undefined) throw new Error('no --listen-address to serve on');
+      try {
+        fs.accessSync(def.binary, fs.constants.X_OK);
+      } catch {
+        throw new Error(`${def.binary} is missing: ${def.install}`);
+      }
+      const { launch, postStart } = def.launch({ root, manifest, app, endpoint, listenAddress, tls });
+      plans.push({
+        ...real,
+        listenAddress,
+        launch,
+        postStart,
+        usesDatabase: false,
         hash: unitHash(launch, postStart),
       });
     } catch (err) {
@@ -378,6 +491,7 @@ async function startUnit(root, plan, logDir, log) {
     fs.writeFileSync(file.path, file.content, { mode: file.mode });
     fs.chmodSync(file.path, file.mode);
   }
+  for (const dir of launch.dirs || []) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const step of launch.prepare) {
     if (fs.existsSync(step.creates)) continue;
     const result = runCommand({ command: step.command, env: {} }, 60000);
@@ -389,7 +503,11 @@ async function startUnit(root, plan, logDir, log) {
   const logFd = fs.openSync(logFile, 'a');
   const logStart = fs.fstatSync(logFd).size;
   const [command, ...args] = launch.command;
-  log(`starting the following units: ${plan.unit}.service (${plan.server} in its place)`);
+  // Dendrite and Gitea stand in for Synapse and Forgejo; coturn is the same server NixOS runs.
+  const standsIn = plan.server !== plan.unit;
+  log(
+    `starting the following units: ${plan.unit}.service${standsIn ? ` (${plan.server} in its place)` : ''}`,
+  );
   const child = spawn(command, args, {
     detached: true, // its own process group: stopping the unit stops everything it started
     cwd: launch.cwd,
@@ -417,6 +535,11 @@ async function startUnit(root, plan, logDir, log) {
 
   const host = localAddress(plan.listenAddress);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${plan.port}${launch.healthPath}`;
+  const stun = launch.readiness !== undefined && launch.readiness.kind === 'stun';
+  const what = stun
+    ? `its STUN and TLS ports (${[...new Set([...launch.readiness.udp, ...launch.readiness.tcp].map((t) => t.port))].join(', ')})`
+    : url;
+  const ready = stun ? () => stunReady(launch.readiness) : async () => (await httpStatus(url, 2000)) === 200;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const started = Date.now();
   for (;;) {
@@ -426,10 +549,10 @@ async function startUnit(root, plan, logDir, log) {
         `${plan.server} exited (${exit}) while starting: ${since.trim().split('\n').slice(-10).join(' | ')}`,
       );
     }
-    if ((await httpStatus(url, 2000)) === 200) break;
+    if (await ready()) break;
     if (Date.now() > deadline)
       throw new Error(
-        `${plan.server} did not answer ${url} within ${READY_TIMEOUT_MS / 1000} s: ${tail(logFile)}`,
+        `${plan.server} did not answer ${what} within ${READY_TIMEOUT_MS / 1000} s: ${tail(logFile)}`,
       );
     await sleep(100);
   }
@@ -481,6 +604,7 @@ async function startRealApps(root, plans, logDir, log, blocked = () => undefined
         await stopRealApps(root, log, (r) => r.unit === plan.unit);
         return;
       }
+      if (plan.postStart === undefined) return;
       try {
         runPostStart(plan, log);
       } catch (err) {
@@ -494,6 +618,7 @@ async function startRealApps(root, plans, logDir, log, blocked = () => undefined
 
 module.exports = {
   REAL_SERVERS,
+  REAL_SERVICES,
   realEndpoints,
   isRealEndpoint,
   serverHealthPath,

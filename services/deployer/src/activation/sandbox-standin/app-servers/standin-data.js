@@ -375,21 +375,19 @@ function sendJson(res, status, value, headers = {}) {
 
 function readBody(req, limit) {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(new ItemError(413, `an item is at most ${limit} bytes`));
-      return;
-    }
     const chunks = [];
     let size = 0;
+    // Past the limit the rest is read and dropped, and the 413 goes out only once the whole body
+    // is in: answering earlier makes Node close the connection under nginx, which then says 502.
     req.on('data', (chunk) => {
       size += chunk.length;
-      // Past the limit the rest is read and dropped, so the answer reaches the client.
-      if (size > limit) reject(new ItemError(413, `an item is at most ${limit} bytes`));
-      else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () =>
+      size > limit
+        ? reject(new ItemError(413, `an item is at most ${limit} bytes`))
+        : resolve(Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }
