@@ -239,10 +239,9 @@ export class SshClient {
       const end = (why: 'timeout' | 'aborted'): void => {
         if (ended !== undefined) return;
         ended = why;
-        // First the remote command's session (over the still-open shared connection), then the
-        // connection and the local client.
+        // First the remote command's whole session, then this session's client. The shared
+        // connection stays: closing it would also cut the other sessions it carries.
         void (pidFile === undefined ? Promise.resolve() : this.endRemote(pidFile)).finally(() => {
-          this.closeSharedConnection();
           child.kill('SIGTERM');
           setTimeout(() => child.kill('SIGKILL'), 2000).unref();
         });
