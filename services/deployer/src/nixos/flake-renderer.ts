@@ -7,6 +7,7 @@ import {
   requireApp,
   requireSecret,
   resolveOptions,
+  SECRETS_DIR,
   secretPath,
   type AppPort,
   type OptionValue,
@@ -128,7 +129,7 @@ export function renderFlake(input: RenderFlakeInput): RenderedFlake {
       : {
           ...input.smtp,
           passwordFile(owner) {
-            const path = `/var/lib/fedops/secrets/${SMTP_SECRETS_APP}/${owner === undefined ? '' : `${owner}/`}password`;
+            const path = `${SECRETS_DIR}/${SMTP_SECRETS_APP}/${owner === undefined ? '' : `${owner}/`}password`;
             secretFiles.set(path, {
               app: SMTP_SECRETS_APP,
               secret: 'password',

@@ -213,16 +213,6 @@ export class SshClient {
     }
   }
 
-  /** Ends the shared connection (and every session on it); the next command opens a new one. */
-  closeSharedConnection(): void {
-    const stop = spawn(
-      this.options.sshBinary ?? 'ssh',
-      ['-F', 'none', '-o', `ControlPath=${this.controlPath}`, '-O', 'exit', this.options.host],
-      { stdio: 'ignore' },
-    );
-    stop.on('error', () => undefined);
-  }
-
   private collect(
     child: ChildProcess,
     command: string,
