@@ -1,9 +1,9 @@
 import { Resolver } from 'node:dns/promises';
-import https from 'node:https';
 import { APPS, appHostnames, enabledEndpoints, requireApp, resolveOptions } from '@fedops/catalog';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient } from './api-client';
 import { newTenant } from './factories';
+import { front } from './machine-front';
 
 interface Tenant {
   id: string;
@@ -28,33 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.stop();
 });
-
-/** GET through the machine's front: TLS to its address with the fqdn as server name and Host. */
-function getThroughFront(
-  address: string,
-  fqdn: string,
-  path: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      {
-        host: address,
-        port: 443,
-        path,
-        servername: fqdn,
-        headers: { Host: fqdn },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${fqdn}${path}`)));
-    req.on('error', reject);
-  });
-}
 
 describe('the whole catalog on one tenant', () => {
   it('deploys all eight apps on one machine: every http endpoint answers through its nginx, every name resolves to it', async () => {
@@ -95,7 +68,7 @@ describe('the whole catalog on one tenant', () => {
       for (const endpoint of enabledEndpoints(app, options)) {
         if (endpoint.kind !== 'http') continue;
         const fqdn = `${String(options[endpoint.subdomainOption])}.${domain}`;
-        const answer = await getThroughFront(address, fqdn, endpoint.healthPath);
+        const answer = await front(address, fqdn, 'GET', endpoint.healthPath);
         expect({ app: app.id, endpoint: endpoint.id, status: answer.status }).toEqual({
           app: app.id,
           endpoint: endpoint.id,
@@ -105,7 +78,7 @@ describe('the whole catalog on one tenant', () => {
       }
     }
     expect(checked).toBe(9);
-    const wellKnown = await getThroughFront(address, domain, '/.well-known/matrix/server');
+    const wellKnown = await front(address, domain, 'GET', '/.well-known/matrix/server');
     expect(JSON.parse(wellKnown.body)).toEqual({ 'm.server': `matrix.${domain}:443` });
 
     expect((await api.delete(`/v1/tenants/${id}`)).status).toBe(202);

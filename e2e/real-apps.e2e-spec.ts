@@ -8,13 +8,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostLayout, run } from '@fedops/sandbox-host';
 import { startTestPlatform, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient } from './api-client';
 import { newTenant } from './factories';
+import { waitForTenantStatus } from './tenant-status';
+import { front } from './machine-front';
 import { namespaces, sandboxHosts } from './sandbox-state';
 
 /**
@@ -56,17 +57,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function waitForStatus(id: string, status: string, timeoutMs = 300_000): Promise<Tenant> {
-  return waitFor(
-    async () => {
-      const res = await acme.get<Tenant>(`/v1/tenants/${id}`);
-      if (res.body.status === 'failed' && status !== 'failed')
-        throw new Error(`tenant failed: ${res.body.error ?? '(no error)'}`);
-      return res.body.status === status ? res.body : undefined;
-    },
-    { description: `tenant ${id} to be ${status}`, timeoutMs, intervalMs: 500 },
-  );
-}
+const waitForStatus = (id: string, status: string): Promise<Tenant> =>
+  waitForTenantStatus<Tenant>(acme, id, status);
 
 /** A ready tenant with the given apps, and its machine as ops see it in the fleet. */
 async function readyTenant(
@@ -88,40 +80,6 @@ async function reveal(tenant: Tenant, app: string): Promise<Credentials> {
   );
   expect(res.status).toBe(200);
   return res.body;
-}
-
-/** A request to the machine's front with `host` as Host and TLS server name (a placeholder certificate). */
-function front(
-  address: string,
-  host: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = https.request(
-      `https://${address}${path}`,
-      {
-        method,
-        headers: {
-          Host: host,
-          ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
-          ...options.headers,
-        },
-        servername: host,
-        rejectUnauthorized: false,
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 async function frontJson<T>(

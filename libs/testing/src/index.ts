@@ -12,3 +12,4 @@ export { openTemporalTestNamespace, type TemporalTestNamespace } from './jest/te
 export * from './oidc';
 export * from './platform';
 export * from './openapi/schema-validator';
+export { thrownFedopsError } from './thrown';

@@ -1,20 +1,12 @@
 import type { ClientProxy } from '@nestjs/microservices';
+import { thrownFedopsError } from '@fedops/testing';
 import { NEVER, of, throwError, type Observable } from 'rxjs';
 import { PLACEMENT_CHOOSE_SUBJECT, PROVIDERS_REGISTER_SUBJECT, type RpcReply } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { toProblem } from '../problem/problem-details.filter';
 import { ProvisionerRpc, RESEND_AFTER_MS, unwrapRpcReply } from './provisioner-rpc';
 
-/** What a call threw (it must throw a FedopsError). */
-function thrown(fn: () => unknown): FedopsError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FedopsError) return err;
-    throw err;
-  }
-  throw new Error('expected a FedopsError');
-}
+const thrown = thrownFedopsError;
 
 async function rejection(promise: Promise<unknown>): Promise<FedopsError> {
   const err: unknown = await promise.then(

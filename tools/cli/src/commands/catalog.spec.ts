@@ -1,24 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CatalogApp } from '../api-types';
-import { run } from '../cli';
-import { fakeIo, json, type FakeIo, type Handler } from '../testing/fake-io';
+import { json } from '../testing/fake-io';
+import { fedopsAgainstFakeApi } from '../testing/fake-api-cli';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fedops-catalog-spec-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function fedops(argv: string[], handler: Handler): Promise<{ code: number; io: FakeIo }> {
-  const io = fakeIo(handler, {
-    env: { XDG_CONFIG_HOME: dir, FEDOPS_URL: 'http://api.example', FEDOPS_TOKEN: 'T' },
-  });
-  return { code: await run(argv, io), io };
-}
+const fedops = fedopsAgainstFakeApi('catalog');
 
 /** Matrix as GET /v1/apps/matrix answers (shortened), its options not in weight order. */
 const MATRIX: CatalogApp = {

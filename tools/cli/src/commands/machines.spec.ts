@@ -1,23 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run } from '../cli';
-import { fakeIo, json, type FakeIo, type Handler } from '../testing/fake-io';
+import { json, type Handler } from '../testing/fake-io';
+import { fedopsAgainstFakeApi } from '../testing/fake-api-cli';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fedops-machines-spec-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function fedops(argv: string[], handler: Handler): Promise<{ code: number; io: FakeIo }> {
-  const io = fakeIo(handler, {
-    env: { XDG_CONFIG_HOME: dir, FEDOPS_URL: 'http://api.example', FEDOPS_TOKEN: 'T' },
-  });
-  return { code: await run(argv, io), io };
-}
+const fedops = fedopsAgainstFakeApi('machines');
 
 const PROVIDER_ID = '9a0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f';
 const MACHINE = {

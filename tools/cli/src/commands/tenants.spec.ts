@@ -1,24 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run } from '../cli';
-import { fakeIo, json, type FakeIo, type Handler } from '../testing/fake-io';
+import { json } from '../testing/fake-io';
+import { fedopsAgainstFakeApi } from '../testing/fake-api-cli';
 import { SHOWN_ONCE_WARNING } from './tenants';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fedops-tenants-spec-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function fedops(argv: string[], handler: Handler): Promise<{ code: number; io: FakeIo }> {
-  const io = fakeIo(handler, {
-    env: { XDG_CONFIG_HOME: dir, FEDOPS_URL: 'http://api.example', FEDOPS_TOKEN: 'T' },
-  });
-  return { code: await run(argv, io), io };
-}
+const fedops = fedopsAgainstFakeApi('tenants');
 
 const TENANT = '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e';
 const CREDENTIALS = {
