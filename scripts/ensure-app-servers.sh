@@ -3,9 +3,10 @@
 # ~/.cache/fedops/app-servers/ (libs/sandbox-host/src/app-servers.ts finds them there):
 #   dendrite-<version>/bin/{dendrite,generate-keys,generate-config,create-account}  (Matrix homeserver)
 #   gitea-<version>/bin/gitea, gitea-<version>/share/{options,templates,public}      (Forgejo's upstream)
-# Idempotent and fast when both are present. Each binary is built under another name and renamed into
-# place, and a lock keeps two runs from building at once, so an interrupted or concurrent run never
-# leaves a half-written binary. Needs Go (on PATH or at /usr/local/go/bin) and the Go module proxy.
+# `--check` only says whether they are (exit 0) or not (1). Idempotent and fast when both are present.
+# Each binary is built under another name and renamed into place, and a lock keeps two runs from
+# building at once, so an interrupted or concurrent run never leaves a half-written binary. Needs Go
+# (on PATH or at /usr/local/go/bin) and the Go module proxy.
 set -euo pipefail
 
 # Keep in step with libs/sandbox-host/src/app-servers.ts (APP_SERVER_VERSIONS), which finds the binaries.
@@ -18,6 +19,16 @@ DENDRITE_TOOLS=(dendrite generate-keys generate-config create-account)
 log() { printf '[app-servers] %s\n' "$*" >&2; }
 die() { printf '[app-servers] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'die "step failed at line ${LINENO}: ${BASH_COMMAND}"' ERR
+
+# `--check`: exit 0 when every binary and Gitea's run-time files are in place, 1 otherwise; builds nothing.
+if [[ "${1:-}" == "--check" ]]; then
+  for tool in "${DENDRITE_TOOLS[@]}"; do
+    [[ -x "$APP_SERVERS_DIR/dendrite-${DENDRITE_VERSION}/bin/$tool" ]] || exit 1
+  done
+  [[ -x "$APP_SERVERS_DIR/gitea-${GITEA_VERSION}/bin/gitea" ]] || exit 1
+  [[ -d "$APP_SERVERS_DIR/gitea-${GITEA_VERSION}/share/templates" ]] || exit 1
+  exit 0
+fi
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
   export PATH="$PATH:/usr/local/go/bin"

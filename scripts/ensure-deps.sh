@@ -4,7 +4,8 @@
 # missing, `npm ci` only when node_modules is missing or older than package-lock.json, the real app
 # servers (scripts/ensure-app-servers.sh) only when their binaries are missing.
 # `ensure-deps.sh --list-packages` prints the Debian packages it manages, one a line with the file that
-# proves each installed, and changes nothing.
+# proves each installed, and changes nothing. `--app-servers-later` leaves the app servers out: `npm
+# start` builds them in the background (sandbox activations that need one wait for that build).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -99,6 +100,10 @@ else
 fi
 
 # --- Real app servers (Dendrite, Gitea), built once with Go --------------------------------------
-bash "$REPO_ROOT/scripts/ensure-app-servers.sh" || die "scripts/ensure-app-servers.sh failed"
+if [[ "${1:-}" == "--app-servers-later" ]]; then
+  log "app servers: left to the caller (npm start builds them in the background)"
+else
+  bash "$REPO_ROOT/scripts/ensure-app-servers.sh" || die "scripts/ensure-app-servers.sh failed"
+fi
 
 log "done"

@@ -30,7 +30,12 @@ export interface Activator {
 /** `nixos-rebuild` and the stand-in exit 4 when the switch happened but some units failed. */
 const SWITCHED_WITH_FAILED_UNITS = 4;
 /** A first start of the real servers (initdb, Gitea's and Dendrite's migrations) on a busy host. */
-const STANDIN_TIMEOUT_MS = 10 * 60_000;
+/**
+ * As long as a rebuild may take: the stand-in may wait for scripts/ensure-app-servers.sh to finish
+ * building a real server (the first `npm start` builds them in the background), as a rebuild waits
+ * for the packages it fetches.
+ */
+const STANDIN_TIMEOUT_MS = NIXOS_REBUILD_TIMEOUT_MS;
 
 export function systemProfile(machine: MachineRef): string {
   return path.posix.join(machine.fsRoot, 'nix/var/nix/profiles/system');

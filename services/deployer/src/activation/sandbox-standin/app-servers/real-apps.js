@@ -301,6 +301,39 @@ function forgejoLaunch({ root, manifest, app, endpoint, listenAddress, binDir })
   };
 }
 
+/** How long an activation waits for scripts/ensure-app-servers.sh to finish building a server it needs. */
+const BUILD_WAIT_SECONDS = 25 * 60;
+
+function missingBinaries(binDir, binaries) {
+  return binaries.filter((name) => {
+    try {
+      fs.accessSync(path.join(binDir, name), fs.constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/**
+ * When a server's binaries are missing while scripts/ensure-app-servers.sh builds them (the first
+ * `npm start` builds them in the background, holding `<APP_SERVERS_DIR>/.lock`), waits until that
+ * build is done, as a NixOS host's rebuild waits for the packages it fetches. Takes the lock shared,
+ * so it returns at once when no build runs. Whatever is still missing then is reported as before.
+ */
+function waitForBuild(binDir, server, binaries) {
+  if (missingBinaries(binDir, binaries).length === 0) return;
+  // <APP_SERVERS_DIR>/<server>-<version>/bin
+  const lock = path.join(binDir, '..', '..', '.lock');
+  if (!fs.existsSync(lock)) return;
+  process.stderr.write(`[standin] waiting for ${server} to be built (scripts/ensure-app-servers.sh)\n`);
+  const waited = spawnSync('flock', ['--shared', '--wait', String(BUILD_WAIT_SECONDS), lock, 'true'], {
+    stdio: 'ignore',
+  });
+  if (waited.status !== 0)
+    process.stderr.write(`[standin] ${server} was not built within ${BUILD_WAIT_SECONDS} s\n`);
+}
+
 /**
  * A digest of everything a unit runs with (its files, command, binary, and the contents of the files
  * it reads at start, such as a certificate): a unit whose digest is unchanged keeps running.
@@ -349,6 +382,7 @@ function planRealApps({ root, manifest, listenAddress, binDirs, tls }) {
       const binDir = binDirs[def.server];
       if (binDir === undefined)
         throw new Error(`no folder of ${def.server} binaries given (--app-server ${def.server}=<bin dir>)`);
+      waitForBuild(binDir, def.server, def.binaries);
       for (const name of def.binaries) {
         try {
           fs.accessSync(path.join(binDir, name), fs.constants.X_OK);
@@ -625,4 +659,6 @@ module.exports = {
   planRealApps,
   startRealApps,
   stopRealApps,
+  waitForBuild,
+  missingBinaries,
 };
