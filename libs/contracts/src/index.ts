@@ -7,3 +7,4 @@ export * from './events';
 export * from './operations';
 export * from './providers';
 export * from './admin-credentials';
+export * from './configuration-preview';

@@ -4,7 +4,15 @@ export interface AppSelection {
   options: Record<string, string | number | boolean>;
 }
 
-export const TENANT_STATUSES = ['provisioning', 'ready', 'failed', 'deleting', 'deleted'] as const;
+/** `updating`: a change (an update operation) is being applied; the apps keep running meanwhile. */
+export const TENANT_STATUSES = [
+  'provisioning',
+  'ready',
+  'updating',
+  'failed',
+  'deleting',
+  'deleted',
+] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 /** A hostname the tenant's apps answer on, with the app that owns it. */

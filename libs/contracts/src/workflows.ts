@@ -14,6 +14,26 @@ export interface DeployTenantInput {
   placement?: MachinePlacement;
 }
 
+/** The apps of a tenant and the hostnames they answer on (resolved from the catalog when stored). */
+export interface TenantAppsState {
+  apps: AppSelection[];
+  hostnames: AppHostname[];
+}
+
+/**
+ * A change to a running tenant's apps (added, removed, options changed): the workflow moves the
+ * machine from `from` to `to`, and back to `from` when it fails or is cancelled.
+ */
+export interface UpdateTenantInput {
+  tenantId: string;
+  orgId: string;
+  domain: string;
+  provider: ResourceProviderKind;
+  placement?: MachinePlacement;
+  from: TenantAppsState;
+  to: TenantAppsState;
+}
+
 export interface DestroyTenantInput {
   tenantId: string;
   orgId: string;
@@ -40,7 +60,7 @@ export interface OperationStep {
 
 /** What the `progress` query of every tenant workflow returns. */
 export interface OperationProgress {
-  kind: 'deployTenant' | 'destroyTenant';
+  kind: 'deployTenant' | 'updateTenant' | 'destroyTenant';
   tenantId: string;
   steps: OperationStep[];
 }

@@ -9,6 +9,11 @@ import { DEPLOYMENT_PIPELINE, DeploymentService } from './deployments/deployment
 import { Deployments1764284400004 } from './migrations/1764284400004-deployments';
 import { TenantSecrets1765200000000 } from './migrations/1765200000000-tenant-secrets';
 import { AdminPasswordReveals1765300000000 } from './migrations/1765300000000-admin-password-reveals';
+import {
+  ConfigurationPreviewController,
+  SMTP_RELAY_SETTINGS,
+} from './nixos/configuration-preview.controller';
+import type { SmtpRelaySettings } from './nixos/flake-renderer';
 import { AdminPasswordController } from './secrets/admin-password.controller';
 import { TenantSecretEntity } from './secrets/tenant-secret.entity';
 import { TenantSecretService } from './secrets/tenant-secret.service';
@@ -35,8 +40,14 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [AdminPasswordController],
+      controllers: [AdminPasswordController, ConfigurationPreviewController],
       providers: [
+        {
+          provide: SMTP_RELAY_SETTINGS,
+          // What the pipeline renders of the relay (below): previews render exactly what deploys do.
+          useFactory: (): SmtpRelaySettings | null =>
+            smtp === undefined ? null : { host: smtp.host, port: smtp.port, username: smtp.username },
+        },
         { provide: SecretBox, useFactory: () => new SecretBox(config.secretKey) },
         TenantSecretService,
         {

@@ -9,6 +9,7 @@
 import {
   ADMIN_PASSWORD_REVEAL_SUBJECT,
   AUDIT_LOG_CONSUMER,
+  CONFIGURATION_PREVIEW_SUBJECT,
   EVENTS_STREAM,
   EVENTS_SUBJECT_ROOT,
   FLEET_MACHINES_LIST_SUBJECT,
@@ -94,6 +95,8 @@ export const RPC_SUBJECTS: ReadonlyArray<{
   ].map((subject) => ({ subject, server: 'provisioner' as const, clients: ['tenant-api' as const] })),
   // The first admin's password, revealed once: only tenant-api asks, only the deployer answers.
   { subject: ADMIN_PASSWORD_REVEAL_SUBJECT, server: 'deployer', clients: ['tenant-api'] },
+  // A dry run of a change to a tenant's apps: the deployer renders both configurations and diffs them.
+  { subject: CONFIGURATION_PREVIEW_SUBJECT, server: 'deployer', clients: ['tenant-api'] },
 ];
 
 /**

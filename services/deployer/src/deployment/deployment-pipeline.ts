@@ -12,6 +12,7 @@ import { describeError, FedopsError, FedopsErrorCode, normaliseDomain, validateD
 import { activatorFor, currentGeneration, type Activator } from '../activation/activator';
 import { waitForHealthy, type HealthResult, type HealthTarget } from '../activation/health-checker';
 import {
+  hostnameFor,
   renderFlake,
   SMTP_SECRETS_APP,
   type AppsManifest,
@@ -356,14 +357,6 @@ export class DeploymentPipeline {
   private async writeActive(client: SshClient, machine: MachineRef, active: ActiveDeployment): Promise<void> {
     await client.writeFile(this.activeFile(machine), JSON.stringify(active, null, 2) + '\n', 0o644);
   }
-}
-
-/** The machine's hostname (and flake attribute) for a tenant: `fedops-<tenant>` as one DNS label. */
-export function hostnameFor(tenantId: string): string {
-  const label = `fedops-${tenantId.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return label;
 }
 
 /**

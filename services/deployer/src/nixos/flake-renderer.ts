@@ -107,6 +107,14 @@ const MODULE_ARGS = '{ config, lib, pkgs, modulesPath, ... }:';
 /** The `app` of the relay password's secret files (`/var/lib/fedops/secrets/smtp/…`). */
 export const SMTP_SECRETS_APP = 'smtp';
 
+/** The machine's hostname (and flake attribute) for a tenant: `fedops-<tenant>` as one DNS label. */
+export function hostnameFor(tenantId: string): string {
+  const label = `fedops-${tenantId.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return label;
+}
+
 /**
  * Renders a tenant's apps into a NixOS flake: `flake.nix` and `flake.lock` (nixpkgs pinned),
  * `machine.nix` (the provider's machine profile), `base.nix` (SSH, firewall, nginx, ACME,
