@@ -448,6 +448,21 @@ const ROWS: readonly Row[] = [
     state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
   },
   {
+    operationId: 'updateTenant',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: a valid change against a stale version (412, nothing started). Foreign: a 404.
+    request: (org) => ({
+      method: 'PATCH',
+      path: `/v1/tenants/${fixtures[org].live.id}`,
+      body: { apps: { add: [{ app: 'jitsi' }] } },
+      headers: { 'if-match': '"stale"' },
+    }),
+    allowed: () => 412,
+    state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
+  },
+  {
     operationId: 'getTenant',
     roles: ['ops', 'operator'],
     scopes: ['tenants:read'],

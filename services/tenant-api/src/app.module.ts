@@ -6,10 +6,6 @@ import type { TenantApiConfig } from './config/tenant-api.config';
 import { TenantEventsController } from './events/tenant-events.controller';
 import { StreamTickets } from './events/stream-tickets';
 import { ProtectedResourceModule } from './auth/protected-resource.controller';
-import { StreamTickets1765000000002 } from './migrations/1765000000002-stream-tickets';
-import { Initial1764284400000 } from './migrations/1764284400000-initial';
-import { Operations1764900000000 } from './migrations/1764900000000-operations';
-import { AuditLog1764900000001 } from './migrations/1764900000001-audit-log';
 import { AuditEntryEntity } from './audit/audit-entry.entity';
 import { AuditController } from './audit/audit.controller';
 import { AuditProjector } from './audit/audit-projector';
@@ -29,9 +25,8 @@ import { FleetService } from './fleet/fleet.service';
 import { PROVISIONER_RPC, ProvisionerRpc } from './provisioner-rpc/provisioner-rpc';
 import { ProviderController } from './providers/provider.controller';
 import { ProviderService } from './providers/provider.service';
-import { TenantPlacement1765100000000 } from './migrations/1765100000000-tenant-placement';
-import { DroppedAppOptions1765200000000 } from './migrations/1765200000000-dropped-app-options';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { TENANT_API_MIGRATIONS } from './migrations/tenant-api-migrations';
 import { TenantController } from './tenants/tenant.controller';
 import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity';
 import { IdempotentRequests } from './idempotency/idempotent-requests';
@@ -41,8 +36,6 @@ import { ApiTokenController } from './api-tokens/api-token.controller';
 import { ApiTokenEntity } from './api-tokens/api-token.entity';
 import { ApiTokenService } from './api-tokens/api-token.service';
 import { DatabaseCallers } from './callers/database-callers';
-import { Organisations1765000000000 } from './migrations/1765000000000-organisations';
-import { ApiTokens1765000000001 } from './migrations/1765000000001-api-tokens';
 import {
   OrganisationController,
   OrganisationMemberController,
@@ -77,16 +70,7 @@ export class AppModule {
               OrganisationMemberEntity,
               ApiTokenEntity,
             ],
-            migrations: [
-              Initial1764284400000,
-              Operations1764900000000,
-              AuditLog1764900000001,
-              Organisations1765000000000,
-              ApiTokens1765000000001,
-              StreamTickets1765000000002,
-              TenantPlacement1765100000000,
-              DroppedAppOptions1765200000000,
-            ],
+            migrations: TENANT_API_MIGRATIONS,
           },
         }),
         AuthModule.register(

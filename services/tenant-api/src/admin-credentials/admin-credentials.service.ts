@@ -61,7 +61,9 @@ export class AdminCredentialsService {
           FedopsErrorCode.Conflict,
           `Tenant ${tenant.id} is ${tenant.status}: its apps and their accounts are being removed`,
         );
+      // While an update runs, the tenant's apps (an app it adds is not one until it succeeded) keep running.
       case 'ready':
+      case 'updating':
       case 'failed':
         break;
     }

@@ -139,6 +139,7 @@ describe('the OpenAPI document', () => {
         'post /v1/operations/{id}/retry',
         'get /v1/tenants',
         'get /v1/tenants/{id}',
+        'patch /v1/tenants/{id}',
         'get /v1/tenants/{id}/events',
         'post /v1/tenants/{id}/events/tickets',
         'post /v1/tenants/{id}/apps/{app}/admin-credentials',
@@ -168,6 +169,7 @@ describe('the OpenAPI document', () => {
         .sort(),
     ).toEqual([
       'patch /v1/organisations/{id}',
+      'patch /v1/tenants/{id}',
       'post /v1/machines/cleanup',
       'post /v1/organisations',
       'post /v1/organisations/{id}/members',
@@ -556,8 +558,8 @@ describe('the schemas describe what the API sends', () => {
     expect(violations('ProblemDetails', full)).toEqual([]);
   });
 
-  it('OperationView and OperationList: a failed operation as ops staff and as operators see it', () => {
-    const op = {
+  it('OperationView and OperationList: a failed deploy and a failed update as ops staff and as operators see them', () => {
+    const deploy = {
       id: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
       kind: 'deploy',
       tenantId: '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e',
@@ -569,18 +571,35 @@ describe('the schemas describe what the API sends', () => {
       error: 'The deployment failed while creating the machine.',
       errorDetail: 'raw',
       retryOf: null,
+      change: null,
       createdAt: new Date(),
       startedAt: new Date(),
       finishedAt: new Date(),
     } as unknown as OperationEntity;
-    for (const principal of [
-      { subject: 'ops', roles: ['ops' as const] },
-      { subject: 'op', roles: ['operator' as const], orgId: 'acme' },
-    ]) {
-      const view = toOperationView(op, principal);
-      expect(violations('OperationView', view)).toEqual([]);
-      expect(violations('OperationList', { items: [view], nextCursor: 'abc' })).toEqual([]);
+    const update = {
+      ...deploy,
+      kind: 'update',
+      failedStep: 'deploy',
+      change: {
+        from: { apps: [{ app: 'forgejo', options: {} }], hostnames: [] },
+        to: { apps: [{ app: 'matrix', options: {} }], hostnames: [] },
+      },
+    } as unknown as OperationEntity;
+    for (const op of [deploy, update]) {
+      for (const principal of [
+        { subject: 'ops', roles: ['ops' as const] },
+        { subject: 'op', roles: ['operator' as const], orgId: 'acme' },
+      ]) {
+        const view = toOperationView(op, principal);
+        expect(violations('OperationView', view)).toEqual([]);
+        expect(violations('OperationList', { items: [view], nextCursor: 'abc' })).toEqual([]);
+      }
     }
+    expect(toOperationView(update, { subject: 'ops', roles: ['ops'] }).change).toEqual({
+      added: ['matrix'],
+      removed: ['forgejo'],
+      changed: [],
+    });
   });
 
   it('ProblemDetails: QUOTA_EXCEEDED and PRECONDITION_FAILED with their extension members', () => {

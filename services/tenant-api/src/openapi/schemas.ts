@@ -98,6 +98,7 @@ const APP_SELECTION: SchemaObject = {
 };
 
 const TIMESTAMP: SchemaObject = { type: 'string', format: 'date-time' };
+const STRINGS: SchemaObject = { type: 'array', items: { type: 'string' } };
 
 const ProblemDetails: SchemaObject = {
   type: 'object',
@@ -187,6 +188,16 @@ const ProblemDetails: SchemaObject = {
       description:
         'With CONFLICT on creating a tenant (no room): why each provider or location could not take it.',
       items: { type: 'string' },
+    },
+    operation: {
+      type: 'object',
+      description: 'With CONFLICT on changing a tenant: the operation that runs on it.',
+      required: ['id', 'kind', 'href'],
+      properties: {
+        id: { type: 'string' },
+        kind: { type: 'string', enum: [...OPERATION_KINDS] },
+        href: { type: 'string' },
+      },
     },
   },
 };
@@ -466,6 +477,12 @@ const OperationView: SchemaObject = {
     error: { type: 'string', description: 'Why it did not succeed, in words for the operator.' },
     errorDetail: { type: 'string', description: 'The raw failure (ops staff only).' },
     retryOf: { type: 'string', description: 'The operation this one retries.' },
+    change: {
+      type: 'object',
+      description: 'What an update changes, by app id.',
+      required: ['added', 'removed', 'changed'],
+      properties: { added: STRINGS, removed: STRINGS, changed: STRINGS },
+    },
     createdAt: TIMESTAMP,
     startedAt: TIMESTAMP,
     finishedAt: TIMESTAMP,
@@ -483,6 +500,99 @@ const OperationView: SchemaObject = {
 };
 
 const OperationList = pageOf('OperationView', 'A page of operations, newest first.');
+
+const UpdateTenantRequest: SchemaObject = {
+  type: 'object',
+  description:
+    "A change to a tenant's apps. Every problem is reported at once in a 400 problem (`errors`), each named " +
+    'by its field; adding an app the tenant has is a 409.',
+  required: ['apps'],
+  additionalProperties: false,
+  properties: {
+    apps: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        add: { type: 'array', description: 'Apps to add, as in CreateTenantRequest.', items: APP_SELECTION },
+        remove: { ...STRINGS, description: 'Ids of apps to remove.' },
+        change: {
+          type: 'array',
+          description:
+            "Options to change: merged into the app's current options; `null` puts an option back to its default.",
+          items: {
+            type: 'object',
+            required: ['app', 'options'],
+            additionalProperties: false,
+            properties: {
+              app: { type: 'string' },
+              options: {
+                type: 'object',
+                additionalProperties: { oneOf: [...(OPTION_VALUE.oneOf ?? []), { type: 'null' }] },
+              },
+            },
+          },
+        },
+      },
+    },
+    confirmRemoval: {
+      ...STRINGS,
+      description:
+        'Ids of removed apps that hold data (files or a database): removing one without naming it here is a 400.',
+    },
+  },
+  example: { apps: { add: [{ app: 'matrix' }], remove: ['forgejo'] }, confirmRemoval: ['forgejo'] },
+};
+
+const TenantChangePreview: SchemaObject = {
+  type: 'object',
+  description: 'What a change would do (PATCH with `dryRun=true`); nothing was stored or started.',
+  required: ['dryRun', 'operation', 'apps', 'configuration', 'dns'],
+  properties: {
+    dryRun: { type: 'boolean', enum: [true] },
+    operation: {
+      type: 'object',
+      required: ['kind'],
+      properties: {
+        kind: {
+          type: 'string',
+          enum: ['update', 'deploy'],
+          description: '`update` for a running tenant; `deploy` for one whose deploy failed and was undone.',
+        },
+      },
+    },
+    apps: {
+      type: 'object',
+      required: ['added', 'removed', 'changed'],
+      properties: { added: STRINGS, removed: STRINGS, changed: STRINGS },
+    },
+    configuration: {
+      type: 'object',
+      required: ['files'],
+      properties: {
+        files: {
+          type: 'array',
+          description: 'The files of the rendered NixOS configuration that would differ, sorted by path.',
+          items: {
+            type: 'object',
+            required: ['path', 'change', 'diff'],
+            properties: {
+              path: { type: 'string', example: 'apps/matrix.nix' },
+              change: { type: 'string', enum: ['added', 'removed', 'changed'] },
+              diff: { type: 'string', description: 'A unified diff of the file.' },
+            },
+          },
+        },
+      },
+    },
+    dns: {
+      type: 'object',
+      description: "Names whose records would be added or removed; each points at the tenant's machine.",
+      required: ['added', 'removed'],
+      properties: { added: STRINGS, removed: STRINGS },
+    },
+  },
+};
 
 const AuditEntry: SchemaObject = {
   type: 'object',
@@ -660,8 +770,6 @@ const ENDPOINT_KINDS: Record<AppEndpoint['kind'], SchemaObject> = {
     },
   },
 };
-
-const STRINGS: SchemaObject = { type: 'array', items: { type: 'string' } };
 
 const CatalogApp: SchemaObject = {
   type: 'object',
@@ -1406,6 +1514,8 @@ const FIXED_SCHEMAS = {
   AdminCredentials,
   OperationStep,
   OperationView,
+  UpdateTenantRequest,
+  TenantChangePreview,
   OperationList,
   AuditEntry,
   AuditList,

@@ -7,6 +7,8 @@ export interface OperationKindSpec {
   workflow: string;
   /** The tenant's status while an operation of this kind runs. */
   tenantStatusWhileRunning: TenantStatus;
+  /** The tenant's status when an operation of this kind is cancelled before its workflow started. */
+  tenantStatusIfNotRun: TenantStatus;
   /** Whether a running operation can be cancelled (its workflow undoes what it did). */
   cancellable: boolean;
   /** Only one operation at a time may run on a tenant, except kinds that supersede the others. */
@@ -15,15 +17,22 @@ export interface OperationKindSpec {
   steps: Record<string, string>;
   /** The operator's words for the operation ("the deployment"). */
   noun: string;
+  /** What a failure left behind and what to do, as the operator reads it after the reason. */
+  afterFailure: string;
+  /** Instead of `afterFailure` when undoing the failed operation failed too (the tenant is `failed`). */
+  afterFailedUndo?: string;
 }
 
 export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   deploy: {
     workflow: 'deployTenant',
     tenantStatusWhileRunning: 'provisioning',
+    // Deleted, or deployed again by retrying the operation.
+    tenantStatusIfNotRun: 'failed',
     cancellable: true,
     supersedesRunning: false,
     noun: 'The deployment',
+    afterFailure: 'What it had done was undone; retry the operation',
     steps: {
       provision: 'creating the machine',
       dns: 'publishing the DNS records',
@@ -31,13 +40,35 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
       backup: 'setting up backups',
     },
   },
+  update: {
+    workflow: 'updateTenant',
+    tenantStatusWhileRunning: 'updating',
+    // Nothing changed on the machine: the tenant runs what it ran.
+    tenantStatusIfNotRun: 'ready',
+    // Cancelling puts the previous configuration and records back.
+    cancellable: true,
+    supersedesRunning: false,
+    noun: 'The update',
+    afterFailure:
+      'The tenant was put back on its previous configuration and keeps running it; correct the change and try again',
+    afterFailedUndo:
+      'Putting the previous configuration back failed too, so the tenant needs ops staff to repair it',
+    steps: {
+      machine: "finding the tenant's machine",
+      dns: 'publishing the DNS records of the new apps',
+      deploy: 'deploying the new configuration',
+      'dns-cleanup': 'removing the DNS records of removed apps',
+    },
+  },
   destroy: {
     workflow: 'destroyTenant',
     tenantStatusWhileRunning: 'deleting',
+    tenantStatusIfNotRun: 'failed',
     // Half a deletion cannot be undone; a failed one is retried until nothing is left.
     cancellable: false,
     supersedesRunning: true,
     noun: 'The deletion',
+    afterFailure: "Some of the tenant's resources remain until the deletion is retried",
     steps: {
       'cancel-deploy': 'stopping the deployment in flight',
       dns: 'removing the DNS records',
@@ -53,7 +84,11 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
  * what to do, never the raw failure (provider output, internal addresses), which ops staff see on
  * the operation as `errorDetail`.
  */
-export function operatorMessage(kind: OperationKind, outcome: OperationOutcome): string | null {
+export function operatorMessage(
+  kind: OperationKind,
+  outcome: OperationOutcome,
+  tenantStatus?: TenantStatus,
+): string | null {
   const spec = OPERATION_KIND_SPECS[kind];
   if (outcome.status === 'succeeded') return null;
   if (outcome.status === 'cancelled') return `${spec.noun} was cancelled; what it had done was undone.`;
@@ -66,9 +101,9 @@ export function operatorMessage(kind: OperationKind, outcome: OperationOutcome):
         ? ': the configuration was refused'
         : '';
   const after =
-    kind === 'destroy'
-      ? "Some of the tenant's resources remain until the deletion is retried"
-      : 'What it had done was undone; retry the operation';
+    tenantStatus === 'failed' && spec.afterFailedUndo !== undefined
+      ? spec.afterFailedUndo
+      : spec.afterFailure;
   return `${what}${why}. ${after}. Ops staff can see the details.`;
 }
 

@@ -1,5 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { OperationKind, OperationStatus, OperationStep } from '@fedops/contracts';
+import type { OperationKind, OperationStatus, OperationStep, TenantAppsState } from '@fedops/contracts';
+
+/** What an update operation changes: the tenant's apps before and after (applied when it succeeds). */
+export interface TenantChange {
+  from: TenantAppsState;
+  to: TenantAppsState;
+}
 
 /** One change to a tenant and its workflow run (the workflow id is this id), owned by tenant-api. */
 @Entity({ name: 'operations' })
@@ -36,6 +42,10 @@ export class OperationEntity {
   /** The raw failure, for ops staff only. */
   @Column('text', { name: 'error_detail', nullable: true })
   errorDetail!: string | null;
+
+  /** The change an update carries out; null for other kinds. */
+  @Column('jsonb', { nullable: true })
+  change!: TenantChange | null;
 
   @Column('text', { name: 'retry_of', nullable: true })
   retryOf!: string | null;

@@ -18,9 +18,7 @@ import {
   type TemporalTestNamespace,
 } from '@fedops/testing';
 import type { Principal } from '../auth';
-import { Initial1764284400000 } from '../migrations/1764284400000-initial';
-import { Operations1764900000000 } from '../migrations/1764900000000-operations';
-import { TenantPlacement1765100000000 } from '../migrations/1765100000000-tenant-placement';
+import { TENANT_API_MIGRATIONS } from '../migrations/tenant-api-migrations';
 import { Orchestrator } from '../orchestration/orchestrator';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { IdempotentRequests } from '../idempotency/idempotent-requests';
@@ -50,7 +48,7 @@ describe('OperationService and the reconciler', () => {
       url: databaseUrl,
       schema: 'tenant_api',
       entities: [TenantEntity, IdempotencyKeyEntity, OperationEntity],
-      migrations: [Initial1764284400000, Operations1764900000000, TenantPlacement1765100000000],
+      migrations: TENANT_API_MIGRATIONS,
     });
     const { url, admin } = testInfra().nats;
     nc = await connect({ servers: url, user: admin.user, pass: admin.password });
@@ -248,6 +246,104 @@ describe('OperationService and the reconciler', () => {
       error: null,
     });
     expect((await problemOf(service.retry(acme, op.id))).message).toContain('is not the tenant');
+  });
+
+  /** A ready tenant with Mastodon and a pending update to Mastodon and Jitsi, as TenantService.update stores it. */
+  async function tenantWithUpdate(): Promise<{ tenant: TenantEntity; op: OperationEntity }> {
+    const { tenant: created, op: deploy } = await tenantWithDeploy();
+    await service.recordOutcome({
+      tenantId: created.id,
+      operationId: deploy.id,
+      status: 'ready',
+      outcome: { status: 'succeeded' },
+    });
+    return dataSource.transaction(async (tx) => {
+      const tenant = await tx.getRepository(TenantEntity).findOneByOrFail({ id: created.id });
+      const jitsi = { app: 'jitsi', fqdn: `meet.${tenant.domain}`, port: 443 };
+      const op = await service.create(tx, tenant, 'update', 'op-bob', {
+        change: {
+          from: { apps: tenant.apps, hostnames: tenant.hostnames },
+          to: {
+            apps: [...tenant.apps, { app: 'jitsi', options: {} }],
+            hostnames: [...tenant.hostnames, jitsi],
+          },
+        },
+      });
+      return { tenant, op };
+    });
+  }
+
+  it("applies an update's apps to the tenant when it succeeds", async () => {
+    const { tenant, op } = await tenantWithUpdate();
+    expect(await reloadTenant(tenant.id)).toMatchObject({ status: 'updating' });
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'ready',
+      outcome: { status: 'succeeded' },
+    });
+    const after = await reloadTenant(tenant.id);
+    expect(after.status).toBe('ready');
+    expect(after.apps.map((a) => a.app)).toEqual(['mastodon', 'jitsi']);
+    expect(after.hostnames.map((h) => h.fqdn)).toEqual([`social.${tenant.domain}`, `meet.${tenant.domain}`]);
+  });
+
+  it('keeps the previous apps of a failed update whose workflow put them back, the tenant ready with why', async () => {
+    const { tenant, op } = await tenantWithUpdate();
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'ready',
+      outcome: {
+        status: 'failed',
+        failedStep: 'deploy',
+        errorType: 'HEALTH_CHECK_FAILED',
+        errorDetail: 'raw',
+      },
+    });
+    const after = await reloadTenant(tenant.id);
+    expect(after.apps.map((a) => a.app)).toEqual(['mastodon']);
+    expect(after.status).toBe('ready');
+    expect(after.error).toBe(
+      'The update failed while deploying the new configuration: the apps did not become healthy. The tenant was ' +
+        'put back on its previous configuration and keeps running it; correct the change and try again. ' +
+        'Ops staff can see the details.',
+    );
+  });
+
+  it('says ops staff must repair a tenant whose failed update could not be undone', async () => {
+    const { tenant, op } = await tenantWithUpdate();
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'failed',
+      outcome: { status: 'failed', failedStep: 'deploy', errorDetail: 'raw' },
+    });
+    expect((await reloadTenant(tenant.id)).error).toContain(
+      'Putting the previous configuration back failed too',
+    );
+  });
+
+  it('leaves a tenant ready when its update is cancelled before the workflow started', async () => {
+    const { tenant, op } = await tenantWithUpdate();
+    await service.cancel(acme, op.id);
+    expect((await reload(op.id)).status).toBe('cancelled');
+    expect(await reloadTenant(tenant.id)).toMatchObject({ status: 'ready', apps: tenant.apps });
+  });
+
+  it('retries a failed update from what the tenant runs towards the same apps', async () => {
+    const { tenant, op } = await tenantWithUpdate();
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'ready',
+      outcome: { status: 'failed', failedStep: 'deploy', errorDetail: 'raw' },
+    });
+    const { body: retried } = await service.retry(acme, op.id);
+    const row = await reload(retried.id);
+    expect(row.kind).toBe('update');
+    expect(row.change?.from.apps).toEqual(tenant.apps);
+    expect(row.change?.to.apps.map((a) => a.app)).toEqual(['mastodon', 'jitsi']);
   });
 
   it("answers not found for another organisation's operation, on every call", async () => {

@@ -19,7 +19,7 @@ import { Orchestrator } from '../orchestration/orchestrator';
 import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { OPERATION_KIND_SPECS, abandonedMessage, operatorMessage } from './operation-kinds';
-import { OperationEntity } from './operation.entity';
+import { OperationEntity, type TenantChange } from './operation.entity';
 import { toOperationView, type OperationView } from './operation.view';
 
 const OPERATION_ID = /^[A-Za-z0-9-]{1,80}$/;
@@ -67,7 +67,7 @@ export class OperationService {
     tenant: TenantEntity,
     kind: OperationKind,
     requestedBy: string,
-    retryOf?: string,
+    options: { retryOf?: string; change?: TenantChange } = {},
   ): Promise<OperationEntity> {
     const op = tx.getRepository(OperationEntity).create({
       id: randomUUID(),
@@ -80,7 +80,8 @@ export class OperationService {
       failedStep: null,
       error: null,
       errorDetail: null,
-      retryOf: retryOf ?? null,
+      retryOf: options.retryOf ?? null,
+      change: options.change ?? null,
       startedAt: null,
       finishedAt: null,
       checkedAt: null,
@@ -109,7 +110,7 @@ export class OperationService {
    */
   async start(op: OperationEntity, tenant: TenantEntity): Promise<void> {
     try {
-      await this.orchestrator.start(op.kind, op.id, tenant);
+      await this.orchestrator.start(op, tenant);
     } catch (err) {
       this.log.warn('could not start the workflow; the reconciler will retry', {
         operationId: op.id,
@@ -186,8 +187,12 @@ export class OperationService {
             );
           }
           if (op.status === 'pending') {
-            // Its tenant is left `failed`: deleted, or deployed again by retrying this operation.
-            await this.finish(tx, op, { status: 'cancelled' }, 'failed');
+            await this.finish(
+              tx,
+              op,
+              { status: 'cancelled' },
+              OPERATION_KIND_SPECS[op.kind].tenantStatusIfNotRun,
+            );
           } else {
             op.status = 'cancelling';
             await tx.getRepository(OperationEntity).save(op);
@@ -247,7 +252,15 @@ export class OperationService {
         if (tenant.status === 'deleted') {
           throw new FedopsError(FedopsErrorCode.Conflict, `Tenant ${tenant.id} is deleted`);
         }
-        const created = await this.create(tx, tenant, previous.kind, principal.subject, previous.id);
+        // An update is retried from what the tenant runs now towards the same apps as before.
+        const change =
+          previous.change === null
+            ? undefined
+            : { from: { apps: tenant.apps, hostnames: tenant.hostnames }, to: previous.change.to };
+        const created = await this.create(tx, tenant, previous.kind, principal.subject, {
+          retryOf: previous.id,
+          ...(change !== undefined ? { change } : {}),
+        });
         const body = toOperationView(created, principal);
         return { status: 202, body, location: body.links.self };
       },
@@ -334,7 +347,9 @@ export class OperationService {
       superseded.map(async (o) => {
         if (o.status === 'pending') {
           // Not started: ending it here is enough (a start racing with this is cancelled by `start`).
-          await this.dataSource.transaction((tx) => this.finish(tx, o, { status: 'cancelled' }, 'failed'));
+          await this.dataSource.transaction((tx) =>
+            this.finish(tx, o, { status: 'cancelled' }, OPERATION_KIND_SPECS[o.kind].tenantStatusIfNotRun),
+          );
           return true;
         }
         await this.dataSource.query(
@@ -419,7 +434,7 @@ export class OperationService {
     op: OperationEntity,
     outcome: OperationOutcome,
     tenantStatus: SetTenantStatusInput['status'],
-    message: string | null = operatorMessage(op.kind, outcome),
+    message: string | null = operatorMessage(op.kind, outcome, tenantStatus),
   ): Promise<void> {
     op.status = outcome.status;
     op.failedStep = outcome.failedStep ?? null;
@@ -437,6 +452,11 @@ export class OperationService {
     }
     tenant.status = tenantStatus;
     tenant.error = message;
+    // A change becomes the tenant's state once it runs; a failed one leaves the previous apps.
+    if (outcome.status === 'succeeded' && op.change !== null) {
+      tenant.apps = op.change.to.apps;
+      tenant.hostnames = op.change.to.hostnames;
+    }
     await tx.getRepository(TenantEntity).save(tenant);
   }
 

@@ -1,7 +1,7 @@
 import type { OperationKind, OperationStatus, OperationStep } from '@fedops/contracts';
 import type { Principal } from '../auth';
 import { OPERATION_KIND_SPECS } from './operation-kinds';
-import type { OperationEntity } from './operation.entity';
+import type { OperationEntity, TenantChange } from './operation.entity';
 
 /** The public representation of an operation. Raw failures (`errorDetail`, step errors) are for ops only. */
 export interface OperationView {
@@ -16,6 +16,8 @@ export interface OperationView {
   error?: string;
   errorDetail?: string;
   retryOf?: string;
+  /** What an update changes, by app id. */
+  change?: { added: string[]; removed: string[]; changed: string[] };
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -39,6 +41,7 @@ export function toOperationView(op: OperationEntity, principal: Principal): Oper
     ...(op.error !== null ? { error: op.error } : {}),
     ...(ops && op.errorDetail !== null ? { errorDetail: op.errorDetail } : {}),
     ...(op.retryOf !== null ? { retryOf: op.retryOf } : {}),
+    ...(op.change !== null ? { change: changeSummary(op.change) } : {}),
     createdAt: op.createdAt.toISOString(),
     ...(op.startedAt !== null ? { startedAt: op.startedAt.toISOString() } : {}),
     ...(op.finishedAt !== null ? { finishedAt: op.finishedAt.toISOString() } : {}),
@@ -49,4 +52,29 @@ export function toOperationView(op: OperationEntity, principal: Principal): Oper
       ...(op.status === 'failed' || op.status === 'cancelled' ? { retry: `${self}/retry` } : {}),
     },
   };
+}
+
+/** The app ids an update adds, removes, and whose options it changes; each list sorted. */
+export function changeSummary(change: TenantChange): {
+  added: string[];
+  removed: string[];
+  changed: string[];
+} {
+  const before = new Map(change.from.apps.map((a) => [a.app, a.options]));
+  const after = new Map(change.to.apps.map((a) => [a.app, a.options]));
+  const sorted = (ids: string[]): string[] => ids.sort((a, b) => a.localeCompare(b, 'en'));
+  return {
+    added: sorted([...after.keys()].filter((id) => !before.has(id))),
+    removed: sorted([...before.keys()].filter((id) => !after.has(id))),
+    changed: sorted(
+      [...after.entries()]
+        .filter(([id, options]) => before.has(id) && !sameOptions(before.get(id) ?? {}, options))
+        .map(([id]) => id),
+    ),
+  };
+}
+
+function sameOptions(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }

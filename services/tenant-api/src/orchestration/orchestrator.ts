@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { TaskQueue, type OperationKind } from '@fedops/contracts';
-import { deployTenant, destroyTenant } from '@fedops/workflows';
+import { TaskQueue } from '@fedops/contracts';
+import { deployTenant, destroyTenant, updateTenant } from '@fedops/workflows';
 import { ServiceMetrics } from '@fedops/service-kit';
 import { OPERATION_KIND_SPECS } from '../operations/operation-kinds';
+import type { OperationEntity } from '../operations/operation.entity';
 import type { TenantEntity } from '../tenants/tenant.entity';
 
 /** How Temporal sees an operation's workflow: running, closed (with Temporal's status name) or unknown. */
@@ -21,7 +22,8 @@ export class Orchestrator {
   ) {}
 
   /** Starts the operation's workflow unless it ran or runs already. */
-  async start(kind: OperationKind, operationId: string, tenant: TenantEntity): Promise<void> {
+  async start(op: OperationEntity, tenant: TenantEntity): Promise<void> {
+    const { kind, id: operationId } = op;
     try {
       switch (kind) {
         case 'deploy':
@@ -37,6 +39,23 @@ export class Orchestrator {
                 provider: tenant.provider,
                 // Chosen when the tenant was stored: every deploy of it (retries too) makes the same machine.
                 ...(tenant.placement ? { placement: tenant.placement } : {}),
+              },
+            ],
+          });
+          break;
+        case 'update':
+          if (op.change === null) throw new Error(`Update operation ${operationId} carries no change`);
+          await this.client.workflow.start(updateTenant, {
+            ...this.startOptions(operationId),
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                domain: tenant.domain,
+                provider: tenant.provider,
+                ...(tenant.placement ? { placement: tenant.placement } : {}),
+                from: op.change.from,
+                to: op.change.to,
               },
             ],
           });

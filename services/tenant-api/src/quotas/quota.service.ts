@@ -3,7 +3,14 @@ import type { EntityManager } from 'typeorm';
 import type { AppSelection } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import type { Quotas } from './quotas';
-import { amountsOf, newTenantAmounts, quotaExceededError, quotaExcesses, type QuotaAmounts } from './quotas';
+import {
+  addedAppsAmounts,
+  amountsOf,
+  newTenantAmounts,
+  quotaExceededError,
+  quotaExcesses,
+  type QuotaAmounts,
+} from './quotas';
 
 /** Checks an organisation's quotas before anything that would use more of them is stored or started. */
 @Injectable()
@@ -13,11 +20,12 @@ export class QuotaService {
    * (INVALID_REFERENCE) and the tenant must fit its quotas (QUOTA_EXCEEDED). A transaction-scoped
    * advisory lock per organisation serialises the checks, so two concurrent creates cannot both fit
    * into the last place; the organisation row is share-locked so it cannot be deleted meanwhile.
+   * `tenantExists`: the apps are added to a tenant that counts already (a change, not a new tenant).
    */
   async check(
     tx: EntityManager,
     orgId: string,
-    request: { apps: ReadonlyArray<Pick<AppSelection, 'app'>> },
+    request: { apps: ReadonlyArray<Pick<AppSelection, 'app'>>; tenantExists?: boolean },
   ): Promise<void> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('fedops.org-quota'), hashtext($1))`, [orgId]);
     const rows: Array<{ quotas: Quotas }> = await tx.query(
@@ -33,7 +41,11 @@ export class QuotaService {
       );
     }
     if (Object.keys(quotas).length === 0) return;
-    const excesses = quotaExcesses(quotas, await this.usage(tx, orgId), newTenantAmounts(request.apps));
+    const excesses = quotaExcesses(
+      quotas,
+      await this.usage(tx, orgId),
+      request.tenantExists === true ? addedAppsAmounts(request.apps) : newTenantAmounts(request.apps),
+    );
     if (excesses.length > 0) throw quotaExceededError(orgId, excesses);
   }
 

@@ -67,6 +67,14 @@ export function newTenantAmounts(apps: ReadonlyArray<Pick<AppSelection, 'app'>>)
   );
 }
 
+/** What apps added to an existing tenant use (no tenant more). */
+export function addedAppsAmounts(apps: ReadonlyArray<Pick<AppSelection, 'app'>>): QuotaAmounts {
+  return amountsOf(
+    0,
+    apps.map((a) => ({ app: a.app, count: 1 })),
+  );
+}
+
 /** One limit a change would pass. */
 export interface QuotaExcess {
   quota: QuotaName;

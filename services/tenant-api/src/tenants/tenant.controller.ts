@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { FedopsError } from '@fedops/domain';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, sendAnswer } from '../idempotency/idempotent-requests';
 import { CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
 import { parseCreateTenantRequest, type TenantView } from './tenant.dto';
-import { TENANT_LIST_FILTERS, TenantService } from './tenant.service';
+import { parseUpdateTenantRequest } from './tenant-change';
+import { TENANT_LIST_FILTERS, TenantService, type TenantChangePreview } from './tenant.service';
 import type { Page } from '../pagination/list-query';
 import {
   ApiAuthenticated,
@@ -14,6 +16,13 @@ import {
   ApiProblemResponses,
 } from '../openapi/api-docs.decorators';
 import { TENANT_ID_PARAM } from '../openapi/parameters';
+
+const TENANT_ETAG_HEADER = {
+  ETag: {
+    description: 'The version of the tenant; send it as If-Match to change it (PATCH).',
+    schema: { type: 'string' as const },
+  },
+};
 
 @Controller('v1/tenants')
 @Roles('ops', 'operator')
@@ -71,10 +80,65 @@ export class TenantController {
   @Scopes('tenants:read')
   @ApiOperation({ operationId: 'getTenant', summary: 'Get a tenant' })
   @ApiParam(TENANT_ID_PARAM)
-  @ApiJsonResponse(200, 'TenantView', 'The tenant.')
+  @ApiJsonResponse(200, 'TenantView', 'The tenant.', TENANT_ETAG_HEADER)
   @ApiProblemResponses(404)
-  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TenantView> {
-    return this.tenants.get(principal, id);
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TenantView> {
+    const { view, etag } = await this.tenants.getTagged(principal, id);
+    res.setHeader('ETag', etag);
+    return view;
+  }
+
+  @Patch(':id')
+  @Scopes('tenants:write')
+  @ApiOperation({
+    operationId: 'updateTenant',
+    summary: "Change a tenant's apps",
+    description:
+      'Adds apps, removes apps and changes app options (`change` merges the options given into the current ' +
+      'ones; `null` puts one back to its default). A running tenant gets an `update` operation that deploys ' +
+      'the new configuration health-gated and puts the previous one back if it fails; its apps change when ' +
+      'it succeeds. A tenant whose deploy failed gets the new apps and a new `deploy`. Removing an app that ' +
+      'holds data needs it in `confirmRemoval`. Needs If-Match with the ETag from GET. With `?dryRun=true` ' +
+      'every check runs the same and the answer is the diff of the rendered configuration and of the DNS ' +
+      'names, with nothing started.',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiQuery({
+    name: 'dryRun',
+    required: false,
+    description: '`true`: answer what the change would do (200 TenantChangePreview) and apply nothing.',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  })
+  @ApiHeader({
+    name: 'If-Match',
+    required: true,
+    description: 'The ETag of the tenant as last read (GET); `*` for any version.',
+    schema: { type: 'string' },
+  })
+  @ApiJsonBody('UpdateTenantRequest')
+  @ApiJsonResponse(202, 'TenantView', 'The change was stored and its operation started.', TENANT_ETAG_HEADER)
+  @ApiJsonResponse(200, 'TenantChangePreview', 'A dry run: what the change would do.')
+  @ApiProblemResponses(404, 409, 412, 422, 428, 502)
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TenantView | TenantChangePreview> {
+    const dryRun = parseDryRun(query);
+    const outcome = await this.tenants.update(principal, id, parseUpdateTenantRequest(body), ifMatch, dryRun);
+    if ('preview' in outcome) {
+      res.status(200);
+      return outcome.preview;
+    }
+    res.setHeader('ETag', outcome.tagged.etag);
+    return sendAnswer(res, outcome.tagged.answer);
   }
 
   @Delete(':id')
@@ -97,4 +161,17 @@ export class TenantController {
   ): Promise<TenantView> {
     return sendAnswer(res, await this.tenants.delete(principal, id));
   }
+}
+
+/** `?dryRun=true|false`, and no other query parameter. */
+function parseDryRun(query: Record<string, unknown>): boolean {
+  const errors = Object.keys(query)
+    .filter((k) => k !== 'dryRun')
+    .map((k) => ({ field: k, message: 'is not a known query parameter (dryRun)' }));
+  const value = query['dryRun'];
+  if (value !== undefined && value !== 'true' && value !== 'false') {
+    errors.push({ field: 'dryRun', message: 'must be true or false' });
+  }
+  if (errors.length > 0) throw FedopsError.validation(errors);
+  return value === 'true';
 }

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import type {
   AppHostname,
   AppSelection,
@@ -46,6 +46,10 @@ export class TenantEntity {
   /** Why the latest operation failed, as the operator reads it (the detail is on the operation). */
   @Column('text', { nullable: true })
   error!: string | null;
+
+  /** Raised by every save of the row: the tenant's ETag (entityTag), which a PATCH names in If-Match. */
+  @VersionColumn()
+  version!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES, type MachinePlacement } from '@fedops/contracts';
+import {
+  CONFIGURATION_PREVIEW_SUBJECT,
+  RESOURCE_PROVIDER_KINDS,
+  TENANT_STATUSES,
+  type ConfigurationPreview,
+  type ConfigurationPreviewRequest,
+  type MachinePlacement,
+  type OperationKind,
+} from '@fedops/contracts';
 import { appHostnames } from '@fedops/catalog';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
@@ -11,8 +19,34 @@ import { OperationService } from '../operations/operation.service';
 import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { ProviderService } from '../providers/provider.service';
 import { QuotaService } from '../quotas/quota.service';
+import { DeployerRpc } from '../deployer-rpc/deployer-rpc';
+import { entityTag, requireIfMatch } from '../http-conditions/entity-tag';
+import type { TenantChange } from '../operations/operation.entity';
+import { changeSummary } from '../operations/operation.view';
 import type { CreateTenantCommand, TenantPlacementView, TenantView } from './tenant.dto';
+import { applyTenantChange, type UpdateTenantCommand } from './tenant-change';
 import { TenantEntity } from './tenant.entity';
+
+/** Rendering two configurations for a dry run takes the deployer well under a second; allow for load. */
+const PREVIEW_TIMEOUT_MS = 15_000;
+
+/** What PATCH ?dryRun=true answers: what the change would do, nothing applied. */
+export interface TenantChangePreview {
+  dryRun: true;
+  /** The operation the change would start: `update` for a running tenant, `deploy` for one never deployed. */
+  operation: { kind: OperationKind };
+  apps: { added: string[]; removed: string[]; changed: string[] };
+  /** The rendered NixOS configuration's files that would differ, each with a unified diff. */
+  configuration: ConfigurationPreview;
+  /** Names whose records would be added or removed (each points at the tenant's machine). */
+  dns: { added: string[]; removed: string[] };
+}
+
+/** A tenant with the ETag of the version answered. */
+export interface TaggedTenant {
+  answer: Answer<TenantView>;
+  etag: string;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -32,6 +66,7 @@ export class TenantService {
     private readonly idempotent: IdempotentRequests,
     private readonly quotas: QuotaService,
     private readonly providers: ProviderService,
+    private readonly deployer: DeployerRpc,
     logger: JsonLogger,
   ) {
     this.log = logger.child('tenants');
@@ -160,6 +195,126 @@ export class TenantService {
   }
 
   /**
+   * Changes a tenant's apps. Needs If-Match with the tenant's ETag (428 without, 412 when stale); a
+   * change while another operation runs is a 409 naming it. A running tenant gets an update
+   * operation that applies the change to its machine (the tenant's apps change once it succeeds); a
+   * tenant never deployed (its deploy failed and was undone) gets the new apps and a deploy. With
+   * `dryRun`, every check runs the same and the answer says what would change, nothing stored.
+   */
+  async update(
+    principal: Principal,
+    tenantId: string,
+    command: UpdateTenantCommand,
+    ifMatch: string | undefined,
+    dryRun: boolean,
+  ): Promise<{ preview: TenantChangePreview } | { tagged: TaggedTenant }> {
+    const planned = await this.dataSource.transaction(async (tx) => {
+      const tenant = await this.findVisible(principal, tenantId, tx, true);
+      requireIfMatch(ifMatch, tenantTag(tenant), `tenant ${tenantId}`);
+      if (tenant.status === 'deleted' || tenant.status === 'deleting') {
+        throw new FedopsError(FedopsErrorCode.Conflict, `Tenant ${tenantId} is ${tenant.status}`);
+      }
+      const [running] = await this.operations.openOperations(tx, tenant.id);
+      if (running !== undefined) {
+        throw new FedopsError(
+          FedopsErrorCode.Conflict,
+          `Tenant ${tenantId} is being changed by operation ${running.id} (${running.kind}); ` +
+            'wait until it has ended, or cancel it, and send the change again',
+          {
+            extensions: {
+              operation: { id: running.id, kind: running.kind, href: `/v1/operations/${running.id}` },
+            },
+          },
+        );
+      }
+      const applied = applyTenantChange(tenant.apps, command);
+      const change: TenantChange = {
+        from: { apps: tenant.apps, hostnames: tenant.hostnames },
+        to: { apps: applied.apps, hostnames: appHostnames(tenant.domain, applied.apps) },
+      };
+      const before = new Set(tenant.apps.map((a) => a.app));
+      await this.quotas.check(tx, tenant.orgId, {
+        apps: applied.apps.filter((a) => !before.has(a.app)),
+        tenantExists: true,
+      });
+      const kind: OperationKind = (await this.wasDeployed(tx, tenant.id)) ? 'update' : 'deploy';
+      if (dryRun) return { tenant, change, kind, operation: undefined };
+      let operation;
+      if (kind === 'update') {
+        operation = await this.operations.create(tx, tenant, 'update', principal.subject, { change });
+      } else {
+        tenant.apps = change.to.apps;
+        tenant.hostnames = change.to.hostnames;
+        operation = await this.operations.create(tx, tenant, 'deploy', principal.subject);
+      }
+      return { tenant, change, kind, operation };
+    });
+    const { tenant, change, kind, operation } = planned;
+    if (operation === undefined) return { preview: await this.preview(tenant, change, kind) };
+    await this.operations.start(operation, tenant);
+    this.log.info('tenant change requested', {
+      tenantId,
+      operationId: operation.id,
+      kind,
+      by: principal.subject,
+      ...changeSummary(change),
+    });
+    const body = toView(tenant);
+    return { tagged: { answer: { status: 202, body }, etag: tenantTag(tenant) } };
+  }
+
+  /** The GET answer's ETag (the version a PATCH names in If-Match). */
+  async getTagged(principal: Principal, tenantId: string): Promise<{ view: TenantView; etag: string }> {
+    const tenant = await this.findVisible(principal, tenantId);
+    return { view: toView(tenant), etag: tenantTag(tenant) };
+  }
+
+  /** Whether the tenant ever ran: a deploy or update of it succeeded. */
+  private async wasDeployed(tx: EntityManager, tenantId: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM operations WHERE tenant_id = $1 AND kind IN ('deploy', 'update') AND status = 'succeeded' LIMIT 1`,
+      [tenantId],
+    );
+    return rows.length > 0;
+  }
+
+  private async preview(
+    tenant: TenantEntity,
+    change: TenantChange,
+    kind: OperationKind,
+  ): Promise<TenantChangePreview> {
+    // A tenant never deployed has nothing on a machine: every file of the new configuration is added.
+    const deployedApps = kind === 'update' ? change.from.apps : [];
+    const request: ConfigurationPreviewRequest = {
+      tenantId: tenant.id,
+      domain: tenant.domain,
+      provider: tenant.provider,
+      from: deployedApps,
+      to: change.to.apps,
+    };
+    const configuration = await this.deployer.call<ConfigurationPreview>(
+      CONFIGURATION_PREVIEW_SUBJECT,
+      request,
+      PREVIEW_TIMEOUT_MS,
+    );
+    const names = (hosts: TenantChange['from']['hostnames']): Set<string> =>
+      new Set(hosts.map((h) => h.fqdn));
+    const before = kind === 'update' ? names(change.from.hostnames) : new Set<string>();
+    const after = names(change.to.hostnames);
+    const sorted = (values: Iterable<string>): string[] => [...values].sort();
+    return {
+      dryRun: true,
+      operation: { kind },
+      apps: changeSummary(change),
+      configuration,
+      dns: {
+        added: sorted([...after].filter((n) => !before.has(n))),
+        removed: sorted([...before].filter((n) => !after.has(n))),
+      },
+    };
+  }
+
+  /**
    * Stores a destroy operation and starts it; the workflow first cancels a deployment still in
    * flight. Repeating the request while the deletion runs answers with the same operation.
    */
@@ -215,6 +370,11 @@ export class TenantService {
     }
     return principal.orgId;
   }
+}
+
+/** A tenant's ETag: its version, which every save of the row raises. */
+export function tenantTag(t: TenantEntity): string {
+  return entityTag('tenant', t.id, t.version);
 }
 
 export function toView(t: TenantEntity): TenantView {
