@@ -25,6 +25,8 @@ export interface RequestOptions {
   idempotencyKey?: string;
   /** How long this request may take (default: the client's, 30 s), for calls the server takes long on. */
   timeoutMs?: number;
+  /** Sent as If-Match: the ETag of the version the change was made against (412 when no longer current). */
+  ifMatch?: string;
 }
 
 export interface ApiClientOptions {
@@ -79,6 +81,14 @@ export class ApiClient {
     });
   }
 
+  /**
+   * A change to the version `ifMatch` names (its ETag from GET). Not retried: the first attempt may
+   * have been applied, and a repeat would then be refused (412).
+   */
+  patch<T>(path: string, body: unknown, ifMatch: string, query?: Query): Promise<ApiResponse<T>> {
+    return this.request<T>('PATCH', path, { body, ifMatch, ...(query === undefined ? {} : { query }) });
+  }
+
   delete<T>(path: string): Promise<ApiResponse<T>> {
     return this.request<T>('DELETE', path);
   }
@@ -91,6 +101,7 @@ export class ApiClient {
     };
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const repeatable = method === 'GET' || method === 'DELETE' || options.idempotencyKey !== undefined;

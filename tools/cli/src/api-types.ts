@@ -1,4 +1,6 @@
 import type {
+  AppSelection,
+  ConfigurationFileChange,
   MachineCleanupResult,
   MachineFinding,
   MachineRef,
@@ -25,6 +27,37 @@ export interface TenantView {
   error?: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/** PATCH /v1/tenants/{id}: a change to a tenant's apps (UpdateTenantRequest). */
+export interface UpdateTenantRequest {
+  apps: {
+    add?: AppSelection[];
+    remove?: string[];
+    /** Merged into the app's current options; `null` puts an option back to its default. */
+    change?: Array<{ app: string; options: Record<string, AppSelection['options'][string] | null> }>;
+  };
+  /** Removed apps that hold data (files or a database): the server refuses to remove them unless named here. */
+  confirmRemoval?: string[];
+}
+
+/** PATCH /v1/tenants/{id}?dryRun=true: what the change would do; nothing was stored or started. */
+export interface TenantChangePreview {
+  dryRun: true;
+  /** `update` for a running tenant; `deploy` for one whose deploy failed and was undone. */
+  operation: { kind: OperationKind };
+  apps: { added: string[]; removed: string[]; changed: string[] };
+  /** The files of the rendered NixOS configuration that would differ, sorted by path. */
+  configuration: { files: ConfigurationFileChange[] };
+  /** Names whose DNS records would be added or removed. */
+  dns: { added: string[]; removed: string[] };
+}
+
+/** The `operation` extension of a 409 problem: the operation running on the tenant, which blocks a change. */
+export interface BlockingOperation {
+  id: string;
+  kind: OperationKind;
+  href: string;
 }
 
 export interface OperationView {

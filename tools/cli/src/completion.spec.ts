@@ -27,6 +27,7 @@ describe('shell completion', () => {
       'get',
       'show',
       'create',
+      'update',
       'delete',
       'rm',
       'admin-credentials',
@@ -39,7 +40,7 @@ describe('shell completion', () => {
   it("completes a command's flags, and the values of flags that have choices", () => {
     expect(complete(['tenants', 'create', '--w'])).toEqual(['--wait']);
     expect(complete(['tenants', 'list', '--status', 're'])).toEqual(['ready']);
-    expect(complete(['operations', 'list', '--kind', ''])).toEqual(['deploy', 'destroy']);
+    expect(complete(['operations', 'list', '--kind', ''])).toEqual(['deploy', 'update', 'destroy']);
     expect(complete(['completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });
 

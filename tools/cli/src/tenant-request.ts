@@ -1,4 +1,5 @@
-import type { CatalogApp } from './api-types';
+import type { AppSelection } from '@fedops/contracts';
+import type { CatalogApp, UpdateTenantRequest } from './api-types';
 
 /** `--option <app>.<name>=<value>`, split. */
 export interface OptionAssignment {
@@ -25,14 +26,26 @@ export interface CreateTenantFlags {
 /** Thrown for a command line that cannot make a request; the caller turns it into a usage error. */
 export class RequestBuildError extends Error {}
 
-export function parseOptionAssignment(text: string): OptionAssignment {
+/** `<app>.<option>=<value>` as given to `flag` (`--option`, `--set`). */
+export function parseOptionAssignment(text: string, flag = '--option'): OptionAssignment {
   const match = /^([a-z0-9][a-z0-9-]*)\.([A-Za-z0-9_]+)=(.*)$/s.exec(text);
   if (match === null || match[1] === undefined || match[2] === undefined || match[3] === undefined) {
     throw new RequestBuildError(
-      `--option must look like <app>.<option>=<value> (e.g. mastodon.singleUserMode=true), not "${text}"`,
+      `${flag} must look like <app>.<option>=<value> (e.g. mastodon.singleUserMode=true), not "${text}"`,
     );
   }
   return { app: match[1], name: match[2], raw: match[3] };
+}
+
+/** `--unset <app>.<option>`, split. */
+export function parseOptionName(text: string, flag = '--unset'): { app: string; name: string } {
+  const match = /^([a-z0-9][a-z0-9-]*)\.([A-Za-z0-9_]+)$/.exec(text);
+  if (match === null || match[1] === undefined || match[2] === undefined) {
+    throw new RequestBuildError(
+      `${flag} must look like <app>.<option> (e.g. mastodon.singleUserMode), not "${text}"`,
+    );
+  }
+  return { app: match[1], name: match[2] };
 }
 
 /**
@@ -125,4 +138,107 @@ export function buildCreateTenantBody(
   if (apps.length === 0)
     throw new RequestBuildError('a tenant needs at least one --app (or "apps" in --file)');
   return body;
+}
+
+export interface UpdateTenantFlags {
+  /** `--add`: apps to add. */
+  add: readonly string[];
+  /** `--option <app>.<name>=<value>`: options of the apps added, as `create` takes them. */
+  options: readonly string[];
+  /** `--remove`: apps to remove. */
+  remove: readonly string[];
+  /** `--set <app>.<name>=<value>`: options of the tenant's apps to change. */
+  set: readonly string[];
+  /** `--unset <app>.<name>`: options of the tenant's apps to put back to their defaults. */
+  unset: readonly string[];
+  /** `--confirm-removal`: removed apps whose data may go. */
+  confirmRemoval: readonly string[];
+}
+
+type ChangedOptions = Record<string, AppSelection['options'][string] | null>;
+
+/**
+ * The body of PATCH /v1/tenants/{id} from the flags: each `--add` (once) with its `--option`s, each
+ * `--remove`, the `--set`s and `--unset`s (null: back to the default) of an app in one `change`
+ * entry, `--confirm-removal` as `confirmRemoval`. An app is added, removed or changed, not two of
+ * these at once. Values are typed by the catalog when given. Whether the apps exist and are the
+ * tenant's is for the server to say.
+ */
+export function buildUpdateTenantBody(
+  flags: UpdateTenantFlags,
+  catalog?: readonly CatalogApp[],
+): UpdateTenantRequest {
+  const typed = (app: string, name: string, raw: string): AppSelection['options'][string] =>
+    coerceOptionValue(raw, catalog?.find((c) => c.id === app)?.options[name]?.type);
+  // What each app is to undergo and the flag that said so first, so that a contradicting one is reported.
+  const named = new Map<string, { what: 'added' | 'removed' | 'changed'; flag: string }>();
+  const claim = (app: string, what: 'added' | 'removed' | 'changed', flag: string, given: string): void => {
+    const first = named.get(app);
+    if (first === undefined) named.set(app, { what, flag });
+    else if (first.what !== what) {
+      const hint =
+        first.what === 'added'
+          ? ` (give an app added its options with --option ${app}.<option>=<value>)`
+          : '';
+      throw new RequestBuildError(
+        `${flag} ${given}: ${app} is ${first.what} by ${first.flag} already; an app is added, removed or changed, not two of these${hint}`,
+      );
+    }
+  };
+
+  const add: AppSelection[] = [];
+  for (const app of flags.add) {
+    claim(app, 'added', '--add', app);
+    if (!add.some((a) => a.app === app)) add.push({ app, options: {} });
+  }
+  for (const text of flags.options) {
+    const { app, name, raw } = parseOptionAssignment(text);
+    const selection = add.find((a) => a.app === app);
+    if (selection === undefined) {
+      throw new RequestBuildError(
+        `--option ${text}: ${app} is not added by this change (add --add ${app}, or change an app the tenant has with --set)`,
+      );
+    }
+    selection.options = { ...selection.options, [name]: typed(app, name, raw) };
+  }
+  const remove: string[] = [];
+  for (const app of flags.remove) {
+    claim(app, 'removed', '--remove', app);
+    if (!remove.includes(app)) remove.push(app);
+  }
+  const change = new Map<string, ChangedOptions>();
+  const changeOf = (app: string, flag: string, given: string): ChangedOptions => {
+    claim(app, 'changed', flag, given);
+    const options = change.get(app) ?? {};
+    change.set(app, options);
+    return options;
+  };
+  const setBy = new Set<string>();
+  for (const text of flags.set) {
+    const { app, name, raw } = parseOptionAssignment(text, '--set');
+    changeOf(app, '--set', text)[name] = typed(app, name, raw);
+    setBy.add(`${app}.${name}`);
+  }
+  for (const text of flags.unset) {
+    const { app, name } = parseOptionName(text, '--unset');
+    if (setBy.has(`${app}.${name}`))
+      throw new RequestBuildError(`--unset ${text}: --set gives ${app}.${name} a value already`);
+    changeOf(app, '--unset', text)[name] = null;
+  }
+  for (const app of flags.confirmRemoval) {
+    if (!remove.includes(app))
+      throw new RequestBuildError(
+        `--confirm-removal ${app}: ${app} is not removed by this change (add --remove ${app})`,
+      );
+  }
+  if (add.length + remove.length + change.size === 0)
+    throw new RequestBuildError('nothing to change: give --add, --remove, --set or --unset');
+  return {
+    apps: {
+      ...(add.length === 0 ? {} : { add }),
+      ...(remove.length === 0 ? {} : { remove }),
+      ...(change.size === 0 ? {} : { change: [...change].map(([app, options]) => ({ app, options })) }),
+    },
+    ...(flags.confirmRemoval.length === 0 ? {} : { confirmRemoval: [...new Set(flags.confirmRemoval)] }),
+  };
 }

@@ -1,10 +1,24 @@
 import { RESOURCE_PROVIDER_KINDS, TENANT_STATUSES, type AdminCredentialsView } from '@fedops/contracts';
-import type { CatalogApp, TenantView } from '../api-types';
-import { arg, listValue, stringValue, type CommandContext, type CommandNode } from '../command';
+import type { ApiResponse } from '../api-client';
+import type {
+  BlockingOperation,
+  CatalogApp,
+  TenantChangePreview,
+  TenantView,
+  UpdateTenantRequest,
+} from '../api-types';
+import { arg, flagValue, listValue, stringValue, type CommandContext, type CommandNode } from '../command';
+import { ApiError, CliError } from '../errors';
+import { ExitCode } from '../exit-codes';
 import { LIST_OPTIONS, notice, print, printJson, printList } from '../output';
 import type { Session } from '../session';
 import { age, renderFields, type Column } from '../table';
-import { RequestBuildError, buildCreateTenantBody } from '../tenant-request';
+import {
+  RequestBuildError,
+  buildCreateTenantBody,
+  buildUpdateTenantBody,
+  type UpdateTenantFlags,
+} from '../tenant-request';
 import {
   IDEMPOTENCY_OPTION,
   WAIT_OPTIONS,
@@ -111,10 +125,20 @@ const get: CommandNode = {
   },
 };
 
-async function catalogFor(ctx: CommandContext, session: Session): Promise<CatalogApp[] | undefined> {
-  if (listValue(ctx, 'option').length === 0) return undefined;
-  // Only to type the option values (a boolean option gets `true`, not "true"); the server validates.
+/** The catalog when option values are given, to type them (a boolean option gets `true`, not "true"); the server validates. */
+async function catalogFor(session: Session, needed: boolean): Promise<CatalogApp[] | undefined> {
+  if (!needed) return undefined;
   return (await session.api.get<{ items: CatalogApp[] }>('/v1/apps')).body.items;
+}
+
+/** Runs a request builder; what it refuses is a usage error (found before anything is sent). */
+function built<T>(ctx: CommandContext, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RequestBuildError) throw ctx.usage(err.message);
+    throw err;
+  }
 }
 
 const create: CommandNode = {
@@ -182,32 +206,16 @@ const create: CommandNode = {
       apps: listValue(ctx, 'app'),
       options: listValue(ctx, 'option'),
     };
-    // A bad command line is found before anything is sent.
-    const check = (fn: () => Record<string, unknown>): Record<string, unknown> => {
-      try {
-        return fn();
-      } catch (err) {
-        if (err instanceof RequestBuildError) throw ctx.usage(err.message);
-        throw err;
-      }
-    };
-    const untyped = check(() => buildCreateTenantBody(flags));
+    const untyped = built(ctx, () => buildCreateTenantBody(flags));
     const key = idempotencyKey(ctx);
     const choice = waitChoice(ctx);
     const session = await ctx.session();
-    const catalog = await catalogFor(ctx, session);
-    const body = catalog === undefined ? untyped : check(() => buildCreateTenantBody(flags, catalog));
+    const catalog = await catalogFor(session, flags.options.length > 0);
+    const body = catalog === undefined ? untyped : built(ctx, () => buildCreateTenantBody(flags, catalog));
     const created = await session.api.post<TenantView>('/v1/tenants', body, key);
     const tenant = created.body;
     if (!choice.wait) {
-      if (ctx.json) printJson(ctx, created);
-      else {
-        print(
-          ctx,
-          `Tenant ${tenant.id} (${tenant.domain}) is ${tenant.status}; operation ${tenant.operation.id}.`,
-        );
-        notice(ctx, `Follow it with: fedops operations watch ${tenant.operation.id}`);
-      }
+      printStarted(ctx, created);
       return;
     }
     notice(
@@ -221,6 +229,201 @@ const create: CommandNode = {
     requireSuccess(op.body);
   },
 };
+
+/** 412: the tenant changed between this command's GET and its PATCH. */
+class TenantChangedError extends ApiError {
+  constructor(err: ApiError, tenantId: string) {
+    super(err.status, err.body, err.method, err.path, [
+      'run the command again: it reads the tenant as it is now and sends the change for that version',
+    ]);
+    this.name = 'TenantChangedError';
+    this.message = `tenant ${tenantId} was changed by someone else while this command ran, so nothing was changed (412 ${this.problem?.code ?? 'PRECONDITION_FAILED'})`;
+  }
+}
+
+/** The running operation a 409 names (its `operation` extension), if it names one. */
+function blockingOperation(body: string): BlockingOperation | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const op = (value as { operation?: unknown } | null)?.operation;
+  if (typeof op !== 'object' || op === null) return undefined;
+  const { id, kind, href } = op as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof kind !== 'string') return undefined;
+  return {
+    id,
+    kind: kind as BlockingOperation['kind'],
+    href: typeof href === 'string' ? href : `/v1/operations/${id}`,
+  };
+}
+
+/** PATCH with the ETag read; a stale ETag and a running operation are reported for people. */
+async function patchTenant<T>(
+  session: Session,
+  id: string,
+  body: UpdateTenantRequest,
+  etag: string,
+  dryRun: boolean,
+): Promise<ApiResponse<T>> {
+  try {
+    return await session.api.patch<T>(tenantPath(id), body, etag, dryRun ? { dryRun: 'true' } : undefined);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 412) throw new TenantChangedError(err, id);
+    const op = err.status === 409 ? blockingOperation(err.body) : undefined;
+    if (op === undefined) throw err;
+    throw new ApiError(err.status, err.body, err.method, err.path, [
+      `operation ${op.id} (${op.kind}, ${op.href}) is running on the tenant`,
+      `follow it with \`fedops operations watch ${op.id}\` (or cancel it with \`fedops operations cancel ${op.id}\`), then run this command again`,
+    ]);
+  }
+}
+
+const listed = (items: readonly string[]): string => (items.length === 0 ? '-' : items.join(', '));
+
+/** A dry run for people: what would start, the apps and DNS names, then each file's unified diff. */
+function renderChangePreview(preview: TenantChangePreview): string {
+  const files = preview.configuration.files;
+  const summary = renderFields([
+    ['Operation', `${preview.operation.kind} (not started: dry run)`],
+    ['Apps added', listed(preview.apps.added)],
+    ['Apps removed', listed(preview.apps.removed)],
+    ['Apps changed', listed(preview.apps.changed)],
+    ['DNS added', listed(preview.dns.added)],
+    ['DNS removed', listed(preview.dns.removed)],
+    [
+      'Files',
+      files.length === 0
+        ? 'the configuration renders the same'
+        : files.map((f) => `${f.path} (${f.change})`).join('\n'),
+    ],
+  ]);
+  const diffs = files.map((f) => (f.diff.endsWith('\n') ? f.diff : `${f.diff}\n`));
+  return [summary, ...diffs].join('\n');
+}
+
+const update: CommandNode = {
+  name: 'update',
+  summary: "Change a tenant's apps: add and remove apps, set and unset their options",
+  description:
+    "Change a tenant's apps in one operation: add apps (with options, as `create` takes them), remove apps, and " +
+    "set options of the tenant's apps or put them back to their defaults. The command reads the tenant and sends " +
+    'the change for the version it read (If-Match): when someone changed the tenant meanwhile nothing is ' +
+    'changed, and running the command again applies the change to the new version. A running tenant gets an ' +
+    'update operation, which deploys the new configuration and puts the previous one back if it fails; with ' +
+    '--wait, follow it with a progress display until it ends. Removing an app that holds data (files or a ' +
+    'database) takes that data away: name it with --confirm-removal as well. With --dry-run the server checks ' +
+    'the change and shows what it would do (the operation, the apps and DNS names added and removed, a diff of ' +
+    'each file of the configuration) and nothing is changed.',
+  args: [{ name: 'tenant', required: true, description: 'the tenant id' }],
+  options: {
+    add: {
+      type: 'string',
+      multiple: true,
+      value: '<app>',
+      description: 'an app to add (see `fedops apps list`)',
+    },
+    option: {
+      type: 'string',
+      multiple: true,
+      value: '<app.option=value>',
+      description: 'an option of an app added, e.g. matrix.turn=false (see `fedops apps get <app>`)',
+    },
+    remove: { type: 'string', multiple: true, value: '<app>', description: 'an app to remove' },
+    set: {
+      type: 'string',
+      multiple: true,
+      value: '<app.option=value>',
+      description: "an option of one of the tenant's apps to change, e.g. mastodon.registrations=closed",
+    },
+    unset: {
+      type: 'string',
+      multiple: true,
+      value: '<app.option>',
+      description:
+        "an option of one of the tenant's apps to put back to its default, e.g. mastodon.singleUserMode",
+    },
+    'confirm-removal': {
+      type: 'string',
+      multiple: true,
+      value: '<app>',
+      description: 'an app removed whose data (files, database) goes with it; needed for apps that hold data',
+    },
+    'dry-run': {
+      type: 'boolean',
+      description:
+        'show what the change would do (operation, apps, DNS names, configuration diff); change nothing',
+    },
+    ...WAIT_OPTIONS,
+  },
+  examples: [
+    'fedops tenants update 6f1c...e2 --add matrix --option matrix.turn=false --dry-run',
+    'fedops tenants update 6f1c...e2 --set mastodon.registrations=closed --unset mastodon.singleUserMode --wait',
+    'fedops tenants update 6f1c...e2 --remove forgejo --confirm-removal forgejo',
+  ],
+  run: async (ctx) => {
+    const id = arg(ctx, 0);
+    const flags: UpdateTenantFlags = {
+      add: listValue(ctx, 'add'),
+      options: listValue(ctx, 'option'),
+      remove: listValue(ctx, 'remove'),
+      set: listValue(ctx, 'set'),
+      unset: listValue(ctx, 'unset'),
+      confirmRemoval: listValue(ctx, 'confirm-removal'),
+    };
+    const untyped = built(ctx, () => buildUpdateTenantBody(flags));
+    const dryRun = flagValue(ctx, 'dry-run');
+    const choice = waitChoice(ctx);
+    if (dryRun && choice.wait) throw ctx.usage('--wait does not go with --dry-run: a dry run starts nothing');
+    const session = await ctx.session();
+    const catalog = await catalogFor(session, flags.options.length + flags.set.length > 0);
+    const body = catalog === undefined ? untyped : built(ctx, () => buildUpdateTenantBody(flags, catalog));
+
+    // The version the change is made against: a change made meanwhile makes the PATCH fail (412).
+    const current = await session.api.get<TenantView>(tenantPath(id));
+    const etag = current.headers.get('etag');
+    if (etag === null) {
+      throw new CliError(
+        `the server sent no ETag with tenant ${id}, which a change must name (its tenant-api predates \`tenants update\`)`,
+        ExitCode.Failed,
+      );
+    }
+
+    if (dryRun) {
+      const preview = await patchTenant<TenantChangePreview>(session, id, body, etag, true);
+      if (ctx.json) printJson(ctx, preview);
+      else print(ctx, renderChangePreview(preview.body));
+      notice(ctx, 'Dry run: nothing was changed. Run the command without --dry-run to make the change.');
+      return;
+    }
+    const changed = await patchTenant<TenantView>(session, id, body, etag, false);
+    const tenant = changed.body;
+    if (!choice.wait) {
+      printStarted(ctx, changed);
+      return;
+    }
+    notice(ctx, `Tenant ${tenant.id} (${tenant.domain}) changing (operation ${tenant.operation.id})`);
+    const op = await follow(ctx, session, tenant.operation.id, choice);
+    const final = await session.api.get<TenantView>(tenantPath(tenant.id));
+    if (ctx.json) printJson(ctx, final);
+    else print(ctx, renderTenant(final.body, ctx.io.now()));
+    requireSuccess(op.body);
+  },
+};
+
+/** A change that started an operation the command does not wait for: the answer, and how to follow it. */
+function printStarted(ctx: CommandContext, answer: ApiResponse<TenantView>): void {
+  const tenant = answer.body;
+  if (ctx.json) {
+    printJson(ctx, answer);
+    return;
+  }
+  print(ctx, `Tenant ${tenant.id} (${tenant.domain}) is ${tenant.status}; operation ${tenant.operation.id}.`);
+  notice(ctx, `Follow it with: fedops operations watch ${tenant.operation.id}`);
+}
 
 const remove: CommandNode = {
   name: 'delete',
@@ -250,13 +453,8 @@ const remove: CommandNode = {
         : undefined;
     const final = op === undefined ? deleted : await session.api.get<TenantView>(tenantPath(id));
     if (ctx.json) printJson(ctx, final);
-    else if (op === undefined && deleted.status === 202) {
-      print(
-        ctx,
-        `Tenant ${tenant.id} (${tenant.domain}) is ${tenant.status}; operation ${tenant.operation.id}.`,
-      );
-      notice(ctx, `Follow it with: fedops operations watch ${tenant.operation.id}`);
-    } else print(ctx, `Tenant ${final.body.id} (${final.body.domain}) is ${final.body.status}.`);
+    else if (op === undefined && deleted.status === 202) printStarted(ctx, deleted);
+    else print(ctx, `Tenant ${final.body.id} (${final.body.domain}) is ${final.body.status}.`);
     requireSuccess(op?.body);
   },
 };
@@ -306,6 +504,6 @@ const adminCredentials: CommandNode = {
 export const tenantsCommand: CommandNode = {
   name: 'tenants',
   aliases: ['tenant'],
-  summary: "Create, list, show and delete tenants; reveal their apps' admin accounts",
-  children: [list, get, create, remove, adminCredentials],
+  summary: "Create, list, show, change and delete tenants; reveal their apps' admin accounts",
+  children: [list, get, create, update, remove, adminCredentials],
 };
