@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- [N ...]`: deploys N Mastodon tenants at once on sandbox machines (N = 1, 10, 50
- * by default) through the public API, and times each to `ready`. In the same run, on the same
+ * `npm run bench -- [N ...]`: deploys N Mastodon tenants (FEDOPS_BENCH_APPS=matrix,forgejo for others)
+ * at once on sandbox machines (N = 1, 10, 50 by default) through the public API, and times each to
+ * `ready`, sampling the host's memory in use meanwhile. In the same run, on the same
  * Temporal server, N plain workflows with as many no-op activities as deployTenant show what
  * Temporal's orchestration alone costs; the rest of time-to-ready is fedops' own. See bench/README.md.
  */
@@ -10,13 +11,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { findApp } from '@fedops/catalog';
+import type { AppSelection } from '@fedops/contracts';
 import { repoRoot } from '@fedops/testing';
 import { BASELINE_ACTIVITY_COUNT } from './baseline/baseline.activities';
 import { BaselineRunner } from './baseline/baseline-runner';
+import { gib, MemorySampler, type MemoryUse } from './memory-sampler';
 import { renderTable, summarizeRound, type RoundResult } from './report';
 import { parseCounts } from './stats';
 import { TenantPlatform } from './tenant-platform';
-import { deployRound, describe } from './tenant-round';
+import { DEFAULT_APPS, deployRound, describe } from './tenant-round';
 
 const SANDBOX_PREFIX = 'fb';
 const DEFAULT_COUNTS = [1, 10, 50];
@@ -26,6 +30,8 @@ interface BenchConfig {
   counts: number[];
   deadlineMs: number;
   pollIntervalMs: number;
+  /** The apps of every tenant: FEDOPS_BENCH_APPS (ids, comma-separated), Mastodon by default. */
+  apps: readonly AppSelection[];
 }
 
 function readConfig(): BenchConfig {
@@ -33,11 +39,27 @@ function readConfig(): BenchConfig {
   const poll = Number(process.env['FEDOPS_BENCH_POLL_MS'] ?? '100');
   if (!(minutes > 0)) throw new Error('FEDOPS_BENCH_DEADLINE_MINUTES must be a positive number');
   if (!(poll >= 10)) throw new Error('FEDOPS_BENCH_POLL_MS must be at least 10');
+  const apps = process.env['FEDOPS_BENCH_APPS'];
   return {
     counts: parseCounts(process.argv.slice(2), DEFAULT_COUNTS),
     deadlineMs: minutes * 60_000,
     pollIntervalMs: poll,
+    apps: apps === undefined ? DEFAULT_APPS : catalogAppIds(apps).map((app) => ({ app, options: {} })),
   };
+}
+
+/** `matrix,forgejo` → the catalog app ids; an unknown id is an error naming it. */
+function catalogAppIds(list: string): string[] {
+  const ids = list
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const unknown = ids.filter((id) => findApp(id) === undefined);
+  if (ids.length === 0 || unknown.length > 0)
+    throw new Error(
+      `FEDOPS_BENCH_APPS must list catalog app ids, comma-separated (unknown: ${unknown.join(', ')})`,
+    );
+  return ids;
 }
 
 async function main(): Promise<number> {
@@ -63,12 +85,14 @@ async function main(): Promise<number> {
   let nativeConnection: NativeConnection | undefined;
   const live = new Set<string>(); // tenants created and not yet seen deleted
   const rounds: RoundResult[] = [];
+  const memory: Array<{ count: number } & MemoryUse> = [];
   const problems: string[] = [];
   let keepWorkDir = false;
 
   try {
     say(
-      `work dir ${workDir}; rounds ${config.counts.join(', ')}; deadline ${config.deadlineMs / 60_000} min`,
+      `work dir ${workDir}; rounds ${config.counts.join(', ')}; apps ${config.apps.map((a) => a.app).join(', ')}; ` +
+        `deadline ${config.deadlineMs / 60_000} min`,
     );
     tenants = await TenantPlatform.start({ workDir, sandboxPrefix: SANDBOX_PREFIX, say });
     const { api } = tenants;
@@ -83,6 +107,7 @@ async function main(): Promise<number> {
     say('warm-up: one baseline workflow and one tenant');
     await baseline.run(1);
     const warm = await deployRound(api, 1, {
+      apps: config.apps,
       pollIntervalMs: config.pollIntervalMs,
       signal: deadline.signal,
       onCreated: (id) => live.add(id),
@@ -96,12 +121,21 @@ async function main(): Promise<number> {
       say(`round N=${count}: creating ${count} tenant(s) at once`);
       const requestsBefore = api.requests;
       const roundStart = performance.now();
+      // Until every tenant of the round is ready (all N machines running at once), before deletion.
+      const sampler = await MemorySampler.start();
       const outcomes = await deployRound(api, count, {
+        apps: config.apps,
         pollIntervalMs: config.pollIntervalMs,
         signal: deadline.signal,
         onCreated: (id) => live.add(id),
       });
       const roundMs = performance.now() - roundStart;
+      const used = await sampler.stop();
+      memory.push({ count, ...used });
+      say(
+        `round N=${count}: host memory in use ${gib(used.beforeBytes)} GiB before, ${gib(used.peakBytes)} GiB at most ` +
+          `(of ${gib(used.totalBytes)} GiB; MemTotal - MemAvailable, sampled every second)`,
+      );
       const requests = api.requests - requestsBefore;
       for (const o of outcomes)
         if (o.outcome !== 'ready')
@@ -155,7 +189,7 @@ async function main(): Promise<number> {
       `\ntime-to-ready of N tenants created at once (ms; steps are p50)\n\n${renderTable(rounds)}\n\n`,
     );
   }
-  const resultFile = await writeResults(root, config, rounds, problems);
+  const resultFile = await writeResults(root, config, rounds, memory, problems);
   say(`results written to ${resultFile}`);
   if (problems.length > 0) {
     keepWorkDir = true;
@@ -170,6 +204,7 @@ async function writeResults(
   root: string,
   config: BenchConfig,
   rounds: RoundResult[],
+  memory: Array<{ count: number } & MemoryUse>,
   problems: string[],
 ): Promise<string> {
   const dir = join(root, 'bench', 'results');
@@ -185,6 +220,7 @@ async function writeResults(
       note: 'plain Temporal workflow, no-op activities, in-process worker, same server',
     },
     rounds,
+    memory,
     problems,
   };
   await writeFile(file, JSON.stringify(body, null, 2) + '\n');
