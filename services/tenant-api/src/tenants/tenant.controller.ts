@@ -87,7 +87,7 @@ export class TenantController {
     @Param('id') id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TenantView> {
-    const { view, etag } = await this.tenants.getTagged(principal, id);
+    const { view, etag } = await this.tenants.get(principal, id);
     res.setHeader('ETag', etag);
     return view;
   }

@@ -177,10 +177,6 @@ export class TenantService {
     );
   }
 
-  async get(principal: Principal, tenantId: string): Promise<TenantView> {
-    return toView(await this.findVisible(principal, tenantId));
-  }
-
   /** A page of the tenants the caller may see, oldest first, with optional filters. */
   async list(principal: Principal, query: Record<string, unknown>): Promise<Page<TenantView>> {
     const { page, filters } = parseListQuery(query, TENANT_LIST_FILTERS);
@@ -263,8 +259,8 @@ export class TenantService {
     return { tagged: { answer: { status: 202, body }, etag: tenantTag(tenant) } };
   }
 
-  /** The GET answer's ETag (the version a PATCH names in If-Match). */
-  async getTagged(principal: Principal, tenantId: string): Promise<{ view: TenantView; etag: string }> {
+  /** The tenant, with the ETag a PATCH names in If-Match. */
+  async get(principal: Principal, tenantId: string): Promise<{ view: TenantView; etag: string }> {
     const tenant = await this.findVisible(principal, tenantId);
     return { view: toView(tenant), etag: tenantTag(tenant) };
   }
