@@ -18,6 +18,14 @@ const BODY_OPERATIONS: ReadonlyArray<{
 }> = [
   { operationId: 'createTenant', method: 'POST', path: '/v1/tenants', validBody: () => newTenant() },
   {
+    operationId: 'updateTenant',
+    method: 'PATCH',
+    path: '/v1/tenants/{id}',
+    // No such tenant: a body it can use would be a 404, never a change.
+    url: '/v1/tenants/00000000-0000-4000-8000-000000000000',
+    validBody: () => ({ apps: { add: [{ app: 'jitsi' }] } }),
+  },
+  {
     operationId: 'createOrganisation',
     method: 'POST',
     path: '/v1/organisations',
