@@ -4,6 +4,7 @@ import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedop
 import { ApiClient } from './api-client';
 import { logLines } from './service-logs';
 import { newTenant } from './factories';
+import { front } from './machine-front';
 import { namespaces, sandboxHosts } from './sandbox-state';
 
 interface Tenant {
@@ -193,6 +194,58 @@ describe('crash safety', () => {
     await waitForTenantStatus(created.body.id, 'ready');
     await api.delete(`/v1/tenants/${created.body.id}`);
     await waitForTenantStatus(created.body.id, 'deleted');
+  });
+
+  it('finishes updateTenant after the deployer is killed with SIGKILL mid-deploy, every app on one and the same generation', async () => {
+    const created = await api.post<Tenant>('/v1/tenants', newTenant({ apps: ['gotosocial'] }));
+    expect(created.status).toBe(202);
+    const { id, domain } = created.body;
+    await waitForTenantStatus(id, 'ready');
+    const etag = (await api.get<Tenant>(`/v1/tenants/${id}`)).headers.get('etag') ?? '';
+    const changed = await api.request<Tenant>('PATCH', `/v1/tenants/${id}`, {
+      body: { apps: { add: [{ app: 'jitsi' }] } },
+      headers: { 'if-match': etag },
+    });
+    expect(changed.status).toBe(202);
+    const operationId = changed.body.operation.id;
+    await waitForActivityStarted(operationId, 'deployConfiguration');
+    env.platform.kill('deployer', 'SIGKILL');
+    await env.platform.waitForExit('deployer');
+    await env.platform.startService('deployer');
+
+    const ready = await waitForTenantStatus(id, 'ready');
+    expect(ready.error).toBeUndefined();
+    const operation = await api.get<{ kind: string; status: string }>(`/v1/operations/${operationId}`);
+    expect(operation.body).toMatchObject({ kind: 'update', status: 'succeeded' });
+    // The kill hit the activity: a later attempt completed it.
+    const completions = logLines(env.platform.logFile('deployer')).filter(
+      (e) =>
+        e.msg === 'activity completed' &&
+        e.activity === 'deployConfiguration' &&
+        e.workflowId === operationId,
+    );
+    expect(completions).toHaveLength(1);
+    expect(completions[0]!.attempt).toBeGreaterThanOrEqual(2);
+
+    // Both apps answer through the machine's front, from the same (the active) generation.
+    const fleet = await api
+      .as(env.tokens.ops)
+      .get<{ items: Array<{ tenantId: string; address: string }> }>('/v1/machines');
+    const address = fleet.body.items.find((m) => m.tenantId === id)?.address ?? '';
+    const generations = await Promise.all(
+      [
+        [`gts.${domain}`, '/readyz'],
+        [`meet.${domain}`, '/'],
+      ].map(async ([host, path]) => {
+        const res = await front(address, host!, 'GET', path!);
+        expect([host, res.status]).toEqual([host, 200]);
+        return (JSON.parse(res.body) as { generation: number }).generation;
+      }),
+    );
+    expect(new Set(generations).size).toBe(1);
+
+    await api.delete(`/v1/tenants/${id}`);
+    await waitForTenantStatus(id, 'deleted');
   });
 
   it('answers DELETE at once while deployTenant runs; destroyTenant cancels it and nothing is left', async () => {
