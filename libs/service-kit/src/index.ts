@@ -17,3 +17,4 @@ export * from './temporal/activity-failure';
 export * from './temporal/temporal-runtime';
 export * from './secrets/secret-box';
 export * from './rpc/rpc-reply';
+export * from './temporal/workflow-schedule';

@@ -1,6 +1,12 @@
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { TaskQueue } from '@fedops/contracts';
-import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
+import { MACHINE_RECONCILER_SCHEDULE_ID, RECONCILE_MACHINES_WORKFLOW, TaskQueue } from '@fedops/contracts';
+import {
+  JsonLogger,
+  SecretBox,
+  ServiceKitModule,
+  WorkflowSchedule,
+  workerProviders,
+} from '@fedops/service-kit';
 import { SandboxHostManager } from '@fedops/sandbox-host';
 import { readFileSync } from 'node:fs';
 import type { ProvisionerConfig } from './config/provisioner.config';
@@ -15,7 +21,6 @@ import { MachineFindings1765100000001 } from './migrations/1765100000001-machine
 import { PlacementController } from './placement/placement.controller';
 import { MachineFindingEntity } from './reconciliation/machine-finding.entity';
 import { MachineReconciler } from './reconciliation/machine-reconciler.service';
-import { ReconcilerSchedule } from './reconciliation/reconciler-schedule';
 import { DRIVER_FACTORY, createDriverFactory } from './providers/driver-factory';
 import { ProviderEntity } from './providers/provider.entity';
 import { ProviderRegistry } from './providers/provider-registry.service';
@@ -69,14 +74,17 @@ export class AppModule implements OnModuleInit {
         MachineService,
         MachineReconciler,
         {
-          provide: ReconcilerSchedule,
+          provide: WorkflowSchedule,
           inject: [JsonLogger],
           useFactory: (log: JsonLogger) =>
-            new ReconcilerSchedule(
+            new WorkflowSchedule(
               {
                 temporalAddress: config.temporalAddress,
                 temporalNamespace: config.temporalNamespace,
+                scheduleId: MACHINE_RECONCILER_SCHEDULE_ID,
+                workflowType: RECONCILE_MACHINES_WORKFLOW,
                 intervalSeconds: config.machineReconcileIntervalSeconds,
+                what: 'machine reconciler',
               },
               log,
             ),
