@@ -152,9 +152,10 @@ function realIds(op: DocumentedOperation, name: string): string[] {
   if (name === 'subject') return [pools.member];
   // The fuzz tenant's app (revealed once, then a 410) and apps it does not have.
   if (name === 'app') return ['gotosocial', 'jitsi', 'mastodon'];
-  // Not for deletion, nor for a change (a generated valid change with `If-Match: *` would start an update).
+  // Not for deletion, nor for a change (a generated valid change with `If-Match: *` would start an
+  // update) or a reconcile (every valid request starts one).
   if (op.path.startsWith('/v1/tenants/{id}'))
-    return ['deleteTenant', 'updateTenant'].includes(op.operationId) ? [] : [pools.tenant];
+    return ['deleteTenant', 'updateTenant', 'reconcileTenant'].includes(op.operationId) ? [] : [pools.tenant];
   if (op.path.startsWith('/v1/operations/{id}')) return [pools.operation];
   if (op.path.startsWith('/v1/apps/{id}')) return ['mastodon', 'matrix'];
   if (op.path.startsWith('/v1/tokens/{id}')) return [pools.token];

@@ -463,6 +463,19 @@ const ROWS: readonly Row[] = [
     state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
   },
   {
+    operationId: 'reconcileTenant',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: the deleted tenant (409, nothing started). Foreign: the live one, a 404.
+    request: (org, visible) => ({
+      method: 'POST',
+      path: `/v1/tenants/${(visible ? fixtures[org].gone : fixtures[org].live).id}/reconcile`,
+    }),
+    allowed: () => 409,
+    state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
+  },
+  {
     operationId: 'getTenant',
     roles: ['ops', 'operator'],
     scopes: ['tenants:read'],

@@ -56,7 +56,9 @@ export function serviceActivities() {
       ...options,
       taskQueue: TaskQueue.tenantApi,
     }),
-    tenantApi: proxyActivities<Pick<TenantApiActivities, 'setTenantStatus' | 'recordOperationProgress'>>({
+    tenantApi: proxyActivities<
+      Pick<TenantApiActivities, 'setTenantStatus' | 'recordOperationProgress' | 'recordDrift'>
+    >({
       ...options,
       heartbeatTimeout: undefined,
       startToCloseTimeout: '30 seconds',

@@ -5,3 +5,4 @@ export { updateTenant, UPDATE_STEPS, type UpdateTenantResult } from './update-te
 export { progressQuery } from './operation-progress';
 export { SERVICE_ACTIVITY_OPTIONS } from './activity-options';
 export { reconcileMachines } from './reconcile-machines.workflow';
+export { checkDrift } from './check-drift.workflow';

@@ -160,6 +160,12 @@ export function succeedingServices(): FakeServices {
         apps: apps.map((a) => ({ app: a.app, healthy: true, url: `https://${a.app}.${domain}` })),
       }),
       removeDeployments: async () => ({ removed: 1 }),
+      findDrift: async () => ({
+        checkedAt: new Date(0).toISOString(),
+        inSync: [],
+        drifted: [],
+        unreachable: [],
+      }),
     },
     backup: {
       initRepository: async ({ tenantId }) => ({
@@ -172,6 +178,7 @@ export function succeedingServices(): FakeServices {
       setTenantStatus: async () => undefined,
       recordOperationProgress: async () => undefined,
       cancelDeployment: async () => ({ cancelled: false }),
+      recordDrift: async () => undefined,
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { DriftReport } from './drift';
 import type { AppHostname, AppSelection, TenantStatus } from './tenant';
 import type { MachineRef, ReconcileReport, ResourceProviderKind } from './machine';
 import type { MachinePlacement } from './providers';
@@ -75,6 +76,8 @@ export interface DeployerActivities {
   deployConfiguration(input: DeployConfigurationInput): Promise<DeploymentResult>;
   /** Forget the tenant's deployments (the machine itself is removed by the provisioner). */
   removeDeployments(input: { tenantId: string }): Promise<{ removed: number }>;
+  /** Compares every tenant's last deployment with what its machine runs now. */
+  findDrift(input: Record<string, never>): Promise<DriftReport>;
 }
 export interface DeployConfigurationInput {
   tenantId: string;
@@ -104,6 +107,8 @@ export interface BackupRepositorySummary {
 
 /** Activities hosted by tenant-api on task queue `tenant-api`: the desired-state and operations store. */
 export interface TenantApiActivities {
+  /** Records drift findings on the tenants (and clears it on those in sync), and announces new drift. */
+  recordDrift(report: DriftReport): Promise<void>;
   /** Records how an operation ended and the tenant status it leads to, and announces both. */
   setTenantStatus(input: SetTenantStatusInput): Promise<void>;
   /** Records an operation's steps as they change, and announces them (progress bars follow these). */

@@ -4,6 +4,7 @@ export const EVENTS_SUBJECT_ROOT = 'fedops';
 
 export const EVENT_KINDS = [
   'tenant.status.changed',
+  'tenant.drift.detected',
   'operation.progress',
   'operation.finished',
   'change.requested',

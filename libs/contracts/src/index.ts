@@ -8,3 +8,4 @@ export * from './operations';
 export * from './providers';
 export * from './admin-credentials';
 export * from './configuration-preview';
+export * from './drift';

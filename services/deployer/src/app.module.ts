@@ -1,6 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TaskQueue } from '@fedops/contracts';
-import { JsonLogger, SecretBox, ServiceKitModule, workerProviders } from '@fedops/service-kit';
+import { CHECK_DRIFT_WORKFLOW, DRIFT_CHECK_SCHEDULE_ID, TaskQueue } from '@fedops/contracts';
+import {
+  JsonLogger,
+  SecretBox,
+  ServiceKitModule,
+  WorkflowSchedule,
+  workerProviders,
+} from '@fedops/service-kit';
 import { smtpRelayOf, type DeployerConfig } from './config/deployer.config';
 import { DeploymentPipeline } from './deployment/deployment-pipeline';
 import { createDeployerActivities } from './deployments/deployer.activities';
@@ -9,6 +15,7 @@ import { DEPLOYMENT_PIPELINE, DeploymentService } from './deployments/deployment
 import { Deployments1764284400004 } from './migrations/1764284400004-deployments';
 import { TenantSecrets1765200000000 } from './migrations/1765200000000-tenant-secrets';
 import { AdminPasswordReveals1765300000000 } from './migrations/1765300000000-admin-password-reveals';
+import { DeploymentMachines1765500000000 } from './migrations/1765500000000-deployment-machines';
 import {
   ConfigurationPreviewController,
   SMTP_RELAY_SETTINGS,
@@ -36,6 +43,7 @@ export class AppModule {
               Deployments1764284400004,
               TenantSecrets1765200000000,
               AdminPasswordReveals1765300000000,
+              DeploymentMachines1765500000000,
             ],
           },
         }),
@@ -64,6 +72,22 @@ export class AppModule {
             }),
         },
         DeploymentService,
+        {
+          provide: WorkflowSchedule,
+          inject: [JsonLogger],
+          useFactory: (log: JsonLogger) =>
+            new WorkflowSchedule(
+              {
+                temporalAddress: config.temporalAddress,
+                temporalNamespace: config.temporalNamespace,
+                scheduleId: DRIFT_CHECK_SCHEDULE_ID,
+                workflowType: CHECK_DRIFT_WORKFLOW,
+                intervalSeconds: config.driftCheckIntervalSeconds,
+                what: 'drift check',
+              },
+              log,
+            ),
+        },
         ...workerProviders({
           taskQueue: TaskQueue.deployer,
           inject: [DeploymentService],

@@ -15,6 +15,7 @@ import { OperationController } from './operations/operation.controller';
 import { OperationEntity } from './operations/operation.entity';
 import { OperationReconciler } from './operations/operation-reconciler';
 import { OperationService } from './operations/operation.service';
+import { DriftRecorder } from './drift/drift-recorder';
 import { orchestrationProviders } from './orchestration/orchestration.providers';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { RateLimitInterceptor } from './rate-limit/rate-limit.interceptor';
@@ -99,6 +100,7 @@ export class AppModule {
         IdempotentRequests,
         TenantService,
         OperationService,
+        DriftRecorder,
         OperationReconciler,
         {
           provide: PROVISIONER_RPC,

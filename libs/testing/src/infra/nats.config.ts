@@ -61,6 +61,7 @@ export const NATS_ADMIN_USER = 'admin';
  */
 export const EVENT_PUBLISHERS: Readonly<Record<EventKind, NatsServiceUser>> = {
   'tenant.status.changed': 'tenant-api',
+  'tenant.drift.detected': 'tenant-api',
   'operation.progress': 'tenant-api',
   'operation.finished': 'tenant-api',
   'change.requested': 'tenant-api',

@@ -57,6 +57,17 @@ export const deployerConfigSpec = {
     },
     default: DEPLOY_HEALTH_TIMEOUT_MS,
   },
+  driftCheckIntervalSeconds: {
+    env: 'FEDOPS_DRIFT_CHECK_INTERVAL_SECONDS',
+    description:
+      "how often the Temporal Schedule compares every tenant's last deployment with what its machine runs",
+    parse: (raw: string) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 2 || n > 86_400) throw new Error('must be an integer from 2 to 86400');
+      return n;
+    },
+    default: 300,
+  },
 };
 export type DeployerConfig = ConfigOf<typeof deployerConfigSpec>;
 

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { requireApp, requireSecret, validateAppSelections } from '@fedops/catalog';
 import type {
+  ActiveConfiguration,
   ActivationKind,
   DeployConfigurationInput,
   DeploymentResult,
@@ -95,14 +96,7 @@ export class DeploymentPipeline {
     const fields = [...validateDomain(input.domain, 'domain'), ...validateAppSelections(input.apps, 'apps')];
     if (fields.length > 0) throw FedopsError.validation(fields);
     const { tenantId } = input;
-    const client = new SshClient({
-      host: input.machine.address,
-      port: input.machine.sshPort,
-      user: input.machine.sshUser,
-      hostKey: input.machine.sshHostKey,
-      privateKeyFile: this.deps.privateKeyFile,
-      workDir: path.join(this.deps.workDir, 'ssh'),
-    });
+    const client = this.clientFor(input.machine);
     // What the machine is decides its profile in the configuration and how it is activated.
     const machine = await identifyMachine(client, input.machine);
     const hostname = hostnameFor(tenantId);
@@ -331,6 +325,33 @@ export class DeploymentPipeline {
     const value = values.get(secretKey(f.app, f.secret));
     if (value === undefined) throw new Error(`No value for secret ${f.app}/${f.secret}`);
     return secretFileContent(requireSecret(requireApp(f.app), f.secret), value);
+  }
+
+  /**
+   * What the machine runs now: its system profile's generation and the configuration hash fedops
+   * wrote with the generation it activated last. Changes nothing on the machine.
+   */
+  async inspect(machineRef: MachineRef): Promise<ActiveConfiguration> {
+    const client = this.clientFor(machineRef);
+    const machine = await identifyMachine(client, machineRef);
+    const generation = await currentGeneration(client, machine);
+    const active = await this.readActive(client, machine);
+    return {
+      ...(generation !== undefined ? { generation } : {}),
+      // The hash belongs to the generation active.json names; another generation's is unknown.
+      ...(active !== undefined && active.generation === generation ? { configHash: active.configHash } : {}),
+    };
+  }
+
+  private clientFor(machine: MachineRef): SshClient {
+    return new SshClient({
+      host: machine.address,
+      port: machine.sshPort,
+      user: machine.sshUser,
+      hostKey: machine.sshHostKey,
+      privateKeyFile: this.deps.privateKeyFile,
+      workDir: path.join(this.deps.workDir, 'ssh'),
+    });
   }
 
   private activeFile(machine: MachineRef): string {

@@ -7,5 +7,6 @@ export function createDeployerActivities(deps: { deployments: DeploymentService 
     // A cancelled activity (a cancelled operation) ends the remote commands of the deployment.
     deployConfiguration: (input) => deps.deployments.deploy(input, Context.current().cancellationSignal),
     removeDeployments: async ({ tenantId }) => ({ removed: await deps.deployments.removeAll(tenantId) }),
+    findDrift: () => deps.deployments.findDrift(),
   };
 }

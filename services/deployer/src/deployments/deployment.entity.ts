@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { MachineRef } from '@fedops/contracts';
 
 /** One activated configuration generation on a tenant's machine. */
 @Entity({ name: 'deployments' })
@@ -20,6 +21,10 @@ export class DeploymentEntity {
 
   @Column('jsonb')
   apps!: Array<{ app: string; healthy: boolean; url: string }>;
+
+  /** How to reach the machine (the drift check asks it what it runs); null on rows from before. */
+  @Column('jsonb', { nullable: true })
+  machine!: MachineRef | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

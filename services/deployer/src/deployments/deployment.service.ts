@@ -1,13 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { DeployConfigurationInput, DeploymentResult } from '@fedops/contracts';
+import type {
+  DeployConfigurationInput,
+  DeploymentResult,
+  DriftFinding,
+  DriftReport,
+} from '@fedops/contracts';
+import { describeError } from '@fedops/domain';
 import { EventPublisher, JsonLogger } from '@fedops/service-kit';
 import type { DeploymentPipeline } from '../deployment/deployment-pipeline';
 import { TenantSecretService } from '../secrets/tenant-secret.service';
 import { DeploymentEntity } from './deployment.entity';
 
 export const DEPLOYMENT_PIPELINE = Symbol('DEPLOYMENT_PIPELINE');
+/** Machines the drift check asks at once (each is an SSH session or two). */
+const DRIFT_CHECK_CONCURRENCY = 4;
 
 /** Runs the deployment pipeline and keeps the record of generations per machine. */
 @Injectable()
@@ -38,6 +46,7 @@ export class DeploymentService {
         generation: result.generation,
         configHash: result.configHash,
         apps: result.apps,
+        machine: input.machine,
       })
       .orIgnore()
       .execute();
@@ -58,6 +67,59 @@ export class DeploymentService {
       },
     );
     return result;
+  }
+
+  /**
+   * Asks the machine of every tenant's last deployment what it runs: drifted when its generation or
+   * the configuration hash of that generation is not what was activated. A machine that cannot be
+   * asked is reported as unreachable, not as drift. A few machines at a time.
+   */
+  async findDrift(): Promise<DriftReport> {
+    const checkedAt = new Date().toISOString();
+    const latest = await this.dataSource
+      .getRepository(DeploymentEntity)
+      .createQueryBuilder('d')
+      .distinctOn(['d.tenant_id'])
+      .orderBy('d.tenant_id')
+      .addOrderBy('d.created_at', 'DESC')
+      .getMany();
+    const report: DriftReport = { checkedAt, inSync: [], drifted: [], unreachable: [] };
+    const queue = latest.filter((d) => d.machine !== null);
+    const inspectNext = async (): Promise<void> => {
+      for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
+        const machine = d.machine;
+        if (machine === null) continue;
+        try {
+          const found = await this.pipeline.inspect(machine);
+          if (found.generation === d.generation && found.configHash === d.configHash) {
+            report.inSync.push(d.tenantId);
+          } else {
+            const finding: DriftFinding = {
+              tenantId: d.tenantId,
+              machineId: d.machineId,
+              expected: { generation: d.generation, configHash: d.configHash },
+              found,
+            };
+            report.drifted.push(finding);
+            this.log.warn('machine drifted from its last deployment', { ...finding });
+          }
+        } catch (err: unknown) {
+          report.unreachable.push({
+            tenantId: d.tenantId,
+            machineId: d.machineId,
+            error: describeError(err),
+          });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: DRIFT_CHECK_CONCURRENCY }, inspectNext));
+    this.log.info('drift checked', {
+      machines: latest.length,
+      inSync: report.inSync.length,
+      drifted: report.drifted.length,
+      unreachable: report.unreachable.length,
+    });
+    return report;
   }
 
   /** Forgets a deleted tenant: its deployment records and its apps' secrets. */

@@ -7,6 +7,7 @@ import { StreamTickets1765000000002 } from './1765000000002-stream-tickets';
 import { TenantPlacement1765100000000 } from './1765100000000-tenant-placement';
 import { DroppedAppOptions1765200000000 } from './1765200000000-dropped-app-options';
 import { TenantChanges1765400000000 } from './1765400000000-tenant-changes';
+import { TenantDrift1765500000000 } from './1765500000000-tenant-drift';
 
 /** Every migration of tenant-api's schema, oldest first: the service runs them at start, tests too. */
 export const TENANT_API_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const TENANT_API_MIGRATIONS = [
   TenantPlacement1765100000000,
   DroppedAppOptions1765200000000,
   TenantChanges1765400000000,
+  TenantDrift1765500000000,
 ];

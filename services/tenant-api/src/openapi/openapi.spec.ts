@@ -140,6 +140,7 @@ describe('the OpenAPI document', () => {
         'get /v1/tenants',
         'get /v1/tenants/{id}',
         'patch /v1/tenants/{id}',
+        'post /v1/tenants/{id}/reconcile',
         'get /v1/tenants/{id}/events',
         'post /v1/tenants/{id}/events/tickets',
         'post /v1/tenants/{id}/apps/{app}/admin-credentials',
@@ -345,7 +346,7 @@ describe('the schemas describe what the API sends', () => {
     },
   );
 
-  it('TenantView: a failed tenant', () => {
+  it('TenantView: a failed tenant, a drifted one', () => {
     const id = '0b6a3c1e-4f0e-4b8e-9d6a-2f1c3b4a5d6e';
     const entity = {
       id,
@@ -357,10 +358,26 @@ describe('the schemas describe what the API sends', () => {
       status: 'failed',
       lastOperationId: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
       error: 'The deployment failed while creating the machine.',
+      drift: null,
       createdAt: new Date(),
       updatedAt: new Date(),
     } as unknown as TenantEntity;
     expect(violations('TenantView', toView(entity))).toEqual([]);
+    const drifted = {
+      ...entity,
+      status: 'ready',
+      error: null,
+      drift: {
+        detectedAt: new Date().toISOString(),
+        expected: { generation: 2, configHash: 'b'.repeat(64) },
+        found: { generation: 1 },
+      },
+    } as TenantEntity;
+    expect(violations('TenantView', toView(drifted))).toEqual([]);
+    expect(toView(drifted).drift?.message).toBe(
+      'The machine runs generation 1, not generation 2 that fedops activated last. ' +
+        `POST /v1/tenants/${id}/reconcile puts the desired configuration back.`,
+    );
     expect(violations('TenantList', { items: [toView(entity)] })).toEqual([]);
     const placed = {
       ...entity,

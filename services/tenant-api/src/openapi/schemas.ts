@@ -376,7 +376,31 @@ const TenantView: SchemaObject = {
     },
     error: {
       type: 'string',
-      description: 'Why the latest operation failed (status `failed`), in words for the operator.',
+      description:
+        'Why the latest operation did not succeed, in words for the operator (status `failed`, or `ready` ' +
+        'after an update that was undone).',
+    },
+    drift: {
+      type: 'object',
+      description:
+        'The drift check found that the machine runs something else than fedops activated last; ' +
+        '`POST /v1/tenants/{id}/reconcile` puts the desired state back. Absent when in sync.',
+      required: ['detectedAt', 'expected', 'found', 'message'],
+      properties: {
+        detectedAt: TIMESTAMP,
+        expected: {
+          type: 'object',
+          required: ['generation', 'configHash'],
+          properties: { generation: { type: 'integer' }, configHash: { type: 'string' } },
+        },
+        found: {
+          type: 'object',
+          description:
+            'What the machine runs: no generation, or one whose configuration fedops did not write.',
+          properties: { generation: { type: 'integer' }, configHash: { type: 'string' } },
+        },
+        message: { type: 'string' },
+      },
     },
     createdAt: TIMESTAMP,
     updatedAt: TIMESTAMP,

@@ -60,6 +60,23 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
       'dns-cleanup': 'removing the DNS records of removed apps',
     },
   },
+  reconcile: {
+    // The update workflow with the tenant's apps as they are, before and after.
+    workflow: 'updateTenant',
+    tenantStatusWhileRunning: 'updating',
+    tenantStatusIfNotRun: 'ready',
+    cancellable: true,
+    supersedesRunning: false,
+    noun: 'Putting the desired configuration back',
+    afterFailure: 'The machine runs what it ran before; retry the operation',
+    afterFailedUndo: 'Undoing it failed too, so the tenant needs ops staff to repair it',
+    steps: {
+      machine: "finding the tenant's machine",
+      dns: "publishing the tenant's DNS records",
+      deploy: 'deploying the configuration',
+      'dns-cleanup': "publishing the tenant's DNS records",
+    },
+  },
   destroy: {
     workflow: 'destroyTenant',
     tenantStatusWhileRunning: 'deleting',

@@ -26,6 +26,7 @@ import { TenantEntity } from '../tenants/tenant.entity';
 import { OperationEntity } from './operation.entity';
 import { OperationReconciler } from './operation-reconciler';
 import { OperationService } from './operation.service';
+import { DriftRecorder } from '../drift/drift-recorder';
 
 /**
  * Operations on real PostgreSQL, NATS and Temporal, in a Temporal namespace no worker polls: a
@@ -41,6 +42,7 @@ describe('OperationService and the reconciler', () => {
   let ns: TemporalTestNamespace;
   let service: OperationService;
   let reconciler: OperationReconciler;
+  let drift: DriftRecorder;
 
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('tenant_api_operations');
@@ -65,6 +67,7 @@ describe('OperationService and the reconciler', () => {
       logger,
     );
     reconciler = new OperationReconciler(service, logger);
+    drift = new DriftRecorder(dataSource, new EventPublisher(nc, 'tenant-api'), logger);
   });
 
   afterAll(async () => {
@@ -344,6 +347,64 @@ describe('OperationService and the reconciler', () => {
     expect(row.kind).toBe('update');
     expect(row.change?.from.apps).toEqual(tenant.apps);
     expect(row.change?.to.apps.map((a) => a.app)).toEqual(['mastodon', 'jitsi']);
+  });
+
+  /** A ready tenant whose deploy ended a moment ago. */
+  async function readyTenant(): Promise<TenantEntity> {
+    const { tenant, op } = await tenantWithDeploy();
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'ready',
+      outcome: { status: 'succeeded' },
+    });
+    return reloadTenant(tenant.id);
+  }
+  const finding = (tenantId: string) => ({
+    tenantId,
+    machineId: 'm-1',
+    expected: { generation: 2, configHash: 'a'.repeat(64) },
+    found: { generation: 1 },
+  });
+  const later = (): string => new Date(Date.now() + 1_000).toISOString();
+
+  it('records drift on a settled tenant and clears it when the machine is in sync again', async () => {
+    const tenant = await readyTenant();
+    await drift.record({ checkedAt: later(), inSync: [], drifted: [finding(tenant.id)], unreachable: [] });
+    expect((await reloadTenant(tenant.id)).drift).toMatchObject({
+      expected: { generation: 2 },
+      found: { generation: 1 },
+    });
+    await drift.record({ checkedAt: later(), inSync: [tenant.id], drifted: [], unreachable: [] });
+    expect((await reloadTenant(tenant.id)).drift).toBeNull();
+  });
+
+  it('ignores a finding about a tenant changed since the check looked, or being changed', async () => {
+    const tenant = await readyTenant();
+    // The check looked before the deploy ended: the machine may have been mid-switch.
+    const before = new Date(Date.now() - 60_000).toISOString();
+    await drift.record({ checkedAt: before, inSync: [], drifted: [finding(tenant.id)], unreachable: [] });
+    expect((await reloadTenant(tenant.id)).drift).toBeNull();
+
+    const { tenant: changing } = await tenantWithUpdate();
+    await drift.record({ checkedAt: later(), inSync: [], drifted: [finding(changing.id)], unreachable: [] });
+    expect(await reloadTenant(changing.id)).toMatchObject({ status: 'updating', drift: null });
+  });
+
+  it('clears drift when an operation on the tenant succeeds', async () => {
+    const tenant = await readyTenant();
+    await drift.record({ checkedAt: later(), inSync: [], drifted: [finding(tenant.id)], unreachable: [] });
+    const op = await dataSource.transaction(async (tx) => {
+      const current = await tx.getRepository(TenantEntity).findOneByOrFail({ id: tenant.id });
+      return service.create(tx, current, 'reconcile', 'op-bob');
+    });
+    await service.recordOutcome({
+      tenantId: tenant.id,
+      operationId: op.id,
+      status: 'ready',
+      outcome: { status: 'succeeded' },
+    });
+    expect(await reloadTenant(tenant.id)).toMatchObject({ status: 'ready', drift: null });
   });
 
   it("answers not found for another organisation's operation, on every call", async () => {

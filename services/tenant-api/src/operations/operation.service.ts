@@ -452,10 +452,14 @@ export class OperationService {
     }
     tenant.status = tenantStatus;
     tenant.error = message;
-    // A change becomes the tenant's state once it runs; a failed one leaves the previous apps.
-    if (outcome.status === 'succeeded' && op.change !== null) {
-      tenant.apps = op.change.to.apps;
-      tenant.hostnames = op.change.to.hostnames;
+    if (outcome.status === 'succeeded') {
+      // A change becomes the tenant's state once it runs; a failed one leaves the previous apps.
+      if (op.change !== null) {
+        tenant.apps = op.change.to.apps;
+        tenant.hostnames = op.change.to.hostnames;
+      }
+      // Whatever the machine ran before, it runs the desired state now.
+      if (op.kind !== 'destroy') tenant.drift = null;
     }
     await tx.getRepository(TenantEntity).save(tenant);
   }

@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/c
 import { Client, Connection } from '@temporalio/client';
 import { TaskQueue } from '@fedops/contracts';
 import { COMMON_CONFIG, workerProviders, type CommonConfig } from '@fedops/service-kit';
+import { DriftRecorder } from '../drift/drift-recorder';
 import { OperationService } from '../operations/operation.service';
 import { createTenantApiActivities } from './tenant-api.activities';
 import { Orchestrator } from './orchestrator';
@@ -41,8 +42,9 @@ export function orchestrationProviders(): Provider[] {
     }),
     ...workerProviders({
       taskQueue: TaskQueue.tenantApi,
-      inject: [OperationService],
-      activities: (operations: OperationService) => createTenantApiActivities({ operations }),
+      inject: [OperationService, DriftRecorder],
+      activities: (operations: OperationService, drift: DriftRecorder) =>
+        createTenantApiActivities({ operations, drift }),
     }),
   ];
 }

@@ -60,6 +60,25 @@ export class Orchestrator {
             ],
           });
           break;
+        case 'reconcile': {
+          // The apps the tenant should run, before and after: the machine gets them back.
+          const current = { apps: tenant.apps, hostnames: tenant.hostnames };
+          await this.client.workflow.start(updateTenant, {
+            ...this.startOptions(operationId),
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                domain: tenant.domain,
+                provider: tenant.provider,
+                ...(tenant.placement ? { placement: tenant.placement } : {}),
+                from: current,
+                to: current,
+              },
+            ],
+          });
+          break;
+        }
         case 'destroy':
           await this.client.workflow.start(destroyTenant, {
             ...this.startOptions(operationId),

@@ -141,6 +141,30 @@ export class TenantController {
     return sendAnswer(res, outcome.tagged.answer);
   }
 
+  @Post(':id/reconcile')
+  @Scopes('tenants:write')
+  @ApiOperation({
+    operationId: 'reconcileTenant',
+    summary: "Put the tenant's desired state back on its machine",
+    description:
+      "Starts a `reconcile` operation: the tenant's apps as they are are deployed again (health-gated, the " +
+      'previous generation put back if they fail) with their DNS records. For a tenant whose machine drifted ' +
+      '(`drift` on the tenant: someone ran a rebuild or a rollback on it by hand), or to repair one. Only for a ' +
+      'tenant that ran once; a 409 names an operation that runs on it.',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiJsonResponse(202, 'TenantView', 'The reconcile operation started (`operation`).')
+  @ApiProblemResponses(400, 404, 409)
+  async reconcile(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TenantView> {
+    return sendAnswer(res, await this.tenants.reconcile(principal, id, idempotencyKey));
+  }
+
   @Delete(':id')
   @Scopes('tenants:write')
   @ApiOperation({

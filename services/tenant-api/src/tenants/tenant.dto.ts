@@ -132,9 +132,19 @@ export interface TenantView {
   apps: Array<{ app: string; options: AppSelection['options']; url: string }>;
   operation: { id: string; href: string };
   error?: string;
+  /** The machine runs something else than fedops activated last (the drift check found it). */
+  drift?: TenantDriftView;
   createdAt: string;
   updatedAt: string;
   links: { self: string; events: string };
+}
+
+export interface TenantDriftView {
+  detectedAt: string;
+  expected: { generation: number; configHash: string };
+  found: { generation?: number; configHash?: string };
+  /** In words, with what to do about it. */
+  message: string;
 }
 
 /** Where a tenant's machine was placed and why (the provider by name; operators see it too). */

@@ -1,11 +1,19 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 import type {
+  ActiveConfiguration,
   AppHostname,
   AppSelection,
   MachinePlacement,
   ResourceProviderKind,
   TenantStatus,
 } from '@fedops/contracts';
+
+/** What the drift check found: the machine runs something else than fedops activated last. */
+export interface TenantDrift {
+  detectedAt: string;
+  expected: Required<ActiveConfiguration>;
+  found: ActiveConfiguration;
+}
 
 /** Desired state of a tenant, owned by tenant-api. */
 @Entity({ name: 'tenants' })
@@ -46,6 +54,10 @@ export class TenantEntity {
   /** Why the latest operation failed, as the operator reads it (the detail is on the operation). */
   @Column('text', { nullable: true })
   error!: string | null;
+
+  /** Set by the drift check, cleared when the tenant's machine runs its desired state again. */
+  @Column('jsonb', { nullable: true })
+  drift!: TenantDrift | null;
 
   /** Raised by every save of the row: the tenant's ETag (entityTag), which a PATCH names in If-Match. */
   @VersionColumn()

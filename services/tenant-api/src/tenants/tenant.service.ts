@@ -23,9 +23,9 @@ import { DeployerRpc } from '../deployer-rpc/deployer-rpc';
 import { entityTag, requireIfMatch } from '../http-conditions/entity-tag';
 import type { TenantChange } from '../operations/operation.entity';
 import { changeSummary } from '../operations/operation.view';
-import type { CreateTenantCommand, TenantPlacementView, TenantView } from './tenant.dto';
+import type { CreateTenantCommand, TenantDriftView, TenantPlacementView, TenantView } from './tenant.dto';
 import { applyTenantChange, type UpdateTenantCommand } from './tenant-change';
-import { TenantEntity } from './tenant.entity';
+import { TenantEntity, type TenantDrift } from './tenant.entity';
 
 /** Rendering two configurations for a dry run takes the deployer well under a second; allow for load. */
 const PREVIEW_TIMEOUT_MS = 15_000;
@@ -207,22 +207,7 @@ export class TenantService {
     const planned = await this.dataSource.transaction(async (tx) => {
       const tenant = await this.findVisible(principal, tenantId, tx, true);
       requireIfMatch(ifMatch, tenantTag(tenant), `tenant ${tenantId}`);
-      if (tenant.status === 'deleted' || tenant.status === 'deleting') {
-        throw new FedopsError(FedopsErrorCode.Conflict, `Tenant ${tenantId} is ${tenant.status}`);
-      }
-      const [running] = await this.operations.openOperations(tx, tenant.id);
-      if (running !== undefined) {
-        throw new FedopsError(
-          FedopsErrorCode.Conflict,
-          `Tenant ${tenantId} is being changed by operation ${running.id} (${running.kind}); ` +
-            'wait until it has ended, or cancel it, and send the change again',
-          {
-            extensions: {
-              operation: { id: running.id, kind: running.kind, href: `/v1/operations/${running.id}` },
-            },
-          },
-        );
-      }
+      await this.requireChangeable(tx, tenant);
       const applied = applyTenantChange(tenant.apps, command);
       const change: TenantChange = {
         from: { apps: tenant.apps, hostnames: tenant.hostnames },
@@ -311,6 +296,64 @@ export class TenantService {
   }
 
   /**
+   * Puts the tenant's desired state back on its machine (after drift, or to repair it): a reconcile
+   * operation, which deploys the tenant's apps as they are and their records. Only for a tenant that
+   * ran once and on which no operation runs (409 naming it). A repeat with the same Idempotency-Key
+   * answers the same operation.
+   */
+  async reconcile(
+    principal: Principal,
+    tenantId: string,
+    idempotencyKey: string | undefined,
+  ): Promise<Answer<TenantView>> {
+    const run = await this.idempotent.run(
+      principal,
+      idempotencyKey,
+      { operation: 'reconcileTenant', params: { tenantId } },
+      async (tx) => {
+        const tenant = await this.findVisible(principal, tenantId, tx, true);
+        await this.requireChangeable(tx, tenant);
+        if (!(await this.wasDeployed(tx, tenant.id))) {
+          throw new FedopsError(
+            FedopsErrorCode.Conflict,
+            `Tenant ${tenantId} never ran: retry its deploy operation (${tenant.lastOperationId}) instead`,
+          );
+        }
+        await this.operations.create(tx, tenant, 'reconcile', principal.subject);
+        return { status: 202, body: toView(tenant) };
+      },
+    );
+    await this.operations.startIfPending(run.answer.body.operation.id);
+    if (!run.replayed)
+      this.log.info('tenant reconcile requested', {
+        tenantId,
+        operationId: run.answer.body.operation.id,
+        by: principal.subject,
+      });
+    return run.answer;
+  }
+
+  /** A change may start: the tenant is not (being) deleted and no operation runs on it (409 naming it). */
+  private async requireChangeable(tx: EntityManager, tenant: TenantEntity): Promise<void> {
+    if (tenant.status === 'deleted' || tenant.status === 'deleting') {
+      throw new FedopsError(FedopsErrorCode.Conflict, `Tenant ${tenant.id} is ${tenant.status}`);
+    }
+    const [running] = await this.operations.openOperations(tx, tenant.id);
+    if (running !== undefined) {
+      throw new FedopsError(
+        FedopsErrorCode.Conflict,
+        `Tenant ${tenant.id} is being changed by operation ${running.id} (${running.kind}); ` +
+          'wait until it has ended, or cancel it, and send the change again',
+        {
+          extensions: {
+            operation: { id: running.id, kind: running.kind, href: `/v1/operations/${running.id}` },
+          },
+        },
+      );
+    }
+  }
+
+  /**
    * Stores a destroy operation and starts it; the workflow first cancels a deployment still in
    * flight. Repeating the request while the deletion runs answers with the same operation.
    */
@@ -387,9 +430,27 @@ export function toView(t: TenantEntity): TenantView {
     }),
     operation: { id: t.lastOperationId, href: `/v1/operations/${t.lastOperationId}` },
     ...(t.error !== null ? { error: t.error } : {}),
+    ...(t.drift !== null ? { drift: toDriftView(t.id, t.drift) } : {}),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
     links: { self: `/v1/tenants/${t.id}`, events: `/v1/tenants/${t.id}/events` },
+  };
+}
+
+function toDriftView(tenantId: string, d: TenantDrift): TenantDriftView {
+  const runs =
+    d.found.generation === undefined
+      ? 'no system generation'
+      : d.found.generation === d.expected.generation
+        ? `generation ${d.found.generation} with another configuration than`
+        : `generation ${d.found.generation}, not generation ${d.expected.generation} that`;
+  return {
+    detectedAt: d.detectedAt,
+    expected: d.expected,
+    found: d.found,
+    message:
+      `The machine runs ${runs}${d.found.generation === undefined ? `, not generation ${d.expected.generation} that` : ''} ` +
+      `fedops activated last. POST /v1/tenants/${tenantId}/reconcile puts the desired configuration back.`,
   };
 }
 
