@@ -28,6 +28,7 @@ describe('shell completion', () => {
       'show',
       'create',
       'update',
+      'reconcile',
       'delete',
       'rm',
       'admin-credentials',
@@ -40,7 +41,12 @@ describe('shell completion', () => {
   it("completes a command's flags, and the values of flags that have choices", () => {
     expect(complete(['tenants', 'create', '--w'])).toEqual(['--wait']);
     expect(complete(['tenants', 'list', '--status', 're'])).toEqual(['ready']);
-    expect(complete(['operations', 'list', '--kind', ''])).toEqual(['deploy', 'update', 'destroy']);
+    expect(complete(['operations', 'list', '--kind', ''])).toEqual([
+      'deploy',
+      'update',
+      'reconcile',
+      'destroy',
+    ]);
     expect(complete(['completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });
 

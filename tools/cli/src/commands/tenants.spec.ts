@@ -70,3 +70,45 @@ describe('fedops tenants admin-credentials', () => {
     expect(io.requests).toEqual([]);
   });
 });
+
+describe('fedops tenants reconcile', () => {
+  const started = {
+    id: TENANT,
+    org: 'acme',
+    domain: 'acme.example',
+    status: 'updating',
+    provider: 'sandbox',
+    apps: [],
+    operation: { id: 'op-1', href: '/v1/operations/op-1' },
+    createdAt: '2026-12-01T09:00:00.000Z',
+    updatedAt: '2026-12-01T09:00:00.000Z',
+    links: { self: `/v1/tenants/${TENANT}`, events: `/v1/tenants/${TENANT}/events` },
+  };
+
+  it('starts the reconcile operation with an Idempotency-Key and says how to follow it', async () => {
+    const { code, io } = await fedops(['tenants', 'reconcile', TENANT, '--idempotency-key', 'k-1'], () =>
+      json(202, started),
+    );
+    expect(code).toBe(0);
+    expect(io.requests.map((r) => [r.method, r.url.pathname, r.headers.get('idempotency-key')])).toEqual([
+      ['POST', `/v1/tenants/${TENANT}/reconcile`, 'k-1'],
+    ]);
+    expect(io.stdout.text).toBe(`Tenant ${TENANT} (acme.example) is updating; operation op-1.\n`);
+    expect(io.stderr.text).toContain('fedops operations watch op-1');
+  });
+
+  it('reports the operation that runs already (409)', async () => {
+    const { code, io } = await fedops(['tenants', 'reconcile', TENANT], () =>
+      json(409, {
+        type: 'https://fedops.dev/problems/conflict',
+        title: 'Conflict',
+        status: 409,
+        code: 'CONFLICT',
+        detail: `Tenant ${TENANT} is being changed by operation op-0 (update); wait until it has ended`,
+        operation: { id: 'op-0', kind: 'update', href: '/v1/operations/op-0' },
+      }),
+    );
+    expect(code).not.toBe(0);
+    expect(io.stderr.text).toContain('operation op-0 (update)');
+  });
+});

@@ -414,6 +414,39 @@ const update: CommandNode = {
   },
 };
 
+const reconcile: CommandNode = {
+  name: 'reconcile',
+  summary: "Put a tenant's desired configuration back on its machine (after drift)",
+  description:
+    "Deploys the tenant's apps as they are again, with their DNS records, as a reconcile operation: for a " +
+    'tenant whose machine drifted (`fedops tenants get` shows it: someone ran a rebuild or a rollback on the ' +
+    'machine by hand) or to repair one. With --wait, follow it with a progress display until it ends.',
+  args: [{ name: 'tenant', required: true, description: 'the tenant id' }],
+  options: { ...IDEMPOTENCY_OPTION, ...WAIT_OPTIONS },
+  examples: ['fedops tenants reconcile 6f1c...e2 --wait'],
+  run: async (ctx) => {
+    const id = arg(ctx, 0);
+    const choice = waitChoice(ctx);
+    const session = await ctx.session();
+    const started = await session.api.post<TenantView>(
+      `${tenantPath(id)}/reconcile`,
+      undefined,
+      idempotencyKey(ctx),
+    );
+    if (!choice.wait) {
+      printStarted(ctx, started);
+      return;
+    }
+    const tenant = started.body;
+    notice(ctx, `Tenant ${tenant.id} (${tenant.domain}) reconciling (operation ${tenant.operation.id})`);
+    const op = await follow(ctx, session, tenant.operation.id, choice);
+    const final = await session.api.get<TenantView>(tenantPath(tenant.id));
+    if (ctx.json) printJson(ctx, final);
+    else print(ctx, renderTenant(final.body, ctx.io.now()));
+    requireSuccess(op.body);
+  },
+};
+
 /** A change that started an operation the command does not wait for: the answer, and how to follow it. */
 function printStarted(ctx: CommandContext, answer: ApiResponse<TenantView>): void {
   const tenant = answer.body;
@@ -505,5 +538,5 @@ export const tenantsCommand: CommandNode = {
   name: 'tenants',
   aliases: ['tenant'],
   summary: "Create, list, show, change and delete tenants; reveal their apps' admin accounts",
-  children: [list, get, create, update, remove, adminCredentials],
+  children: [list, get, create, update, reconcile, remove, adminCredentials],
 };
