@@ -8,6 +8,9 @@ import { adminEmail, adminUnit, bool, fqdn, httpPort, str, type AppModuleRendere
  * (GoToSocial dropped `accounts-approval-required`). The first admin is made with the module's
  * `gotosocial-admin` wrapper: it takes the password only as an argument, so the password is on that
  * process's command line for the moment it runs (never in the journal: the script does not echo).
+ * No mail through the platform's relay yet: GoToSocial takes `smtp-password` only from its YAML
+ * config or GTS_SMTP_PASSWORD (the module's `environmentFile`), and the relay password is delivered
+ * as a bare file; a relay login without its password would fail every send.
  */
 export const gotosocialRenderer: AppModuleRenderer = {
   renders: ['registrationsOpen', 'adminUsername', 'adminEmail'],

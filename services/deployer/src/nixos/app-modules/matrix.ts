@@ -75,6 +75,9 @@ function coturn(ctx: AppModuleContext, turn: string): Record<string, NixValue> {
  * Synapse's turn_shared_secret. Synapse's secrets are read from files (`*_path` settings). The first
  * admin is registered through the shared-secret API with `register_new_matrix_user`, which reads the
  * shared secret from a config file and the password from a file.
+ * No mail through the platform's relay yet: Synapse reads `email.smtp_pass` only as a value in its
+ * YAML (no `*_path` form in the Synapse sources read), the relay password is delivered as a bare
+ * file, and an `email` block without it would offer e-mail verification and resets that never send.
  */
 export const matrixRenderer: AppModuleRenderer = {
   renders: ['registrationOpen', 'element', 'turn', 'adminUsername'],

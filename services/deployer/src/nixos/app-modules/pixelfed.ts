@@ -6,6 +6,9 @@ import { adminEmail, adminUnit, bool, fqdn, int, str, type AppModuleRenderer } f
  * Pixelfed (services.pixelfed): PHP-FPM behind the module's own nginx virtual host, on the machine's
  * PostgreSQL. APP_KEY comes from an environment file the platform delivers (`secretFile`). The first
  * admin is made with `pixelfed-manage user:create`, which takes the password only as an argument.
+ * No mail through the platform's relay yet: MAIL_PASSWORD could only come through `secretFile`
+ * (appended to .env as `NAME=value` lines, and already the app key's file), and the relay password
+ * is delivered as a bare file; a relay login without its password would fail every send.
  */
 export const pixelfedRenderer: AppModuleRenderer = {
   renders: ['registrationsOpen', 'maxPhotoSizeKiB', 'adminUsername', 'adminEmail'],
