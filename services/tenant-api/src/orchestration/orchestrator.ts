@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { TaskQueue } from '@fedops/contracts';
+import { TaskQueue, type UpdateTenantInput } from '@fedops/contracts';
 import { deployTenant, destroyTenant, updateTenant } from '@fedops/workflows';
 import { ServiceMetrics } from '@fedops/service-kit';
 import { OPERATION_KIND_SPECS } from '../operations/operation-kinds';
-import type { OperationEntity } from '../operations/operation.entity';
+import type { OperationEntity, TenantChange } from '../operations/operation.entity';
 import type { TenantEntity } from '../tenants/tenant.entity';
 
 /** How Temporal sees an operation's workflow: running, closed (with Temporal's status name) or unknown. */
@@ -47,17 +47,7 @@ export class Orchestrator {
           if (op.change === null) throw new Error(`Update operation ${operationId} carries no change`);
           await this.client.workflow.start(updateTenant, {
             ...this.startOptions(operationId),
-            args: [
-              {
-                tenantId: tenant.id,
-                orgId: tenant.orgId,
-                domain: tenant.domain,
-                provider: tenant.provider,
-                ...(tenant.placement ? { placement: tenant.placement } : {}),
-                from: op.change.from,
-                to: op.change.to,
-              },
-            ],
+            args: [updateInput(tenant, op.change)],
           });
           break;
         case 'reconcile': {
@@ -65,17 +55,7 @@ export class Orchestrator {
           const current = { apps: tenant.apps, hostnames: tenant.hostnames };
           await this.client.workflow.start(updateTenant, {
             ...this.startOptions(operationId),
-            args: [
-              {
-                tenantId: tenant.id,
-                orgId: tenant.orgId,
-                domain: tenant.domain,
-                provider: tenant.provider,
-                ...(tenant.placement ? { placement: tenant.placement } : {}),
-                from: current,
-                to: current,
-              },
-            ],
+            args: [updateInput(tenant, { from: current, to: current })],
           });
           break;
         }
@@ -138,4 +118,17 @@ export class Orchestrator {
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     };
   }
+}
+
+/** The update workflow's input: the tenant's machine and domain, and the change to carry out. */
+function updateInput(tenant: TenantEntity, change: TenantChange): UpdateTenantInput {
+  return {
+    tenantId: tenant.id,
+    orgId: tenant.orgId,
+    domain: tenant.domain,
+    provider: tenant.provider,
+    ...(tenant.placement ? { placement: tenant.placement } : {}),
+    from: change.from,
+    to: change.to,
+  };
 }
