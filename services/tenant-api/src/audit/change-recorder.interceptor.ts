@@ -8,6 +8,8 @@ import { EventPublisher, JsonLogger } from '@fedops/service-kit';
 import { principalOf, type RequestWithPrincipal } from '../auth/auth.decorators';
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Publishes of one change's event before its audit line is given up (logged as an error). */
+const ANNOUNCE_ATTEMPTS = 4;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What the answer's body says the change was about (a tenant view, an operation view, ...). */
@@ -45,21 +47,37 @@ export class ChangeRecorderInterceptor implements NestInterceptor {
     res.once('finish', () => {
       const data = changeRecord(req, res.statusCode, answered, principal);
       const tenant = tenantOf(req, answered);
-      this.events
-        .publish(tenant ?? PLATFORM_EVENT_SCOPE, 'change.requested', `change/${randomUUID()}`, data)
-        .catch((err: unknown) => {
+      void this.announce(tenant ?? PLATFORM_EVENT_SCOPE, `change/${randomUUID()}`, data).catch(
+        (err: unknown) => {
           // The change itself happened (or was refused); its audit line is what is missing: say so loudly.
           this.log.error('could not announce a change for the audit log', {
             ...data,
             error: describeError(err),
           });
-        });
+        },
+      );
     });
     return next.handle().pipe(
       tap((body: unknown) => {
         if (typeof body === 'object' && body !== null) answered = body as AnsweredResource;
       }),
     );
+  }
+
+  /**
+   * Publishes the change, trying again on a failed publish (the request's answer is sent already, so
+   * nothing else would): with the same event id, so JetStream stores it once whatever reached it.
+   */
+  private async announce(scope: string, id: string, data: ChangeRequestedData): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.events.publish(scope, 'change.requested', id, data);
+        return;
+      } catch (err: unknown) {
+        if (attempt >= ANNOUNCE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
   }
 }
 
