@@ -50,7 +50,7 @@ export class DriftRecorder {
     for (const tenantId of report.inSync) {
       const cleared = await this.dataSource.transaction(async (tx) => {
         const tenant = await this.settledSince(tx, tenantId, checkedAt);
-        if (tenant?.drift === null || tenant === undefined) return false;
+        if (tenant === undefined || tenant.drift === null) return false;
         tenant.drift = null;
         await tx.getRepository(TenantEntity).save(tenant);
         return true;

@@ -60,11 +60,9 @@ export function parseUpdateTenantRequest(body: unknown): UpdateTenantCommand {
   return command;
 }
 
-/** The apps after the change, or the problems of applying it to `current`. */
+/** The apps after the change. */
 export interface AppliedTenantChange {
   apps: AppSelection[];
-  /** Apps the change removes (in the request's order). */
-  removed: string[];
 }
 
 /**
@@ -139,7 +137,7 @@ export function applyTenantChange(
     });
   }
   if (catalogErrors.length > 0) throw FedopsError.validation(catalogErrors);
-  return { apps: result.map((r) => r.selection), removed: command.remove };
+  return { apps: result.map((r) => r.selection) };
 }
 
 /** Whether an app keeps data of its users (files or a database) that removing it would take away. */
