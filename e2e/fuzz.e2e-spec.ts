@@ -153,9 +153,13 @@ function realIds(op: DocumentedOperation, name: string): string[] {
   // The fuzz tenant's app (revealed once, then a 410) and apps it does not have.
   if (name === 'app') return ['gotosocial', 'jitsi', 'mastodon'];
   // Not for deletion, nor for a change (a generated valid change with `If-Match: *` would start an
-  // update) or a reconcile (every valid request starts one).
+  // update), a reconcile or a backup (every valid request starts one), or a restore.
   if (op.path.startsWith('/v1/tenants/{id}'))
-    return ['deleteTenant', 'updateTenant', 'reconcileTenant'].includes(op.operationId) ? [] : [pools.tenant];
+    return ['deleteTenant', 'updateTenant', 'reconcileTenant', 'backupTenant', 'restoreTenant'].includes(
+      op.operationId,
+    )
+      ? []
+      : [pools.tenant];
   if (op.path.startsWith('/v1/operations/{id}')) return [pools.operation];
   if (op.path.startsWith('/v1/apps/{id}')) return ['mastodon', 'matrix'];
   if (op.path.startsWith('/v1/tokens/{id}')) return [pools.token];

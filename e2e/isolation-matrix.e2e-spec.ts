@@ -476,6 +476,42 @@ const ROWS: readonly Row[] = [
     state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
   },
   {
+    operationId: 'listSnapshots',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:read'],
+    targeted: true,
+    request: (org) => ({ method: 'GET', path: `/v1/tenants/${fixtures[org].live.id}/snapshots` }),
+    allowed: () => 200,
+  },
+  {
+    operationId: 'backupTenant',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: the deleted tenant (409, nothing started). Foreign: the live one, a 404.
+    request: (org, visible) => ({
+      method: 'POST',
+      path: `/v1/tenants/${(visible ? fixtures[org].gone : fixtures[org].live).id}/backups`,
+      body: {},
+    }),
+    allowed: () => 409,
+    state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
+  },
+  {
+    operationId: 'restoreTenant',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: the deleted tenant (409 before its snapshots are looked up). Foreign: the live one, a 404.
+    request: (org, visible) => ({
+      method: 'POST',
+      path: `/v1/tenants/${(visible ? fixtures[org].gone : fixtures[org].live).id}/restores`,
+      body: { snapshotIds: ['0'.repeat(64)], strategy: 'safe' },
+    }),
+    allowed: () => 409,
+    state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`), await operationsOf(org)],
+  },
+  {
     operationId: 'getTenant',
     roles: ['ops', 'operator'],
     scopes: ['tenants:read'],

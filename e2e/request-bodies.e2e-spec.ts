@@ -26,6 +26,21 @@ const BODY_OPERATIONS: ReadonlyArray<{
     validBody: () => ({ apps: { add: [{ app: 'jitsi' }] } }),
   },
   {
+    operationId: 'backupTenant',
+    method: 'POST',
+    path: '/v1/tenants/{id}/backups',
+    // No such tenant: a body it can use is a 404, never a backup.
+    url: '/v1/tenants/00000000-0000-4000-8000-000000000000/backups',
+    validBody: () => ({ apps: ['mastodon'] }),
+  },
+  {
+    operationId: 'restoreTenant',
+    method: 'POST',
+    path: '/v1/tenants/{id}/restores',
+    url: '/v1/tenants/00000000-0000-4000-8000-000000000000/restores',
+    validBody: () => ({ snapshotIds: ['a'.repeat(64)], strategy: 'safe' }),
+  },
+  {
     operationId: 'createOrganisation',
     method: 'POST',
     path: '/v1/organisations',

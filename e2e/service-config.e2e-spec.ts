@@ -20,7 +20,14 @@ const REQUIRED: Record<(typeof SERVICE_NAMES)[number], string[]> = {
     'FEDOPS_DEPLOYER_WORK_DIR',
     'FEDOPS_SECRET_KEY',
   ],
-  backup: ['FEDOPS_HTTP_PORT', 'FEDOPS_BACKUP_ROOT_DIR', 'FEDOPS_SECRET_KEY'],
+  backup: [
+    'FEDOPS_HTTP_PORT',
+    'FEDOPS_SSH_PRIVATE_KEY_FILE',
+    'FEDOPS_BACKUP_WORK_DIR',
+    'FEDOPS_BACKUP_S3_ENDPOINT',
+    'FEDOPS_BACKUP_S3_SECRET_ACCESS_KEY',
+    'FEDOPS_SECRET_KEY',
+  ],
 };
 
 describe('a service started with bad configuration', () => {
@@ -45,7 +52,9 @@ describe('a service started with bad configuration', () => {
         FEDOPS_NATS_USER: 'backup',
         FEDOPS_NATS_PASSWORD: 'nats-hunter3',
         FEDOPS_TEMPORAL_ADDRESS: '127.0.0.1:7233',
-        FEDOPS_BACKUP_ROOT_DIR: 'relative/backups',
+        FEDOPS_BACKUP_WORK_DIR: 'relative/backups',
+        FEDOPS_BACKUP_S3_SECRET_ACCESS_KEY: 's3-hunter4',
+        FEDOPS_BACKUP_S3_REACH: 'carrier-pigeon',
         FEDOPS_SECRET_KEY: 'c2hvcnQ=',
       },
       encoding: 'utf8',
@@ -55,11 +64,15 @@ describe('a service started with bad configuration', () => {
     expect(run.stderr).toContain('FEDOPS_HTTP_PORT="eighty" is invalid: must be a TCP port');
     expect(run.stderr).toContain('FEDOPS_NATS_URL="http://not-nats" is invalid: must use nats');
     expect(run.stderr).toContain(
-      'FEDOPS_BACKUP_ROOT_DIR="relative/backups" is invalid: must be an absolute path',
+      'FEDOPS_BACKUP_WORK_DIR="relative/backups" is invalid: must be an absolute path',
+    );
+    expect(run.stderr).toContain(
+      'FEDOPS_BACKUP_S3_REACH="carrier-pigeon" is invalid: must be one of direct, ssh-tunnel',
     );
     expect(run.stderr).toContain('FEDOPS_SECRET_KEY=<hidden> is invalid: must be 32 bytes');
     expect(run.stderr).not.toContain('hunter2');
     expect(run.stderr).not.toContain('c2hvcnQ=');
     expect(run.stderr).not.toContain('nats-hunter3');
+    expect(run.stderr).not.toContain('s3-hunter4');
   });
 });

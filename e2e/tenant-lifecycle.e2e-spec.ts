@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
-import { join } from 'node:path';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient, readEvents } from './api-client';
 import { newTenant } from './factories';
@@ -67,7 +65,7 @@ function sandboxNamespaceOf(machineId: string): string | undefined {
 }
 
 describe('an operator runs a tenant from creation to deletion', () => {
-  it('deploys Mastodon on a sandbox machine with DNS, health and backups, then removes every trace', async () => {
+  it('deploys Mastodon on a sandbox machine with DNS, health and backups, then removes every trace but the backups, kept for the grace period', async () => {
     const body = newTenant({
       apps: [{ app: 'mastodon', options: { singleUserMode: true, registrations: 'closed' } }],
     });
@@ -127,9 +125,10 @@ describe('an operator runs a tenant from creation to deletion', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ app: 'mastodon', status: 'ok' });
 
-    // A restic repository exists for the tenant.
-    const repository = join(env.dataDir, 'backups', id);
-    expect(existsSync(join(repository, 'config'))).toBe(true);
+    // The tenant's backup repository is set up (restic initialises it with the first backup): its
+    // snapshot list answers, empty.
+    const snapshots = await api.get<{ items: unknown[] }>(`/v1/tenants/${id}/snapshots`);
+    expect([snapshots.status, snapshots.body.items]).toEqual([200, []]);
 
     // Every step published an event; the stream replays them.
     const events = await readEvents(
@@ -166,7 +165,6 @@ describe('an operator runs a tenant from creation to deletion', () => {
     await expect(resolver().resolve4(fqdn)).rejects.toMatchObject({
       code: expect.stringMatching(/^(EREFUSED|ENOTFOUND|ENODATA)$/),
     });
-    expect(existsSync(repository)).toBe(false);
 
     // Deleting again is harmless.
     const again = await api.delete<Tenant>(`/v1/tenants/${id}`);
@@ -190,6 +188,12 @@ describe('an operator runs a tenant from creation to deletion', () => {
       20_000,
     );
     expect(finished.filter((e) => e.event === 'operation.progress').length).toBeGreaterThanOrEqual(10);
+    // The backups are kept for the grace period (30 days by default), restorable meanwhile.
+    const retired = finished.find((e) => e.event === 'backup.repository.deleted');
+    const retainedUntil = Date.parse(
+      (retired?.data['data'] as { retainedUntil?: string }).retainedUntil ?? '',
+    );
+    expect(retainedUntil - Date.now()).toBeGreaterThan(29 * 24 * 3600_000);
     // A finished operation can be neither cancelled nor retried.
     const cancel = await api.post<{ code: string }>(`/v1/operations/${deleted.body.operation.id}/cancel`, {});
     expect([cancel.status, cancel.body.code]).toEqual([409, 'CONFLICT']);

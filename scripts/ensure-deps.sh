@@ -86,6 +86,27 @@ else
   log "temporal: built $temporal_bin"
 fi
 
+# --- S3 server (versitygw, the backups' object storage) ---------------------------------------
+# Built once with Go like the Temporal CLI, only when its binary is missing.
+VERSITYGW_VERSION="v1.8.0"
+if command -v go >/dev/null 2>&1; then
+  versitygw_bin="$(go env GOPATH)/bin/versitygw"
+else
+  versitygw_bin="/root/go/bin/versitygw"
+fi
+if [[ -n "${FEDOPS_VERSITYGW_BIN:-}" && -x "${FEDOPS_VERSITYGW_BIN}" ]]; then
+  log "versitygw: using FEDOPS_VERSITYGW_BIN=${FEDOPS_VERSITYGW_BIN}"
+elif [[ -x "$versitygw_bin" ]]; then
+  log "versitygw: present at $versitygw_bin"
+else
+  command -v go >/dev/null 2>&1 || die "Go is needed to build versitygw (go install) and was not found"
+  log "versitygw: building github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION} (about 1 minute)"
+  go install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}" >&2 \
+    || die "go install of versitygw failed"
+  [[ -x "$versitygw_bin" ]] || die "go install finished but $versitygw_bin is missing"
+  log "versitygw: built $versitygw_bin"
+fi
+
 # --- npm packages ----------------------------------------------------------------------------
 command -v npm >/dev/null 2>&1 || die "node/npm not found (need Node >= 20.19)"
 cd "$REPO_ROOT"

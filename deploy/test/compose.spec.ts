@@ -46,10 +46,13 @@ import { FEDOPS_SERVICES, SERVICE_CONFIG_SPECS, requiredVariables } from './serv
 const repoRoot = join(__dirname, '..', '..');
 const read = (file: string): string => readFileSync(join(repoRoot, file), 'utf8');
 
-const INFRASTRUCTURE = ['postgres', 'nats', 'temporal', 'temporal-ui', 'pdns'] as const;
+const INFRASTRUCTURE = ['postgres', 'nats', 'temporal', 'temporal-ui', 'pdns', 's3'] as const;
 /** Every fedops service needs these healthy before it starts. */
 const COMMON_DEPENDENCIES = ['postgres', 'nats', 'temporal'] as const;
-const EXTRA_DEPENDENCIES: Partial<Record<string, string[]>> = { dns: ['pdns'] };
+const EXTRA_DEPENDENCIES: Partial<Record<string, string[]>> = {
+  dns: ['pdns'],
+  backup: ['s3', 'provisioner'],
+};
 /** `service host_ip:published->target`; host_ip `*` = all interfaces. */
 const EXPECTED_PUBLISHED_PORTS = ['tenant-api *:8080->8080', 'temporal-ui 127.0.0.1:8233->8080'];
 const DOCKERFILE = 'deploy/Dockerfile';
@@ -192,7 +195,7 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('gives each fedops service its own HTTP port (the deployer shares the provisioner network)', () => {
+  it('gives each fedops service its own HTTP port (the deployer and backup share the provisioner network)', () => {
     const ports = FEDOPS_SERVICES.map((name) => resolvedEnvironment(service(name))['FEDOPS_HTTP_PORT']);
     expect(new Set(ports).size).toBe(FEDOPS_SERVICES.length);
   });
@@ -231,7 +234,7 @@ describe('docker-compose.yml', () => {
       !dockerfileInstructions(dockerfile).some((l) => l.startsWith('HEALTHCHECK ') && l.includes('/healthz'))
     )
       problems.push(`${DOCKERFILE} has no HEALTHCHECK against /healthz`);
-    for (const name of ['postgres', 'nats', 'temporal', 'pdns'])
+    for (const name of ['postgres', 'nats', 'temporal', 'pdns', 's3'])
       if (!hasHealthcheck(service(name))) problems.push(`${name} has no healthcheck`);
     expect(problems).toEqual([]);
   });
@@ -411,6 +414,7 @@ describe('docker-compose.yml', () => {
     expect(image('temporal')).toBe('temporalio/auto-setup:1.25');
     expect(image('temporal-ui')).toBe('temporalio/ui:2.31');
     expect(image('pdns')).toBe('powerdns/pdns-auth-48');
+    expect(image('s3')).toBe('versity/versitygw:v1.8.0');
     const natsCommand = service('nats').raw['command'];
     expect(natsCommand).toEqual(expect.arrayContaining(['-js', '-sd', '/data']));
     expect(serviceEnvironment(service('temporal-ui'))['TEMPORAL_ADDRESS']).toBe('temporal:7233');
@@ -418,14 +422,22 @@ describe('docker-compose.yml', () => {
     expect(serviceEnvironment(service('pdns'))['PDNS_AUTH_API_KEY']).toBe(
       serviceEnvironment(service('dns'))['FEDOPS_POWERDNS_API_KEY'],
     );
+    // s3 and the backup service share the root keys.
+    const s3Env = serviceEnvironment(service('s3'));
+    const backupEnv = serviceEnvironment(service('backup'));
+    expect([s3Env['ROOT_ACCESS_KEY_ID'], s3Env['ROOT_SECRET_ACCESS_KEY']]).toEqual([
+      backupEnv['FEDOPS_BACKUP_S3_ACCESS_KEY_ID'],
+      backupEnv['FEDOPS_BACKUP_S3_SECRET_ACCESS_KEY'],
+    ]);
   });
 
   it('gives the sandbox driver (evaluation only) the privileges it needs', () => {
     const provisioner = service('provisioner');
     expect(provisioner.raw['privileged']).toBe(true);
     expect(provisioner.raw['user']).toBe('root');
-    // Sandbox machines live in the provisioner's network; the deployer must reach them.
+    // Sandbox machines live in the provisioner's network; the deployer and backup must reach them.
     expect(service('deployer').raw['network_mode']).toBe('service:provisioner');
+    expect(service('backup').raw['network_mode']).toBe('service:provisioner');
   });
 });
 

@@ -8,7 +8,7 @@ export interface RequiredProgram {
 
 /**
  * Programs the services run (child_process), on every deployment path (the Docker image and the
- * native `npm start`). Sources: services/deployer/src/ssh, services/deployer/src/nixos/nix-validator.ts,
+ * native `npm start`). Sources: libs/service-kit/src/ssh, services/deployer/src/nixos/nix-validator.ts,
  * services/backup/src/restic/restic-cli.ts, libs/sandbox-host/src (netns, sshd, file-lock), and
  * the activation stand-in that sandbox machines run with /usr/bin/node.
  */
@@ -16,7 +16,8 @@ export const SERVICE_PROGRAMS: readonly RequiredProgram[] = [
   { program: 'ssh', pkg: 'openssh-client', usedBy: 'deployer (ships and activates configurations)' },
   { program: 'nix-instantiate', pkg: 'nix-bin', usedBy: 'deployer (nix-instantiate --parse)' },
   { program: 'tar', pkg: 'tar', usedBy: 'deployer (uploads over ssh)' },
-  { program: 'restic', pkg: 'restic', usedBy: 'backup' },
+  { program: 'restic', pkg: 'restic', usedBy: 'backup (listings and ids, from the control plane)' },
+  { program: 'ssh', pkg: 'openssh-client', usedBy: 'backup (restic runs on the machines)' },
   { program: 'ip', pkg: 'iproute2', usedBy: 'provisioner sandbox driver (network namespaces)' },
   { program: 'sshd', pkg: 'openssh-server', usedBy: 'provisioner sandbox driver (machine sshd)' },
   { program: 'ssh-keygen', pkg: 'openssh-client', usedBy: 'provisioner sandbox driver (host keys)' },
@@ -50,4 +51,9 @@ export const HOST_PROGRAMS: readonly RequiredProgram[] = [
   },
   { program: 'jq', pkg: 'jq', usedBy: 'the token commands npm start prints' },
   { program: 'temporal', pkg: undefined, usedBy: 'harness (Temporal dev server, built with go install)' },
+  {
+    program: 'versitygw',
+    pkg: undefined,
+    usedBy: 'harness (S3 server of the backups, built with go install)',
+  },
 ];

@@ -6,3 +6,4 @@ export { progressQuery } from './operation-progress';
 export { SERVICE_ACTIVITY_OPTIONS } from './activity-options';
 export { reconcileMachines } from './reconcile-machines.workflow';
 export { checkDrift } from './check-drift.workflow';
+export { backupTenant, restoreTenant, BACKUP_STEPS, RESTORE_STEPS } from './backup-tenant.workflow';

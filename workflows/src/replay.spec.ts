@@ -48,6 +48,14 @@ describe('workflow history replay', () => {
     expect(histories.map((h) => h.file)).toEqual(
       expect.arrayContaining(['update-tenant-succeeded.json', 'update-tenant-rolled-back.json']),
     );
+    // So did backupTenant and restoreTenant.
+    expect(histories.map((h) => h.file)).toEqual(
+      expect.arrayContaining([
+        'backup-tenant-succeeded.json',
+        'restore-tenant-succeeded.json',
+        'restore-tenant-failed.json',
+      ]),
+    );
   });
 
   it('replays every recorded history without a determinism violation', async () => {

@@ -144,6 +144,7 @@ export function succeedingServices(): FakeServices {
   return {
     provisioner: {
       ensureMachine: async ({ tenantId }) => fakeMachine(tenantId),
+      findMachines: async ({ tenantId }) => ({ machines: [fakeMachine(tenantId)] }),
       destroyMachine: async () => ({ destroyed: true }),
       reconcileMachines: async () => ({ checkedAt: new Date(0).toISOString(), providers: [], findings: [] }),
     },
@@ -173,6 +174,26 @@ export function succeedingServices(): FakeServices {
         location: `/srv/restic/${tenantId}`,
       }),
       deleteRepository: async () => ({ deleted: true }),
+      backupApps: async ({ tenantId, operationId, apps, reason }) => ({
+        snapshots: apps.map((app, i) => ({
+          id: `${String(i).repeat(64)}`.slice(0, 64),
+          tenantId,
+          app,
+          reason,
+          operationId,
+          takenAt: new Date(0).toISOString(),
+          paths: [`/var/lib/${app}`],
+          databases: [app],
+          totalBytes: 1000,
+          addedBytes: 100,
+          files: 3,
+          protected: reason !== 'manual' && reason !== 'scheduled',
+        })),
+        skipped: [],
+      }),
+      restoreApps: async ({ snapshotIds }) => ({
+        restored: snapshotIds.map((snapshotId) => ({ app: 'gotosocial', snapshotId })),
+      }),
     },
     tenantApi: {
       setTenantStatus: async () => undefined,

@@ -1,3 +1,4 @@
+import type { BackupAppsInput, BackupAppsResult, RestoreAppsInput, RestoreAppsResult } from './backups';
 import type { DriftReport } from './drift';
 import type { AppHostname, AppSelection, TenantStatus } from './tenant';
 import type { MachineRef, ReconcileReport, ResourceProviderKind } from './machine';
@@ -12,6 +13,8 @@ export interface ProvisionerActivities {
    * the provider stores as a label, so a retried attempt finds the machine an earlier one made.
    */
   ensureMachine(input: EnsureMachineInput): Promise<MachineRef>;
+  /** The tenant's ready machines, oldest first; never creates one. */
+  findMachines(input: { tenantId: string }): Promise<{ machines: MachineRef[] }>;
   /** Remove a machine (or every machine of the tenant) if present; true when something was removed. */
   destroyMachine(input: DestroyMachineInput): Promise<{ destroyed: boolean }>;
   /** Compares the inventory with every provider; records and announces orphans and missing machines. */
@@ -95,13 +98,21 @@ export interface DeploymentResult {
 
 /** Activities hosted by the backup service on task queue `backup`. */
 export interface BackupActivities {
-  /** Create the tenant's restic repository, or return it if it exists. */
+  /**
+   * Set up the tenant's restic repository (its password generated and sealed), or return it if it
+   * exists. restic initialises it with the first backup.
+   */
   initRepository(input: { tenantId: string }): Promise<BackupRepositorySummary>;
-  /** Delete the tenant's repository and its data. */
+  /** The tenant is deleted: its repository is kept for the grace period, then purged. */
   deleteRepository(input: { tenantId: string }): Promise<{ deleted: boolean }>;
+  /** Snapshots of the apps' data paths and databases, taken on the machine (heartbeats progress). */
+  backupApps(input: BackupAppsInput): Promise<BackupAppsResult>;
+  /** Restores apps from snapshots onto the machine, by the strategy asked (heartbeats progress). */
+  restoreApps(input: RestoreAppsInput): Promise<RestoreAppsResult>;
 }
 export interface BackupRepositorySummary {
-  repositoryId: string;
+  /** restic's id of the repository; null until the first backup has initialised it. */
+  repositoryId: string | null;
   location: string;
 }
 

@@ -18,6 +18,9 @@ export const EVENT_KINDS = [
   'deployment.removed',
   'backup.repository.initialised',
   'backup.repository.deleted',
+  'backup.snapshot.taken',
+  'backup.progress',
+  'backup.restored',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

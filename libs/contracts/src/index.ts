@@ -9,3 +9,4 @@ export * from './providers';
 export * from './admin-credentials';
 export * from './configuration-preview';
 export * from './drift';
+export * from './backups';

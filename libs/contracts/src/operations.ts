@@ -3,7 +3,7 @@
  * workflow run whose workflow id is the operation id. A new kind adds an entry here and a workflow,
  * never a new id pattern.
  */
-export const OPERATION_KINDS = ['deploy', 'update', 'reconcile', 'destroy'] as const;
+export const OPERATION_KINDS = ['deploy', 'update', 'reconcile', 'backup', 'restore', 'destroy'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /**

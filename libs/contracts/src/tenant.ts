@@ -9,6 +9,7 @@ export const TENANT_STATUSES = [
   'provisioning',
   'ready',
   'updating',
+  'restoring',
   'failed',
   'deleting',
   'deleted',

@@ -1,3 +1,4 @@
+import type { RestoreStrategy, SnapshotReason } from './backups';
 import type { AppHostname, AppSelection } from './tenant';
 import type { ResourceProviderKind } from './machine';
 import type { MachinePlacement } from './providers';
@@ -34,6 +35,22 @@ export interface UpdateTenantInput {
   to: TenantAppsState;
 }
 
+/** A backup of some of a tenant's apps on the machine that runs them (one snapshot per app). */
+export interface BackupTenantInput {
+  tenantId: string;
+  orgId: string;
+  apps: string[];
+  reason: SnapshotReason;
+}
+
+/** A restore of apps from snapshots onto the tenant's machine. */
+export interface RestoreTenantInput {
+  tenantId: string;
+  orgId: string;
+  snapshotIds: string[];
+  strategy: RestoreStrategy;
+}
+
 export interface DestroyTenantInput {
   tenantId: string;
   orgId: string;
@@ -60,7 +77,7 @@ export interface OperationStep {
 
 /** What the `progress` query of every tenant workflow returns. */
 export interface OperationProgress {
-  kind: 'deployTenant' | 'updateTenant' | 'destroyTenant';
+  kind: 'deployTenant' | 'updateTenant' | 'destroyTenant' | 'backupTenant' | 'restoreTenant';
   tenantId: string;
   steps: OperationStep[];
 }

@@ -12,3 +12,4 @@ export * from './mutex';
 export * from './file-lock';
 export * from './ssh-probe';
 export * from './app-servers';
+export * from './machine-postgres';

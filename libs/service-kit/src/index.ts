@@ -18,3 +18,5 @@ export * from './temporal/temporal-runtime';
 export * from './secrets/secret-box';
 export * from './rpc/rpc-reply';
 export * from './temporal/workflow-schedule';
+export * from './ssh/ssh-client';
+export * from './ssh/shell-quote';

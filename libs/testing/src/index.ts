@@ -13,3 +13,4 @@ export * from './oidc';
 export * from './platform';
 export * from './openapi/schema-validator';
 export { thrownFedopsError } from './thrown';
+export * from './ssh/local-machine';

@@ -49,6 +49,9 @@ import { QuotaService } from './quotas/quota.service';
 import { AdminCredentialsController } from './admin-credentials/admin-credentials.controller';
 import { AdminCredentialsService } from './admin-credentials/admin-credentials.service';
 import { DeployerRpc } from './deployer-rpc/deployer-rpc';
+import { BackupController } from './backups/backup.controller';
+import { BackupRpc } from './backups/backup-rpc';
+import { TenantBackupService } from './backups/tenant-backup.service';
 
 @Module({})
 export class AppModule {
@@ -92,6 +95,7 @@ export class AppModule {
         OrganisationController,
         OrganisationMemberController,
         ApiTokenController,
+        BackupController,
       ],
       providers: [
         StreamTickets,
@@ -112,6 +116,8 @@ export class AppModule {
         },
         ProvisionerRpc,
         DeployerRpc,
+        BackupRpc,
+        TenantBackupService,
         AdminCredentialsService,
         ProviderService,
         FleetService,

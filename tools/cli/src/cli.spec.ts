@@ -246,7 +246,7 @@ describe('fedops, run in-process against a fake API', () => {
   });
 
   it('reports a command the server has no endpoint for as not available (exit 4)', async () => {
-    const path = `/v1/tenants/${TENANT.id}/backups`;
+    const path = `/v1/tenants/${TENANT.id}/snapshots`;
     const { code, io } = await fedops(
       ['backups', 'list', TENANT.id],
       () => json(404, { title: 'Not found', status: 404, detail: `Cannot GET ${path}`, code: 'NOT_FOUND' }),

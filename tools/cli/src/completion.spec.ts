@@ -40,12 +40,18 @@ describe('shell completion', () => {
 
   it("completes a command's flags, and the values of flags that have choices", () => {
     expect(complete(['tenants', 'create', '--w'])).toEqual(['--wait']);
-    expect(complete(['tenants', 'list', '--status', 're'])).toEqual(['ready']);
+    expect(complete(['tenants', 'list', '--status', 're'])).toEqual(['ready', 'restoring']);
     expect(complete(['operations', 'list', '--kind', ''])).toEqual([
       'deploy',
       'update',
       'reconcile',
+      'backup',
+      'restore',
       'destroy',
+    ]);
+    expect(complete(['backups', 'restore', 'tenant-id', 'snapshot-id', '--strategy', ''])).toEqual([
+      'safe',
+      'in-place',
     ]);
     expect(complete(['completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });

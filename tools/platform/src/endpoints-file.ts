@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { S3Endpoint } from '@fedops/testing';
 import type { SimulatedProvider } from './simulated-providers';
 
 /** `<dataDir>/endpoints.json`: every local endpoint and where its credentials are, for scripts. */
@@ -12,6 +13,15 @@ export interface EndpointsFile {
     clients: Record<string, { clientId: string; secretsFile: string }>;
   };
   temporal: { address: string | null; ui: string | null; namespace: string };
+  /** The S3 server backups go to; its secret is the value under `secretKey` in `secretsFile` (0600). */
+  s3: {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretsFile: string | null;
+    secretKey: 'secretAccessKey';
+  } | null;
   status: string;
   logs: string;
   /** Simulated providers: their API base URL, the provider name they are registered under, their secret. */
@@ -32,6 +42,7 @@ export function buildEndpointsFile(input: {
   clientSecretsFile: string;
   temporalAddress: string | undefined;
   temporalUi: string | undefined;
+  s3: { endpoint: S3Endpoint; secretsFile: string | undefined } | undefined;
   statusUrl: string;
   logsDir: string;
   simulated: readonly SimulatedProvider[];
@@ -49,6 +60,17 @@ export function buildEndpointsFile(input: {
       ),
     },
     temporal: { address: input.temporalAddress ?? null, ui: input.temporalUi ?? null, namespace: 'default' },
+    s3:
+      input.s3 === undefined
+        ? null
+        : {
+            endpoint: input.s3.endpoint.endpoint,
+            region: input.s3.endpoint.region,
+            bucket: input.s3.endpoint.bucket,
+            accessKeyId: input.s3.endpoint.accessKeyId,
+            secretsFile: input.s3.secretsFile ?? null,
+            secretKey: 'secretAccessKey',
+          },
     status: input.statusUrl,
     logs: input.logsDir,
     simulators: Object.fromEntries(

@@ -3,6 +3,7 @@ import {
   INFRA_COMPONENTS,
   Platform,
   SERVICE_NAMES,
+  componentStateFile,
   ensureDatabase,
   provisionPlatformDatabase,
   startInfrastructure,
@@ -11,6 +12,7 @@ import {
   type Infrastructure,
   type OidcIssuerHandle,
   type RunningComponent,
+  type S3Endpoint,
   fetchToken,
 } from '@fedops/testing';
 import type { LauncherConfig } from './launcher-config';
@@ -44,7 +46,7 @@ export class LocalPlatform {
   async start(): Promise<void> {
     const { dataDir } = this.config;
     const fixed = this.config.ports === 'fixed';
-    this.say('starting PostgreSQL, NATS JetStream, Temporal and PowerDNS');
+    this.say('starting PostgreSQL, NATS JetStream, Temporal, PowerDNS and S3 (versitygw)');
     const infra = await startInfrastructure({
       dataDir: join(dataDir, 'infra'),
       ephemeral: false,
@@ -130,10 +132,23 @@ export class LocalPlatform {
     return this.infra?.endpoints.temporal.address;
   }
 
+  /**
+   * The S3 server the backups go to, and the file with its keys (`accessKeyId`, `secretAccessKey`;
+   * native mode only: containers keep theirs in memory).
+   */
+  get s3(): { endpoint: S3Endpoint; secretsFile: string | undefined } | undefined {
+    const infra = this.infra;
+    if (infra === undefined) return undefined;
+    const secretsFile =
+      infra.mode === 'native' ? componentStateFile(join(this.config.dataDir, 'infra', 's3')) : undefined;
+    return { endpoint: infra.endpoints.s3, secretsFile };
+  }
+
   /** The main URL of each component that has one. */
   urls(): Record<string, string> {
     const urls: Record<string, string> = {};
     if (this.infra?.endpoints.temporal.uiUrl) urls['temporal-ui'] = this.infra.endpoints.temporal.uiUrl;
+    if (this.infra) urls['s3'] = this.infra.endpoints.s3.endpoint;
     if (this.issuer) urls['oidc-issuer'] = this.issuer.issuerUrl;
     if (this.platform) for (const name of SERVICE_NAMES) urls[name] = this.platform.serviceUrl(name);
     return urls;

@@ -8,6 +8,8 @@ export const LOCAL_PORTS = {
     temporalUi: 18233,
     powerdnsApi: 18081,
     powerdnsDns: 15353,
+    /** The S3 server (versitygw): the backups' object storage. */
+    s3: 17070,
   },
   oidc: 9090,
   /** The launcher's own GET /status (npm run status). */

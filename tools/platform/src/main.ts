@@ -101,6 +101,7 @@ async function launch(config: LauncherConfig, root: string): Promise<void> {
     clientSecretsFile: secretsFile,
     temporalAddress: local.temporalAddress,
     temporalUi: local.temporalUiUrl,
+    s3: local.s3,
     statusUrl: statusServer.url,
     logsDir: join(dataDir, 'platform', 'logs'),
     simulated: local.simulatedProviders,
@@ -114,6 +115,7 @@ fedops is running.
 
   API          ${apiUrl}        (OpenAPI: ${apiUrl}/openapi.json)
   Temporal UI  ${local.temporalUiUrl ?? '(not started)'}
+  S3 (backups) ${local.s3 === undefined ? '(not started)' : `${local.s3.endpoint.endpoint}   (bucket ${local.s3.endpoint.bucket})`}
   OIDC issuer  ${issuer.issuerUrl}
   Status       ${statusServer.url}   (npm run status)
   Logs         ${join(dataDir, 'platform', 'logs')}

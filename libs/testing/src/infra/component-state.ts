@@ -11,9 +11,14 @@ export type ComponentState = Record<string, string | number>;
 
 const STATE_FILE = 'fedops-state.json';
 
+/** Where a component's state is (0600: it holds its generated secrets). */
+export function componentStateFile(dataDir: string): string {
+  return join(dataDir, STATE_FILE);
+}
+
 export async function readState(dataDir: string): Promise<ComponentState> {
   try {
-    const parsed: unknown = JSON.parse(await readFile(join(dataDir, STATE_FILE), 'utf8'));
+    const parsed: unknown = JSON.parse(await readFile(componentStateFile(dataDir), 'utf8'));
     if (typeof parsed !== 'object' || parsed === null) return {};
     const state: ComponentState = {};
     for (const [key, value] of Object.entries(parsed)) {
@@ -27,7 +32,7 @@ export async function readState(dataDir: string): Promise<ComponentState> {
 
 export async function writeState(dataDir: string, state: ComponentState): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  await writeFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(componentStateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

@@ -7,17 +7,20 @@ import { postgresSelectOne } from './postgres';
 import { postgresUrl } from './postgres.config';
 import { describeNamespace } from './temporal';
 import { pdnsServerInfo } from './powerdns';
+import { s3Ready } from './s3';
+import { S3_BUCKET, S3_REGION, newS3Credentials } from './s3.config';
 import type {
   InfraComponent,
   NatsEndpoint,
   PostgresEndpoint,
   PowerDnsEndpoint,
   RunningComponent,
+  S3Endpoint,
   TemporalEndpoint,
 } from './types';
 
 /**
- * The same four components as Docker containers via testcontainers, for machines with a Docker
+ * The same five components as Docker containers via testcontainers, for machines with a Docker
  * engine and without the native binaries. testcontainers is loaded lazily so the native path never
  * needs it. NOT exercised on the development machine (no Docker engine there): keep it small.
  */
@@ -26,6 +29,7 @@ export const CONTAINER_IMAGES = {
   nats: 'nats:2.10',
   temporal: 'temporalio/temporal:1.5.1',
   powerdns: 'powerdns/pdns-auth-48',
+  s3: 'versity/versitygw:v1.8.0',
 } as const satisfies Record<InfraComponent, string>;
 
 const READY_TIMEOUT_MS = 120_000;
@@ -112,6 +116,29 @@ export async function startPowerDnsContainer(): Promise<RunningComponent<PowerDn
   };
   const stop = async (): Promise<void> => void (await container.stop());
   await readyOrStop(() => pdnsServerInfo(endpoint), 'powerdns container', stop);
+  return { endpoint, stop };
+}
+
+export async function startS3Container(): Promise<RunningComponent<S3Endpoint>> {
+  const { GenericContainer } = await import('testcontainers');
+  const credentials = newS3Credentials();
+  const container = await new GenericContainer(CONTAINER_IMAGES.s3)
+    .withEnvironment({
+      ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
+      ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    })
+    // /tmp/vgw exists in the image; the data goes with the container.
+    .withCommand(['--port', ':7070', '--region', S3_REGION, '--quiet', 'posix', '/tmp/vgw'])
+    .withExposedPorts(7070)
+    .start();
+  const endpoint: S3Endpoint = {
+    endpoint: `http://${container.getHost()}:${container.getMappedPort(7070)}`,
+    region: S3_REGION,
+    ...credentials,
+    bucket: S3_BUCKET,
+  };
+  const stop = async (): Promise<void> => void (await container.stop());
+  await readyOrStop(() => s3Ready(endpoint), 's3 container', stop);
   return { endpoint, stop };
 }
 

@@ -6,6 +6,7 @@ import {
   startNatsContainer,
   startPostgresContainer,
   startPowerDnsContainer,
+  startS3Container,
   startTemporalContainer,
 } from './containers';
 import { chooseInfraMode, parseInfraMode, type InfraMode, type RequestedInfraMode } from './infra-mode';
@@ -14,6 +15,7 @@ import { startPostgres } from './postgres';
 import { POSTGRES_BIN_DIR } from './postgres.config';
 import { startPowerDns } from './powerdns';
 import { type PortPicker } from './port-allocation';
+import { findVersitygwBinary, startS3 } from './s3';
 import { findTemporalBinary, startTemporal } from './temporal';
 import {
   INFRA_COMPONENTS,
@@ -31,6 +33,7 @@ export interface InfraPorts {
   readonly temporalUi: number;
   readonly powerdnsApi: number;
   readonly powerdnsDns: number;
+  readonly s3: number;
 }
 
 export interface StartInfrastructureOptions<C extends InfraComponent = InfraComponent> {
@@ -38,7 +41,7 @@ export interface StartInfrastructureOptions<C extends InfraComponent = InfraComp
   readonly dataDir: string;
   /** Throw-away data and faster settings (tests); false = reuse data and ports (local platform). */
   readonly ephemeral: boolean;
-  /** Default: all four. */
+  /** Default: all five. */
   readonly components?: readonly C[];
   /** Default: FEDOPS_INFRA, else auto. */
   readonly mode?: RequestedInfraMode;
@@ -74,9 +77,13 @@ interface Started {
   nats?: RunningComponent<InfraEndpoints['nats']>;
   temporal?: RunningComponent<InfraEndpoints['temporal']>;
   powerdns?: RunningComponent<InfraEndpoints['powerdns']>;
+  s3?: RunningComponent<InfraEndpoints['s3']>;
 }
 
-/** Starts PostgreSQL, NATS JetStream, Temporal and PowerDNS in parallel and waits until each is really usable. */
+/**
+ * Starts PostgreSQL, NATS JetStream, Temporal, PowerDNS and an S3 server (versitygw) in parallel
+ * and waits until each is really usable.
+ */
 export async function startInfrastructure<C extends InfraComponent = InfraComponent>(
   options: StartInfrastructureOptions<C>,
 ): Promise<Infrastructure<EndpointsFor<C>>> {
@@ -113,6 +120,7 @@ export async function startInfrastructure<C extends InfraComponent = InfraCompon
     ...(started.nats ? { nats: started.nats.endpoint } : {}),
     ...(started.temporal ? { temporal: started.temporal.endpoint } : {}),
     ...(started.powerdns ? { powerdns: started.powerdns.endpoint } : {}),
+    ...(started.s3 ? { s3: started.s3.endpoint } : {}),
   };
   const pids: Partial<Record<InfraComponent, number>> = {};
   for (const component of INFRA_COMPONENTS) {
@@ -187,6 +195,9 @@ function nativeStarters(
         dnsPort: pinned?.['dns'] ?? ports.powerdnsDns,
       });
     },
+    s3: async (pinned) => {
+      started.s3 = await startS3({ ...common, dataDir: dir('s3'), port: pinned?.['s3'] ?? ports.s3 });
+    },
   };
 }
 
@@ -203,6 +214,9 @@ function containerStarters(started: Started): Record<InfraComponent, () => Promi
     },
     powerdns: async () => {
       started.powerdns = await startPowerDnsContainer();
+    },
+    s3: async () => {
+      started.s3 = await startS3Container();
     },
   };
 }
@@ -231,6 +245,11 @@ export async function missingNativeBinaries(components: readonly InfraComponent[
         () => 'temporal (Temporal CLI)',
       ),
     powerdns: () => missingFile('/usr/sbin/pdns_server'),
+    s3: () =>
+      findVersitygwBinary().then(
+        () => undefined,
+        () => 'versitygw (S3 server)',
+      ),
   };
   const answers = await Promise.all(components.map((component) => checks[component]()));
   return answers.filter((answer): answer is string => answer !== undefined);
@@ -261,6 +280,7 @@ function messageOf(reason: unknown): string {
 }
 
 export * from './types';
+export { componentStateFile } from './component-state';
 export { freePort, freePorts, isPortFree } from './free-port';
 export {
   PortInUseError,
@@ -316,6 +336,17 @@ export { startTemporal, describeNamespace, findTemporalBinary, type TemporalOpti
 export { temporalDevServerArgs, temporalBinaryCandidates } from './temporal.config';
 export { startPowerDns, pdnsServerInfo, type PowerDnsOptions } from './powerdns';
 export { renderPdnsConfig, pdnsConfigEntries, PDNS_SQLITE_SCHEMA } from './powerdns.config';
+export { ensureS3Bucket, findVersitygwBinary, s3ListBuckets, s3Ready, startS3, type S3Options } from './s3';
+export {
+  S3_BUCKET,
+  S3_REGION,
+  VERSITYGW_HEALTH_PATH,
+  VERSITYGW_VERSION,
+  newS3Credentials,
+  signS3Request,
+  versitygwArgs,
+  versitygwBinaryCandidates,
+} from './s3.config';
 export { CONTAINER_IMAGES, containerRuntimeAvailable } from './containers';
 export { ensureDatabase } from './database';
 export {

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
@@ -16,15 +17,21 @@ import { startOidcIssuer } from '../oidc/oidc-issuer';
 import { freePorts, isPortFree } from './free-port';
 import {
   pdnsServerInfo,
+  s3ListBuckets,
+  s3Ready,
+  signS3Request,
   startInfrastructure,
   startNats,
   startPostgres,
   startPowerDns,
+  startS3,
   startTemporal,
   type Infrastructure,
   type PortPicker,
 } from './index';
-import type { InfraEndpoints, NatsEndpoint, RunningComponent } from './types';
+import type { InfraEndpoints, NatsEndpoint, RunningComponent, S3Endpoint } from './types';
+
+const execFileAsync = promisify(execFile);
 
 /** Alive = has a /proc entry that is not a zombie (pid 1 here may not reap orphans). */
 async function isAlive(pid: number): Promise<boolean> {
@@ -43,7 +50,27 @@ function portsOf(endpoints: InfraEndpoints): number[] {
     Number(endpoints.temporal.address.split(':')[1]),
     Number(new URL(endpoints.powerdns.apiUrl).port),
     endpoints.powerdns.dnsPort,
+    Number(new URL(endpoints.s3.endpoint).port),
   ];
+}
+
+/** The real restic (as the backup service runs it) on a repository in the S3 endpoint's bucket. */
+async function restic(s3: S3Endpoint, prefix: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await execFileAsync(
+    '/usr/bin/restic',
+    ['-r', `s3:${s3.endpoint}/${s3.bucket}/${prefix}`, '--no-cache', ...args],
+    {
+      env: {
+        PATH: process.env['PATH'],
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        AWS_DEFAULT_REGION: s3.region,
+        RESTIC_PASSWORD: 'harness-probe',
+      },
+      timeout: 60_000,
+    },
+  );
+  return stdout;
 }
 
 async function tempDir(): Promise<string> {
@@ -129,7 +156,7 @@ describe('native infrastructure (ephemeral)', () => {
   it('runs natively with one live process per component', async () => {
     expect(infra?.mode).toBe('native');
     const pids = Object.values(infra?.pids ?? {});
-    expect(pids).toHaveLength(4);
+    expect(pids).toHaveLength(5);
     for (const pid of pids) expect(await isAlive(pid)).toBe(true);
   });
 
@@ -215,6 +242,30 @@ describe('native infrastructure (ephemeral)', () => {
     expect(response.status).toBe(401);
   });
 
+  it('S3: has the bucket, and restic creates a repository in it and lists its snapshots', async () => {
+    const s3 = endpoints().s3;
+    expect(s3).toMatchObject({ region: 'us-east-1', bucket: 'fedops-backups' });
+    expect(s3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await s3ListBuckets(s3)).toEqual(['fedops-backups']);
+    await restic(s3, 'probe', ['init']);
+    expect(JSON.parse(await restic(s3, 'probe', ['snapshots', '--json']))).toEqual([]);
+    // The repository is objects under probe/ in the bucket, on the posix backend's disk.
+    expect((await stat(join(dir, 's3', 'buckets', 'fedops-backups', 'probe', 'config'))).isFile()).toBe(true);
+  });
+
+  it('S3: refuses unsigned requests and a wrong secret with S3 XML errors', async () => {
+    const s3 = endpoints().s3;
+    const anonymous = await fetch(`${s3.endpoint}/${s3.bucket}`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+    const url = `${s3.endpoint}/`;
+    const wrong = await fetch(url, {
+      headers: signS3Request({ method: 'GET', url }, { ...s3, secretAccessKey: 'wrong' }, new Date()),
+    });
+    expect(wrong.status).toBe(403);
+    expect(await wrong.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+
   it('stop() ends every process and frees every port', async () => {
     const running = infra;
     if (!running) throw new Error('infrastructure did not start');
@@ -249,6 +300,7 @@ describe('native infrastructure (persistent)', () => {
           }),
         );
         expect((await pdns(e, 'POST', '/zones', { name: 'kept.test.', kind: 'Native' })).status).toBe(201);
+        await restic(e.s3, 'kept', ['init']);
       } finally {
         await first.stop();
       }
@@ -271,6 +323,7 @@ describe('native infrastructure (persistent)', () => {
         );
         expect(description.status.name).toBe('RUNNING');
         expect((await pdns(e, 'GET', '/zones/kept.test.')).status).toBe(200);
+        expect(JSON.parse(await restic(e.s3, 'kept', ['snapshots', '--json']))).toEqual([]);
       } finally {
         await second.stop();
       }
@@ -343,6 +396,7 @@ describe('jest global setup', () => {
       headers: { 'X-API-Key': infra.powerdns.apiKey },
     });
     expect(response.status).toBe(200);
+    expect(await s3ListBuckets(infra.s3)).toContain(infra.s3.bucket);
   });
 
   it('creates a fresh database per call, usable and droppable', async () => {
@@ -411,16 +465,22 @@ describe('ports taken between choosing and binding', () => {
       return true;
     });
     // postgres' only port; NATS' monitor port; Temporal's UI port; PowerDNS' API port (its webserver
-    // only logs the failure and keeps running: the log is what tells).
-    const held = await Promise.all([holdPort(), holdPort(), holdPort(), holdPort()]);
-    const [pg, nats, temporal, pdns] = held.map((h) => h.port) as [number, number, number, number];
+    // only logs the failure and keeps running: the log is what tells); versitygw's only port.
+    const held = await Promise.all([holdPort(), holdPort(), holdPort(), holdPort(), holdPort()]);
+    const [pg, nats, temporal, pdns, s3] = held.map((h) => h.port) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const started: Array<RunningComponent<unknown>> = [];
     const keep = <T extends RunningComponent<unknown>>(component: T): T => {
       started.push(component);
       return component;
     };
     try {
-      const [postgres, natsServer, temporalServer, powerdns] = await Promise.all([
+      const [postgres, natsServer, temporalServer, powerdns, s3Server] = await Promise.all([
         startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true, portPicker: pickerHanding(pg, 0) }).then(
           keep,
         ),
@@ -438,6 +498,7 @@ describe('ports taken between choosing and binding', () => {
           ephemeral: true,
           portPicker: pickerHanding(pdns, 0),
         }).then(keep),
+        startS3({ dataDir: join(dir, 's3'), ephemeral: true, portPicker: pickerHanding(s3, 0) }).then(keep),
       ]);
       write.mockRestore();
 
@@ -451,6 +512,8 @@ describe('ports taken between choosing and binding', () => {
       expect(temporalServer.endpoint.uiUrl).toBe(`http://127.0.0.1:${temporalServer.ports?.['ui']}`);
       expect(powerdns.endpoint.apiUrl).not.toBe(`http://127.0.0.1:${pdns}`);
       expect(await pdnsServerInfo(powerdns.endpoint)).toBe(true);
+      expect(s3Server.endpoint.endpoint).not.toBe(`http://127.0.0.1:${s3}`);
+      expect(await s3Ready(s3Server.endpoint)).toBe(true);
 
       const text = notices.join('');
       expect(text).toMatch(
@@ -472,6 +535,11 @@ describe('ports taken between choosing and binding', () => {
       expect(text).toMatch(
         new RegExp(
           `powerdns: port ${pdns} was taken \\(.*webserver.*Address already in use\\); retrying on \\d+`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `s3: port ${s3} was taken \\(.*127\\.0\\.0\\.1:${s3}.*address already in use\\); retrying on ${s3Server.ports?.['s3']}`,
         ),
       );
     } finally {

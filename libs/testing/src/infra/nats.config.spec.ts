@@ -1,5 +1,7 @@
 import {
   ADMIN_PASSWORD_REVEAL_SUBJECT,
+  BACKUP_SNAPSHOTS_GET_SUBJECT,
+  BACKUP_SNAPSHOTS_LIST_SUBJECT,
   EVENT_KINDS,
   FLEET_MACHINES_LIST_SUBJECT,
   MACHINES_CLEANUP_SUBJECT,
@@ -94,7 +96,10 @@ describe('NATS permissions of the services', () => {
       for (const subject of subjects) {
         expect([user, subject, mayPublish(p, subject)]).toEqual([user, subject, user === 'tenant-api']);
       }
-      expect([user, p.allowResponses]).toEqual([user, user === 'provisioner' || user === 'deployer']);
+      expect([user, p.allowResponses]).toEqual([
+        user,
+        user === 'provisioner' || user === 'deployer' || user === 'backup',
+      ]);
       const rpc = p.subscribe.allow.filter((s) => s.startsWith('rpc.fedops.provisioner.'));
       expect([user, rpc]).toEqual([
         user,
@@ -117,6 +122,19 @@ describe('NATS permissions of the services', () => {
     }
   });
 
+  it("lets tenant-api ask for a tenant's snapshots, and only the backup service answer, in its queue group", () => {
+    for (const user of NATS_SERVICE_USERS) {
+      const p = servicePermissions(user);
+      for (const subject of [BACKUP_SNAPSHOTS_LIST_SUBJECT, BACKUP_SNAPSHOTS_GET_SUBJECT]) {
+        expect([user, subject, mayPublish(p, subject)]).toEqual([user, subject, user === 'tenant-api']);
+        expect([user, p.subscribe.allow.filter((s) => s.startsWith(subject))]).toEqual([
+          user,
+          user === 'backup' ? [`${subject} backup`] : [],
+        ]);
+      }
+    }
+  });
+
   it('lets each service subscribe only to its own inbox (besides its requests)', () => {
     for (const user of NATS_SERVICE_USERS) {
       const inboxes = servicePermissions(user).subscribe.allow.filter((s) => !s.startsWith('rpc.'));
@@ -133,8 +151,8 @@ describe('renderNatsAuthConfig', () => {
       expect(text).toContain(`      user: "${user}"\n      password: $${natsPasswordVariable(user)}\n`);
     expect(natsPasswordVariable('tenant-api')).toBe('FEDOPS_NATS_PASSWORD_TENANT_API');
     expect(text).not.toContain('no_auth_user');
-    // The provisioner and the deployer answer requests.
-    expect(text.match(/allow_responses: true/g)).toHaveLength(2);
+    // The provisioner, the deployer and the backup service answer requests.
+    expect(text.match(/allow_responses: true/g)).toHaveLength(3);
   });
 
   it('renders literal passwords quoted for the harness, the admin without permissions', () => {

@@ -8,6 +8,8 @@
  */
 import {
   ADMIN_PASSWORD_REVEAL_SUBJECT,
+  BACKUP_SNAPSHOTS_GET_SUBJECT,
+  BACKUP_SNAPSHOTS_LIST_SUBJECT,
   AUDIT_LOG_CONSUMER,
   CONFIGURATION_PREVIEW_SUBJECT,
   EVENTS_STREAM,
@@ -75,6 +77,9 @@ export const EVENT_PUBLISHERS: Readonly<Record<EventKind, NatsServiceUser>> = {
   'deployment.removed': 'deployer',
   'backup.repository.initialised': 'backup',
   'backup.repository.deleted': 'backup',
+  'backup.snapshot.taken': 'backup',
+  'backup.progress': 'backup',
+  'backup.restored': 'backup',
 };
 
 /** Core NATS request/reply: the service that answers (in its queue group) and who may ask. */
@@ -98,6 +103,12 @@ export const RPC_SUBJECTS: ReadonlyArray<{
   { subject: ADMIN_PASSWORD_REVEAL_SUBJECT, server: 'deployer', clients: ['tenant-api'] },
   // A dry run of a change to a tenant's apps: the deployer renders both configurations and diffs them.
   { subject: CONFIGURATION_PREVIEW_SUBJECT, server: 'deployer', clients: ['tenant-api'] },
+  // A tenant's snapshots, as the backup service records them (and reads them again from the repository).
+  ...[BACKUP_SNAPSHOTS_LIST_SUBJECT, BACKUP_SNAPSHOTS_GET_SUBJECT].map((subject) => ({
+    subject,
+    server: 'backup' as const,
+    clients: ['tenant-api' as const],
+  })),
 ];
 
 /**

@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 import { Connection } from '@temporalio/client';
 
 import { portsState, readState, writeState } from './component-state';
+import { firstExecutable, goEnvGoPath } from './go-binary';
 import { nativeComponent, spawnUntilReady } from './managed-process';
 import { startOnPorts } from './port-allocation';
 import { temporalBinaryCandidates, temporalDevServerArgs } from './temporal.config';
 import type { ComponentOptions, RunningComponent, TemporalEndpoint } from './types';
-
-const execFileAsync = promisify(execFile);
 
 export interface TemporalOptions extends ComponentOptions {
   /** Web UI port (ignored when headless). */
@@ -102,30 +99,10 @@ export async function describeNamespace(address: string, namespace: string): Pro
 }
 
 export async function findTemporalBinary(): Promise<string> {
-  const goPath = await goEnvGoPath();
-  const candidates = temporalBinaryCandidates(process.env, goPath);
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
+  const candidates = temporalBinaryCandidates(process.env, await goEnvGoPath());
+  const found = await firstExecutable(candidates);
+  if (found !== undefined) return found;
   throw new Error(
     `Temporal CLI not found (looked at ${candidates.join(', ')}). Run scripts/ensure-deps.sh or set FEDOPS_TEMPORAL_BIN.`,
   );
-}
-
-async function goEnvGoPath(): Promise<string | undefined> {
-  for (const go of ['go', '/usr/local/go/bin/go']) {
-    try {
-      const { stdout } = await execFileAsync(go, ['env', 'GOPATH'], { timeout: 10_000 });
-      const value = stdout.trim();
-      if (value) return value;
-    } catch {
-      // no go here
-    }
-  }
-  return undefined;
 }

@@ -46,15 +46,28 @@ export interface PowerDnsEndpoint {
   readonly serverId: 'localhost';
 }
 
+/** An S3 server (versitygw) with one root key pair and the backups' bucket, which exists. */
+export interface S3Endpoint {
+  /** `http://127.0.0.1:<port>` (path-style: `<endpoint>/<bucket>/<key>`). */
+  readonly endpoint: string;
+  /** `us-east-1` */
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** `fedops-backups` */
+  readonly bucket: string;
+}
+
 export interface InfraEndpoints {
   readonly postgres: PostgresEndpoint;
   readonly nats: NatsEndpoint;
   readonly temporal: TemporalEndpoint;
   readonly powerdns: PowerDnsEndpoint;
+  readonly s3: S3Endpoint;
 }
 
-export type InfraComponent = 'postgres' | 'nats' | 'temporal' | 'powerdns';
-export const INFRA_COMPONENTS: readonly InfraComponent[] = ['postgres', 'nats', 'temporal', 'powerdns'];
+export type InfraComponent = 'postgres' | 'nats' | 'temporal' | 'powerdns' | 's3';
+export const INFRA_COMPONENTS: readonly InfraComponent[] = ['postgres', 'nats', 'temporal', 'powerdns', 's3'];
 
 /** Which InfraEndpoints key each component fills. */
 export interface EndpointKeyOf {
@@ -62,6 +75,7 @@ export interface EndpointKeyOf {
   nats: 'nats';
   temporal: 'temporal';
   powerdns: 'powerdns';
+  s3: 's3';
 }
 
 export interface ComponentOptions {

@@ -13,7 +13,7 @@ export interface GlobalInfraHandle {
 export const GLOBAL_HANDLE_KEY = '__FEDOPS_TEST_INFRA__';
 
 /**
- * Starts PostgreSQL, NATS, Temporal and PowerDNS once per jest run in a temp dir (ephemeral, free
+ * Starts PostgreSQL, NATS, Temporal, PowerDNS and S3 once per jest run in a temp dir (ephemeral, free
  * ports; never touches /work/main/.fedops) and exports FEDOPS_TEST_* variables for test workers.
  * Runs for every project (about 1-2 s); skipped when FEDOPS_TEST_INFRA_SKIP=1 or when
  * FEDOPS_TEST_INFRA is already set (infrastructure provided from outside).

@@ -15,6 +15,13 @@ const endpoints: InfraEndpoints = {
   nats: { url: 'nats://127.0.0.1:4222', ...generateNatsCredentials() },
   temporal: { address: '127.0.0.1:7233', namespace: 'default' },
   powerdns: { apiUrl: 'http://127.0.0.1:8081', apiKey: 'k', dnsPort: 5353, serverId: 'localhost' },
+  s3: {
+    endpoint: 'http://127.0.0.1:7070',
+    region: 'us-east-1',
+    accessKeyId: 'AK',
+    secretAccessKey: 'sk',
+    bucket: 'fedops-backups',
+  },
 };
 
 describe('test environment variables', () => {
@@ -39,7 +46,7 @@ describe('test environment variables', () => {
 
   it('rejects a malformed description', () => {
     expect(() => infraFromEnv({ [TEST_ENV.infra]: '{' })).toThrow(/not valid JSON/);
-    expect(() => infraFromEnv({ [TEST_ENV.infra]: '{"nats":{"url":"x"}}' })).toThrow(/all four components/);
+    expect(() => infraFromEnv({ [TEST_ENV.infra]: '{"nats":{"url":"x"}}' })).toThrow(/all five components/);
   });
 });
 

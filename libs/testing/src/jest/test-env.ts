@@ -45,7 +45,7 @@ export function infraFromEnv(env: Record<string, string | undefined>): InfraEndp
   } catch (error: unknown) {
     throw new Error(`${TEST_ENV.infra} is not valid JSON`, { cause: error });
   }
-  if (!isInfraEndpoints(parsed)) throw new Error(`${TEST_ENV.infra} does not describe all four components`);
+  if (!isInfraEndpoints(parsed)) throw new Error(`${TEST_ENV.infra} does not describe all five components`);
   return parsed;
 }
 
@@ -57,6 +57,7 @@ function isInfraEndpoints(value: unknown): value is InfraEndpoints {
   const natsAdmin = nats?.['admin'] as Record<string, unknown> | undefined;
   const temporal = v['temporal'] as Record<string, unknown> | undefined;
   const pdns = v['powerdns'] as Record<string, unknown> | undefined;
+  const s3 = v['s3'] as Record<string, unknown> | undefined;
   return (
     typeof nats?.['url'] === 'string' &&
     typeof natsAdmin?.['password'] === 'string' &&
@@ -66,6 +67,10 @@ function isInfraEndpoints(value: unknown): value is InfraEndpoints {
     typeof temporal?.['address'] === 'string' &&
     typeof pdns?.['apiUrl'] === 'string' &&
     typeof pdns['apiKey'] === 'string' &&
-    typeof pdns['dnsPort'] === 'number'
+    typeof pdns['dnsPort'] === 'number' &&
+    typeof s3?.['endpoint'] === 'string' &&
+    typeof s3['accessKeyId'] === 'string' &&
+    typeof s3['secretAccessKey'] === 'string' &&
+    typeof s3['bucket'] === 'string'
   );
 }

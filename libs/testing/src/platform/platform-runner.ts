@@ -211,8 +211,17 @@ export class Platform {
         FEDOPS_SECRET_KEY: this.secrets.secretKey,
       },
       backup: {
-        FEDOPS_BACKUP_ROOT_DIR: join(o.dataDir, 'backups'),
+        FEDOPS_SSH_PRIVATE_KEY_FILE: this.secrets.sshPrivateKeyFile,
+        FEDOPS_BACKUP_WORK_DIR: join(o.dataDir, 'backup'),
         FEDOPS_SECRET_KEY: this.secrets.secretKey,
+        FEDOPS_BACKUP_S3_ENDPOINT: o.infra.s3.endpoint,
+        FEDOPS_BACKUP_S3_REGION: o.infra.s3.region,
+        FEDOPS_BACKUP_S3_BUCKET: o.infra.s3.bucket,
+        FEDOPS_BACKUP_S3_ACCESS_KEY_ID: o.infra.s3.accessKeyId,
+        FEDOPS_BACKUP_S3_SECRET_ACCESS_KEY: o.infra.s3.secretAccessKey,
+        // The endpoint is the host's 127.0.0.1, which machines in network namespaces cannot reach:
+        // the backup service tunnels the port over its SSH connection to the machine.
+        FEDOPS_BACKUP_S3_REACH: 'ssh-tunnel',
       },
     };
     return { ...common, ...own[name], ...(o.extraEnv?.[name] ?? {}) };

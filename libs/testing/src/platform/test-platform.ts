@@ -130,7 +130,7 @@ async function nextEventSequence(): Promise<number> {
  * The scan of TestPlatform.stop. The platforms of a run share one NATS server, so the events since
  * this platform started include other platforms': only this platform's secrets are looked for, and
  * its own are random, so whatever is found is its leak. Infrastructure secrets (NATS, PostgreSQL,
- * PowerDNS) are shared by the run; finding them is a leak all the same.
+ * PowerDNS, S3) are shared by the run; finding them is a leak all the same.
  */
 async function scanPlatformRun(run: {
   dataDir: string;
@@ -149,6 +149,7 @@ async function scanPlatformRun(run: {
     })),
     { name: `PostgreSQL password of ${infra.postgres.user}`, needles: [infra.postgres.password] },
     { name: 'PowerDNS API key', needles: [infra.powerdns.apiKey] },
+    { name: 'S3 secret access key', needles: [infra.s3.secretAccessKey] },
     ...Object.values(issuer.clients).map((c) => ({
       name: `OIDC client secret of ${c.clientId}`,
       needles: [c.clientSecret],

@@ -12,12 +12,19 @@ export class BackupRepositoryEntity {
   @Column('text')
   location!: string;
 
-  /** restic's repository id; null until `restic init` has succeeded. */
+  /** restic's repository id; null until the first backup has initialised the repository. */
   @Column('text', { name: 'restic_id', nullable: true })
   resticId!: string | null;
 
   @Column('text', { name: 'password_sealed' })
   passwordSealed!: string;
+
+  /** When its tenant was deleted: the repository is kept until `purgeAfter`, restorable meanwhile. */
+  @Column('timestamptz', { name: 'deleted_at', nullable: true })
+  deletedAt!: Date | null;
+
+  @Column('timestamptz', { name: 'purge_after', nullable: true })
+  purgeAfter!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

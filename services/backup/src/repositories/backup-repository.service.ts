@@ -1,20 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import type { BackupRepositorySummary } from '@fedops/contracts';
+import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { EventPublisher, JsonLogger, SecretBox } from '@fedops/service-kit';
-import { ResticRepositoryManager } from '../restic/repository-manager';
+import { generateRepositoryPassword } from '../restic/repository-password';
+import { S3Repositories } from '../targets/s3-target';
 import { BackupRepositoryEntity } from './backup-repository.entity';
 
-/** One restic repository per tenant, created retry-safely: the password is stored before `restic init`. */
+/** An open repository: where it is and the password that opens it (never logged or returned). */
+export interface OpenRepository {
+  tenantId: string;
+  location: string;
+  password: string;
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * One restic repository per tenant on the backup target. Setting one up only records it, its
+ * password generated and sealed first: `restic init` runs with the first backup, on the machine,
+ * so a tenant's path to `ready` does not pay for it. Deleting a tenant keeps the repository for the
+ * grace period; it stays restorable meanwhile.
+ */
 @Injectable()
 export class BackupRepositoryService {
   private readonly log;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly manager: ResticRepositoryManager,
+    private readonly repositories: S3Repositories,
     private readonly secrets: SecretBox,
     private readonly events: EventPublisher,
+    private readonly graceDays: number,
     logger: JsonLogger,
   ) {
     this.log = logger.child('repositories');
@@ -24,54 +41,73 @@ export class BackupRepositoryService {
     const repo = this.dataSource.getRepository(BackupRepositoryEntity);
     let row = await repo.findOneBy({ tenantId });
     if (row === null) {
-      // Remember the password first: a crash after `restic init` must not leave a repository nobody can open.
       row = repo.create({
         tenantId,
-        target: 'local',
-        location: this.manager.locationFor(tenantId),
+        target: 's3',
+        location: this.repositories.locationFor(tenantId),
         resticId: null,
-        passwordSealed: this.secrets.seal(ResticRepositoryManager.generatePassword(), tenantId),
+        passwordSealed: this.secrets.seal(generateRepositoryPassword(), tenantId),
+        deletedAt: null,
+        purgeAfter: null,
       });
-      await repo.insert(row);
-    }
-    const ensured = await this.manager.ensureRepository(
-      tenantId,
-      this.secrets.open(row.passwordSealed, tenantId),
-    );
-    if (row.resticId !== ensured.repositoryId) {
-      row.resticId = ensured.repositoryId;
+      // Two attempts at once: the second insert loses and reads the first one's row.
+      await repo.createQueryBuilder().insert().values(row).orIgnore().execute();
+      row = await repo.findOneByOrFail({ tenantId });
+      this.log.info('repository set up', { tenantId, location: row.location });
+    } else if (row.deletedAt !== null) {
+      // The tenant is back (recreated within the grace period): its snapshots are its own again.
+      row.deletedAt = null;
+      row.purgeAfter = null;
       await repo.save(row);
     }
-    if (ensured.created) this.log.info('repository initialised', { tenantId, location: ensured.location });
-    await this.events.publish(
-      tenantId,
-      'backup.repository.initialised',
-      `backup/${tenantId}/repository/${ensured.repositoryId}`,
-      {
-        repositoryId: ensured.repositoryId,
-        target: row.target,
-      },
-    );
-    return { repositoryId: ensured.repositoryId, location: ensured.location };
+    await this.events.publish(tenantId, 'backup.repository.initialised', `backup/${tenantId}/repository`, {
+      target: row.target,
+      initialised: row.resticId !== null,
+    });
+    return { repositoryId: row.resticId, location: row.location };
   }
 
+  /** The tenant's repository with its password, for a backup or restore run. */
+  async open(tenantId: string): Promise<OpenRepository> {
+    const row = await this.dataSource.getRepository(BackupRepositoryEntity).findOneBy({ tenantId });
+    if (row === null) {
+      throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${tenantId} has no backup repository`);
+    }
+    return { tenantId, location: row.location, password: this.secrets.open(row.passwordSealed, tenantId) };
+  }
+
+  /** Records restic's id of the repository once a backup has initialised it. */
+  async markInitialised(tenantId: string, resticId: string): Promise<void> {
+    await this.dataSource
+      .getRepository(BackupRepositoryEntity)
+      .update({ tenantId, resticId: IsNull() }, { resticId });
+  }
+
+  /**
+   * The tenant is deleted: its repository is kept until the grace period ends (`purgeAfter`).
+   * Idempotent; true when a repository was there.
+   */
   async delete(tenantId: string): Promise<boolean> {
     const repo = this.dataSource.getRepository(BackupRepositoryEntity);
     const row = await repo.findOneBy({ tenantId });
-    const location = row?.location ?? this.manager.locationFor(tenantId);
-    const { deleted } = await this.manager.deleteRepository(location);
-    if (row !== null) await repo.remove(row);
-    if (deleted || row !== null) {
-      this.log.info('repository deleted', { tenantId });
-      await this.events.publish(
+    if (row === null) return false;
+    if (row.deletedAt === null) {
+      row.deletedAt = new Date();
+      row.purgeAfter = new Date(row.deletedAt.getTime() + this.graceDays * DAY_MS);
+      await repo.save(row);
+      this.log.info('repository kept for the grace period', {
         tenantId,
-        'backup.repository.deleted',
-        `backup/${tenantId}/repository/deleted`,
-        {
-          location,
-        },
-      );
+        purgeAfter: row.purgeAfter.toISOString(),
+      });
     }
-    return deleted || row !== null;
+    await this.events.publish(
+      tenantId,
+      'backup.repository.deleted',
+      `backup/${tenantId}/repository/deleted`,
+      {
+        retainedUntil: row.purgeAfter?.toISOString(),
+      },
+    );
+    return true;
   }
 }

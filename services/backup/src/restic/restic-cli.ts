@@ -205,13 +205,8 @@ export class ResticCli {
       cwd: options.cwd,
       okExitCodes: [0, 3],
     });
-    const summary = res.stdout
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.startsWith('{') && line.includes('"summary"'))
-      .map((line) => parseJson(line, 'backup'))
-      .find((msg) => isObject(msg) && msg['message_type'] === 'summary');
-    if (!isObject(summary) || typeof summary['snapshot_id'] !== 'string') {
+    const summary = parseBackupSummary(res.stdout);
+    if (summary === undefined) {
       throw new ResticError({
         command: 'backup',
         kind: 'other',
@@ -220,19 +215,11 @@ export class ResticCli {
         message: 'no summary with a snapshot id in the JSON output',
       });
     }
-    const shortOrFull = summary['snapshot_id'];
     const snapshotId =
-      shortOrFull.length === 64 ? shortOrFull : await this.resolveSnapshotId(repo, password, shortOrFull);
-    return {
-      snapshotId,
-      filesNew: num(summary['files_new']),
-      filesChanged: num(summary['files_changed']),
-      filesUnmodified: num(summary['files_unmodified']),
-      dataAdded: num(summary['data_added']),
-      totalFilesProcessed: num(summary['total_files_processed']),
-      totalBytesProcessed: num(summary['total_bytes_processed']),
-      incomplete: res.exitCode === 3,
-    };
+      summary.snapshotId.length === 64
+        ? summary.snapshotId
+        : await this.resolveSnapshotId(repo, password, summary.snapshotId);
+    return { ...summary, snapshotId, incomplete: res.exitCode === 3 };
   }
 
   /** Snapshots, oldest first; `ids` restricts the list to these snapshots (short or full ids). */
@@ -441,6 +428,55 @@ export class ResticCli {
       });
     });
   }
+}
+
+/**
+ * The summary line of `restic backup --json` output (wherever restic ran); `snapshotId` is the short
+ * id restic 0.14 prints. Undefined when there is none (the backup did not finish).
+ */
+export function parseBackupSummary(stdout: string): Omit<BackupResult, 'incomplete'> | undefined {
+  const summary = jsonLines(stdout).find((msg) => msg['message_type'] === 'summary');
+  if (summary === undefined || typeof summary['snapshot_id'] !== 'string') return undefined;
+  return {
+    snapshotId: summary['snapshot_id'],
+    filesNew: num(summary['files_new']),
+    filesChanged: num(summary['files_changed']),
+    filesUnmodified: num(summary['files_unmodified']),
+    dataAdded: num(summary['data_added']),
+    totalFilesProcessed: num(summary['total_files_processed']),
+    totalBytesProcessed: num(summary['total_bytes_processed']),
+  };
+}
+
+/** The progress in a `restic backup --json` status line; undefined for other lines. */
+export function parseBackupStatus(
+  line: string,
+): { percent: number; bytesDone: number; totalBytes: number; filesDone: number; totalFiles: number } | undefined {
+  const [msg] = jsonLines(line);
+  if (msg === undefined || msg['message_type'] !== 'status') return undefined;
+  return {
+    percent: Math.round(num(msg['percent_done']) * 1000) / 10,
+    bytesDone: num(msg['bytes_done']),
+    totalBytes: num(msg['total_bytes']),
+    filesDone: num(msg['files_done']),
+    totalFiles: num(msg['total_files']),
+  };
+}
+
+/** The JSON objects among output lines (restic mixes them with nothing else on stdout, but be lenient). */
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        const value: unknown = JSON.parse(line);
+        return isObject(value) ? [value] : [];
+      } catch {
+        return []; // a status line cut off by a killed run
+      }
+    });
 }
 
 export function retentionArgs(policy: RetentionPolicy): string[] {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { NIXOS_REBUILD_TIMEOUT_MS, type ActivationKind, type MachineRef } from '@fedops/contracts';
 import { assertUnreachable } from '@fedops/domain';
 import { appServerBinDir } from '@fedops/sandbox-host';
-import { SshCommandError, type SshClient } from '../ssh/ssh-client';
-import { shellCommand, shellQuote } from '../ssh/shell-quote';
+import { SshCommandError, type SshClient } from '@fedops/service-kit';
+import { shellCommand, shellQuote } from '@fedops/service-kit';
 import { readStandinFiles, STANDIN_SCRIPT_NAME } from './standin-script';
 
 export interface ActivationResult {

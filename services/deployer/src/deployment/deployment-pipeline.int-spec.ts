@@ -24,7 +24,7 @@ import { SandboxStandinActivator } from '../activation/activator';
 import { TenantSecrets1765200000000 } from '../migrations/1765200000000-tenant-secrets';
 import { TenantSecretEntity } from '../secrets/tenant-secret.entity';
 import { TenantSecretService } from '../secrets/tenant-secret.service';
-import { startLocalMachine, standinPids, type LocalMachine } from '../ssh/local-sshd.test';
+import { startLocalMachine, standinPids, type LocalMachine } from '@fedops/testing';
 import { DeploymentPipeline, type DeploymentPipelineDeps, type PipelineLogger } from './deployment-pipeline';
 
 /**

@@ -26,8 +26,8 @@ import { secretFileContent } from '../secrets/secret-generator';
 import { secretKey, type SecretSource } from '../secrets/tenant-secret.service';
 import { validateFlake } from '../nixos/nix-validator';
 import { writeRenderedFiles } from '../nixos/write-rendered-files';
-import { SshClient } from '../ssh/ssh-client';
-import { shellQuote } from '../ssh/shell-quote';
+import { SshClient } from '@fedops/service-kit';
+import { shellQuote } from '@fedops/service-kit';
 
 export interface PipelineLogger {
   info(msg: string, fields?: Record<string, unknown>): void;

@@ -1,5 +1,5 @@
 import { enabledPorts, type AppDefinition, type OptionValue } from '@fedops/catalog';
-import { shellQuote } from '../ssh/shell-quote';
+import { shellQuote } from '@fedops/service-kit';
 import { mergeModules, type AppModuleRenderer, type NixModuleConfig } from './app-modules';
 import { NIXPKGS_PIN } from './nixpkgs-pin';
 import type { NixValue } from './nix-string';

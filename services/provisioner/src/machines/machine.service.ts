@@ -128,6 +128,17 @@ export class MachineService {
     return destroyed;
   }
 
+  /**
+   * The tenant's ready machines, oldest first (two while it moves between providers). Finds, never
+   * creates: a backup or restore must not get a new empty machine in place of a lost one.
+   */
+  async findForTenant(tenantId: string): Promise<MachineRef[]> {
+    const rows = await this.dataSource
+      .getRepository(MachineEntity)
+      .find({ where: { tenantId }, order: { createdAt: 'ASC' } });
+    return rows.filter((r) => r.status === 'ready').map(toRef);
+  }
+
   async list(): Promise<MachineRef[]> {
     const rows = await this.dataSource.getRepository(MachineEntity).find({ order: { createdAt: 'ASC' } });
     return rows.filter((r) => r.status === 'ready').map(toRef);

@@ -10,6 +10,7 @@ export function createProvisionerActivities(deps: {
   return {
     reconcileMachines: () => deps.reconciler.reconcile(activityCallContext()),
     ensureMachine: (input) => deps.machines.ensure(input, activityCallContext()),
+    findMachines: async ({ tenantId }) => ({ machines: await deps.machines.findForTenant(tenantId) }),
     destroyMachine: async (input) => ({
       destroyed: await deps.machines.destroy(input, activityCallContext()),
     }),

@@ -61,9 +61,11 @@ export class AdminCredentialsService {
           FedopsErrorCode.Conflict,
           `Tenant ${tenant.id} is ${tenant.status}: its apps and their accounts are being removed`,
         );
-      // While an update runs, the tenant's apps (an app it adds is not one until it succeeded) keep running.
+      // While an update or a restore runs, the tenant's apps (an app it adds is not one until it
+      // succeeded) keep their accounts.
       case 'ready':
       case 'updating':
+      case 'restoring':
       case 'failed':
         break;
     }

@@ -8,6 +8,7 @@ import { TenantPlacement1765100000000 } from './1765100000000-tenant-placement';
 import { DroppedAppOptions1765200000000 } from './1765200000000-dropped-app-options';
 import { TenantChanges1765400000000 } from './1765400000000-tenant-changes';
 import { TenantDrift1765500000000 } from './1765500000000-tenant-drift';
+import { BackupOperations1765600000000 } from './1765600000000-backup-operations';
 
 /** Every migration of tenant-api's schema, oldest first: the service runs them at start, tests too. */
 export const TENANT_API_MIGRATIONS = [
@@ -21,4 +22,5 @@ export const TENANT_API_MIGRATIONS = [
   DroppedAppOptions1765200000000,
   TenantChanges1765400000000,
   TenantDrift1765500000000,
+  BackupOperations1765600000000,
 ];

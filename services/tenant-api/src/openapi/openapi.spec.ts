@@ -141,6 +141,9 @@ describe('the OpenAPI document', () => {
         'get /v1/tenants/{id}',
         'patch /v1/tenants/{id}',
         'post /v1/tenants/{id}/reconcile',
+        'get /v1/tenants/{id}/snapshots',
+        'post /v1/tenants/{id}/backups',
+        'post /v1/tenants/{id}/restores',
         'get /v1/tenants/{id}/events',
         'post /v1/tenants/{id}/events/tickets',
         'post /v1/tenants/{id}/apps/{app}/admin-credentials',
@@ -176,6 +179,8 @@ describe('the OpenAPI document', () => {
       'post /v1/organisations/{id}/members',
       'post /v1/providers',
       'post /v1/tenants',
+      'post /v1/tenants/{id}/backups',
+      'post /v1/tenants/{id}/restores',
       'post /v1/tokens',
     ]);
   });

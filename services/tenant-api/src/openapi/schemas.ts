@@ -10,6 +10,8 @@ import {
 import {
   EVENT_KINDS,
   OPERATION_KINDS,
+  RESTORE_STRATEGIES,
+  SNAPSHOT_REASONS,
   OPERATION_STATUSES,
   OPERATION_STEP_STATUSES,
   PROVIDER_STATUSES,
@@ -507,6 +509,18 @@ const OperationView: SchemaObject = {
       required: ['added', 'removed', 'changed'],
       properties: { added: STRINGS, removed: STRINGS, changed: STRINGS },
     },
+    backup: {
+      type: 'object',
+      description: 'What a backup takes: the apps, and why.',
+      required: ['apps', 'reason'],
+      properties: { apps: STRINGS, reason: { type: 'string', enum: [...SNAPSHOT_REASONS] } },
+    },
+    restore: {
+      type: 'object',
+      description: 'What a restore restores, and how.',
+      required: ['snapshotIds', 'strategy'],
+      properties: { snapshotIds: STRINGS, strategy: { type: 'string', enum: [...RESTORE_STRATEGIES] } },
+    },
     createdAt: TIMESTAMP,
     startedAt: TIMESTAMP,
     finishedAt: TIMESTAMP,
@@ -524,6 +538,88 @@ const OperationView: SchemaObject = {
 };
 
 const OperationList = pageOf('OperationView', 'A page of operations, newest first.');
+
+const SNAPSHOT_ID = {
+  type: 'string' as const,
+  pattern: '^[0-9a-f]{64}$',
+  description: "restic's snapshot id.",
+};
+
+const AppSnapshot: SchemaObject = {
+  type: 'object',
+  description:
+    "One app's snapshot in the tenant's restic repository: its data paths and a dump of each of its " +
+    'databases, taken on the machine. `protected` snapshots (taken before a restore, an upgrade or a ' +
+    'removal) are never forgotten by retention.',
+  required: [
+    'id',
+    'tenantId',
+    'app',
+    'reason',
+    'operationId',
+    'takenAt',
+    'paths',
+    'databases',
+    'totalBytes',
+    'addedBytes',
+    'files',
+    'protected',
+  ],
+  additionalProperties: false,
+  properties: {
+    id: SNAPSHOT_ID,
+    tenantId: { type: 'string', format: 'uuid' },
+    app: { type: 'string', example: 'forgejo' },
+    reason: { type: 'string', enum: [...SNAPSHOT_REASONS] },
+    operationId: { type: 'string', description: 'The operation that took it.' },
+    takenAt: TIMESTAMP,
+    paths: { ...STRINGS, description: "The app's data paths on the machine, e.g. `/var/lib/forgejo`." },
+    databases: { ...STRINGS, description: "The app's databases, dumped into the snapshot." },
+    totalBytes: { type: 'integer', minimum: 0, description: 'Bytes of the files the snapshot holds.' },
+    addedBytes: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Bytes it added to the repository (deduplicated).',
+    },
+    files: { type: 'integer', minimum: 0 },
+    protected: { type: 'boolean' },
+  },
+};
+
+const SnapshotList = pageOf('AppSnapshot', 'A page of snapshots, newest first.');
+
+const BackupRequest: SchemaObject = {
+  type: 'object',
+  description:
+    'A backup now. Without `apps`, every app of the tenant (apps holding no data get no snapshot).',
+  additionalProperties: false,
+  properties: {
+    apps: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      items: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' },
+      description: 'App ids of the tenant.',
+    },
+  },
+};
+
+const RestoreRequest: SchemaObject = {
+  type: 'object',
+  description: 'A restore of snapshots of the tenant (at most one per app), by the strategy chosen.',
+  required: ['snapshotIds', 'strategy'],
+  additionalProperties: false,
+  properties: {
+    snapshotIds: { type: 'array', minItems: 1, maxItems: 20, items: SNAPSHOT_ID },
+    strategy: {
+      type: 'string',
+      enum: [...RESTORE_STRATEGIES],
+      description:
+        '`safe`: into a new location, verified, then swapped (room for a second copy needed); `in-place`: a ' +
+        '`pre-restore` snapshot first, then restored where the data is.',
+    },
+  },
+};
 
 const UpdateTenantRequest: SchemaObject = {
   type: 'object',
@@ -1541,6 +1637,10 @@ const FIXED_SCHEMAS = {
   UpdateTenantRequest,
   TenantChangePreview,
   OperationList,
+  AppSnapshot,
+  SnapshotList,
+  BackupRequest,
+  RestoreRequest,
   AuditEntry,
   AuditList,
   StreamTicket,

@@ -77,6 +77,37 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
       'dns-cleanup': "publishing the tenant's DNS records",
     },
   },
+  backup: {
+    workflow: 'backupTenant',
+    // A backup changes nothing on the tenant: it keeps running as it is.
+    tenantStatusWhileRunning: 'ready',
+    tenantStatusIfNotRun: 'ready',
+    // Cancelling ends restic on the machine; a snapshot is written whole or not at all.
+    cancellable: true,
+    supersedesRunning: false,
+    noun: 'The backup',
+    afterFailure: 'No snapshot of it was kept for the apps it had not finished; retry the operation',
+    steps: {
+      machine: "finding the tenant's machine",
+      backup: "taking the apps' snapshots",
+    },
+  },
+  restore: {
+    workflow: 'restoreTenant',
+    tenantStatusWhileRunning: 'restoring',
+    tenantStatusIfNotRun: 'ready',
+    // Half a swap of data cannot be undone by stopping it.
+    cancellable: false,
+    supersedesRunning: false,
+    noun: 'The restore',
+    afterFailure:
+      'A safe restore leaves the data as it was until its last step; an in-place restore took a pre-restore ' +
+      'snapshot first, which holds the data as it was: restore it to go back',
+    steps: {
+      machine: "finding the tenant's machine",
+      restore: 'restoring the snapshots',
+    },
+  },
   destroy: {
     workflow: 'destroyTenant',
     tenantStatusWhileRunning: 'deleting',
@@ -89,7 +120,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
     steps: {
       'cancel-deploy': 'stopping the deployment in flight',
       dns: 'removing the DNS records',
-      backup: 'deleting the backups',
+      backup: 'retiring the backups (kept for the grace period)',
       deployments: 'removing the deployment',
       machine: 'removing the machine',
     },

@@ -1,11 +1,23 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { OperationKind, OperationStatus, OperationStep, TenantAppsState } from '@fedops/contracts';
+import type {
+  OperationKind,
+  OperationStatus,
+  OperationStep,
+  RestoreStrategy,
+  SnapshotReason,
+  TenantAppsState,
+} from '@fedops/contracts';
 
 /** What an update operation changes: the tenant's apps before and after (applied when it succeeds). */
 export interface TenantChange {
   from: TenantAppsState;
   to: TenantAppsState;
 }
+
+/** The request of a backup (which apps, why) or a restore (which snapshots, how). */
+export type OperationParams =
+  | { backup: { apps: string[]; reason: SnapshotReason } }
+  | { restore: { snapshotIds: string[]; strategy: RestoreStrategy } };
 
 /** One change to a tenant and its workflow run (the workflow id is this id), owned by tenant-api. */
 @Entity({ name: 'operations' })
@@ -46,6 +58,10 @@ export class OperationEntity {
   /** The change an update carries out; null for other kinds. */
   @Column('jsonb', { nullable: true })
   change!: TenantChange | null;
+
+  /** What a backup or restore was asked to do; null for other kinds. */
+  @Column('jsonb', { nullable: true })
+  params!: OperationParams | null;
 
   @Column('text', { name: 'retry_of', nullable: true })
   retryOf!: string | null;

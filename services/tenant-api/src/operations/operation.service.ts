@@ -19,7 +19,7 @@ import { Orchestrator } from '../orchestration/orchestrator';
 import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list-query';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { OPERATION_KIND_SPECS, abandonedMessage, operatorMessage } from './operation-kinds';
-import { OperationEntity, type TenantChange } from './operation.entity';
+import { OperationEntity, type OperationParams, type TenantChange } from './operation.entity';
 import { toOperationView, type OperationView } from './operation.view';
 
 const OPERATION_ID = /^[A-Za-z0-9-]{1,80}$/;
@@ -67,7 +67,7 @@ export class OperationService {
     tenant: TenantEntity,
     kind: OperationKind,
     requestedBy: string,
-    options: { retryOf?: string; change?: TenantChange } = {},
+    options: { retryOf?: string; change?: TenantChange; params?: OperationParams } = {},
   ): Promise<OperationEntity> {
     const op = tx.getRepository(OperationEntity).create({
       id: randomUUID(),
@@ -82,6 +82,7 @@ export class OperationService {
       errorDetail: null,
       retryOf: options.retryOf ?? null,
       change: options.change ?? null,
+      params: options.params ?? null,
       startedAt: null,
       finishedAt: null,
       checkedAt: null,
@@ -260,6 +261,7 @@ export class OperationService {
         const created = await this.create(tx, tenant, previous.kind, principal.subject, {
           retryOf: previous.id,
           ...(change !== undefined ? { change } : {}),
+          ...(previous.params !== null ? { params: previous.params } : {}),
         });
         const body = toOperationView(created, principal);
         return { status: 202, body, location: body.links.self };

@@ -1,4 +1,10 @@
-import type { OperationKind, OperationStatus, OperationStep } from '@fedops/contracts';
+import type {
+  OperationKind,
+  OperationStatus,
+  OperationStep,
+  RestoreStrategy,
+  SnapshotReason,
+} from '@fedops/contracts';
 import type { Principal } from '../auth';
 import { OPERATION_KIND_SPECS } from './operation-kinds';
 import type { OperationEntity, TenantChange } from './operation.entity';
@@ -18,6 +24,10 @@ export interface OperationView {
   retryOf?: string;
   /** What an update changes, by app id. */
   change?: { added: string[]; removed: string[]; changed: string[] };
+  /** What a backup takes: the apps, and why. */
+  backup?: { apps: string[]; reason: SnapshotReason };
+  /** What a restore restores, and how. */
+  restore?: { snapshotIds: string[]; strategy: RestoreStrategy };
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -42,6 +52,7 @@ export function toOperationView(op: OperationEntity, principal: Principal): Oper
     ...(ops && op.errorDetail !== null ? { errorDetail: op.errorDetail } : {}),
     ...(op.retryOf !== null ? { retryOf: op.retryOf } : {}),
     ...(op.change !== null ? { change: changeSummary(op.change) } : {}),
+    ...(op.params ?? {}),
     createdAt: op.createdAt.toISOString(),
     ...(op.startedAt !== null ? { startedAt: op.startedAt.toISOString() } : {}),
     ...(op.finishedAt !== null ? { finishedAt: op.finishedAt.toISOString() } : {}),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TaskQueue, type UpdateTenantInput } from '@fedops/contracts';
-import { deployTenant, destroyTenant, updateTenant } from '@fedops/workflows';
+import { backupTenant, deployTenant, destroyTenant, restoreTenant, updateTenant } from '@fedops/workflows';
 import { ServiceMetrics } from '@fedops/service-kit';
 import { OPERATION_KIND_SPECS } from '../operations/operation-kinds';
 import type { OperationEntity, TenantChange } from '../operations/operation.entity';
@@ -56,6 +56,31 @@ export class Orchestrator {
           await this.client.workflow.start(updateTenant, {
             ...this.startOptions(operationId),
             args: [updateInput(tenant, { from: current, to: current })],
+          });
+          break;
+        }
+        case 'backup': {
+          const params = op.params !== null && 'backup' in op.params ? op.params.backup : undefined;
+          if (params === undefined) throw new Error(`Backup operation ${operationId} carries no request`);
+          await this.client.workflow.start(backupTenant, {
+            ...this.startOptions(operationId),
+            args: [{ tenantId: tenant.id, orgId: tenant.orgId, apps: params.apps, reason: params.reason }],
+          });
+          break;
+        }
+        case 'restore': {
+          const params = op.params !== null && 'restore' in op.params ? op.params.restore : undefined;
+          if (params === undefined) throw new Error(`Restore operation ${operationId} carries no request`);
+          await this.client.workflow.start(restoreTenant, {
+            ...this.startOptions(operationId),
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                snapshotIds: params.snapshotIds,
+                strategy: params.strategy,
+              },
+            ],
           });
           break;
         }

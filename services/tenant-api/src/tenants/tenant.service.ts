@@ -251,7 +251,7 @@ export class TenantService {
   }
 
   /** Whether the tenant ever ran: a deploy or update of it succeeded. */
-  private async wasDeployed(tx: EntityManager, tenantId: string): Promise<boolean> {
+  async wasDeployed(tx: EntityManager, tenantId: string): Promise<boolean> {
     const rows: unknown[] = await tx.query(
       `SELECT 1 FROM operations WHERE tenant_id = $1 AND kind IN ('deploy', 'update') AND status = 'succeeded' LIMIT 1`,
       [tenantId],
@@ -334,7 +334,7 @@ export class TenantService {
   }
 
   /** A change may start: the tenant is not (being) deleted and no operation runs on it (409 naming it). */
-  private async requireChangeable(tx: EntityManager, tenant: TenantEntity): Promise<void> {
+  async requireChangeable(tx: EntityManager, tenant: TenantEntity): Promise<void> {
     if (tenant.status === 'deleted' || tenant.status === 'deleting') {
       throw new FedopsError(FedopsErrorCode.Conflict, `Tenant ${tenant.id} is ${tenant.status}`);
     }

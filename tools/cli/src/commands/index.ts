@@ -7,7 +7,8 @@ import { appsCommand } from './catalog';
 import { machinesCommand } from './machines';
 import { operationsCommand } from './operations';
 import { providersCommand } from './providers';
-import { backupsCommand, tokensCommand } from './resources';
+import { backupsCommand } from './backups';
+import { tokensCommand } from './resources';
 import { tenantsCommand } from './tenants';
 
 function completionCommand(root: () => CommandNode): CommandNode {

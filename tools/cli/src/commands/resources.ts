@@ -1,8 +1,5 @@
-// Commands for API resources that tenant-api is still growing: API tokens (/v1/tokens) and backups
-// (/v1/tenants/{id}/backups). Backups have no server side yet: they show whatever fields the server
-// sends, and a server without the endpoint answers 404 "Cannot GET ...", which the command reports as
-// "not available on this server" (exit 4).
-import type { ApiResponse } from '../api-client';
+// Commands for API tokens (/v1/tokens). A server without an endpoint answers 404 "Cannot GET ...",
+// which a command reports as "not available on this server" (exit 4).
 import {
   arg,
   durationValue,
@@ -13,76 +10,7 @@ import {
 } from '../command';
 import { LIST_OPTIONS, notice, print, printJson, printList } from '../output';
 import { relative, renderFields, type Column } from '../table';
-import {
-  IDEMPOTENCY_OPTION,
-  WAIT_OPTIONS,
-  confirm,
-  follow,
-  idempotencyKey,
-  requireSuccess,
-  waitChoice,
-} from './shared';
-
-type Resource = Record<string, unknown>;
-
-function scalar(value: unknown): string {
-  if (value === undefined || value === null) return '-';
-  if (Array.isArray(value)) return value.map(scalar).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
-/** The columns for a list of resources whose shape this command does not know: the usual fields present. */
-export function columnsFor(
-  items: readonly Resource[],
-  preferred: readonly string[],
-  now: number,
-): Column<Resource>[] {
-  const present = preferred.filter((key) => items.some((item) => item[key] !== undefined));
-  // None of the usual fields: the first item's own (a few), so the table is never empty.
-  const keys =
-    present.length > 0
-      ? present
-      : Object.keys(items[0] ?? {})
-          .filter((k) => k !== 'links')
-          .slice(0, 6);
-  return keys.map((key) => ({
-    header: key.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase(),
-    value: (item: Resource) =>
-      /At$/.test(key) && typeof item[key] === 'string' ? relative(item[key], now) : scalar(item[key]),
-  }));
-}
-
-function renderResource(item: Resource): string {
-  return renderFields(
-    Object.entries(item)
-      .filter(([key]) => key !== 'links')
-      .map(([key, value]) => [key, scalar(value)]),
-  );
-}
-
-/** A list whose columns are picked from the fields its items have. */
-async function genericList(
-  ctx: CommandContext,
-  path: string,
-  noun: string,
-  preferred: readonly string[],
-): Promise<void> {
-  const session = await ctx.session();
-  await printList<Resource>(
-    ctx,
-    session,
-    path,
-    {},
-    (items) => columnsFor(items, preferred, ctx.io.now()),
-    noun,
-  );
-}
-
-function describeAnswer(ctx: CommandContext, res: ApiResponse<Resource>): void {
-  if (ctx.json) printJson(ctx, res);
-  else print(ctx, renderResource(res.body));
-}
+import { IDEMPOTENCY_OPTION, confirm, idempotencyKey } from './shared';
 
 /** An API token as GET /v1/tokens shows it (POST adds `token`, the secret, once). */
 interface ApiTokenView {
@@ -216,54 +144,6 @@ export const tokensCommand: CommandNode = {
         const res = await session.api.delete<ApiTokenView>(`/v1/tokens/${encodeURIComponent(id)}`);
         if (ctx.json) printJson(ctx, res);
         else print(ctx, `Token ${res.body.id} (${res.body.name}) is ${res.body.status}.`);
-      },
-    },
-  ],
-};
-
-const backupsPath = (tenant: string): string => `/v1/tenants/${encodeURIComponent(tenant)}/backups`;
-
-export const backupsCommand: CommandNode = {
-  name: 'backups',
-  aliases: ['backup'],
-  summary: "A tenant's backups (GET/POST /v1/tenants/{id}/backups)",
-  children: [
-    {
-      name: 'list',
-      aliases: ['ls'],
-      summary: "List a tenant's backups (snapshots)",
-      args: [{ name: 'tenant', required: true, description: 'the tenant id' }],
-      options: LIST_OPTIONS,
-      run: (ctx) =>
-        genericList(ctx, backupsPath(arg(ctx, 0)), 'backups', [
-          'id',
-          'status',
-          'size',
-          'createdAt',
-          'finishedAt',
-        ]),
-    },
-    {
-      name: 'create',
-      summary: 'Back a tenant up now',
-      args: [{ name: 'tenant', required: true, description: 'the tenant id' }],
-      options: { ...IDEMPOTENCY_OPTION, ...WAIT_OPTIONS },
-      run: async (ctx) => {
-        const key = idempotencyKey(ctx);
-        const choice = waitChoice(ctx);
-        const session = await ctx.session();
-        const res = await session.api.post<Resource>(backupsPath(arg(ctx, 0)), undefined, key);
-        const operation = res.body['operation'] as { id?: unknown } | undefined;
-        const operationId = typeof operation?.id === 'string' ? operation.id : res.body['operationId'];
-        if (!choice.wait || typeof operationId !== 'string') {
-          if (choice.wait) notice(ctx, 'the answer names no operation to follow');
-          describeAnswer(ctx, res);
-          return;
-        }
-        const op = await follow(ctx, session, operationId, choice);
-        if (ctx.json) printJson(ctx, op);
-        else print(ctx, `Backup operation ${op.body.id} ${op.body.status}.`);
-        requireSuccess(op.body);
       },
     },
   ],

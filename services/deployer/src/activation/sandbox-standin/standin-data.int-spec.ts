@@ -12,7 +12,7 @@ import { DeploymentPipeline } from '../../deployment/deployment-pipeline';
 import { TenantSecrets1765200000000 } from '../../migrations/1765200000000-tenant-secrets';
 import { TenantSecretEntity } from '../../secrets/tenant-secret.entity';
 import { TenantSecretService } from '../../secrets/tenant-secret.service';
-import { startLocalMachine, standinPids, type LocalMachine } from '../../ssh/local-sshd.test';
+import { startLocalMachine, standinPids, type LocalMachine } from '@fedops/testing';
 
 /*
  * Stand-in apps keep real data (app-servers/standin-data.js): Mastodon and Jitsi deployed by the

@@ -1,4 +1,4 @@
-import { shellQuote } from '../../ssh/shell-quote';
+import { shellQuote } from '@fedops/service-kit';
 import { nixExpr, nixString, type NixValue } from '../nix-string';
 import { adminEmail, adminUnit, bool, fqdn, httpPort, str, type AppModuleRenderer } from './app-module';
 

@@ -1,5 +1,5 @@
 import { TURN_RELAY_PORTS } from '@fedops/catalog';
-import { shellQuote } from '../../ssh/shell-quote';
+import { shellQuote } from '@fedops/service-kit';
 import { nixExpr, nixString, type NixValue } from '../nix-string';
 import {
   adminUnit,

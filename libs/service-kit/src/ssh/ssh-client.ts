@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { shellCommand, shellQuote } from './shell-quote';
 
 export interface SshClientOptions {
@@ -27,6 +28,13 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Ends the session (as a timeout does) when aborted: a cancelled activity stops its remote command. */
   signal?: AbortSignal;
+  /** Receives the remote command's standard output as it arrives (progress lines), besides the result. */
+  onStdout?: (chunk: string) => void;
+  /**
+   * A port on the machine's loopback forwarded to `host:port` as seen from here, for this command only
+   * (its own connection, not the shared one): the machine reaches a service it has no route to.
+   */
+  remoteForward?: { remotePort: number; host: string; port: number };
 }
 
 export interface ExecResult {
@@ -123,15 +131,28 @@ export class SshClient {
     const wrapped =
       `setsid -w sh -c ${shellQuote(`echo $$ > ${pidFile}; ${command}`)}; ` +
       `rc=$?; rm -f ${pidFile}; exit $rc`;
+    const forward = options.remoteForward;
+    // ssh takes the first value of an option: these come before sshArgs' shared ControlPath.
+    // prettier-ignore
+    const forwardArgs = forward === undefined ? [] : [
+      '-o', 'ControlPath=none',
+      '-o', 'ExitOnForwardFailure=yes',
+      '-R', `127.0.0.1:${forward.remotePort}:${forward.host}:${forward.port}`,
+    ];
     const child = spawn(
       this.options.sshBinary ?? 'ssh',
-      [...this.sshArgs(), this.options.host, '--', wrapped],
+      [...forwardArgs, ...this.sshArgs(), this.options.host, '--', wrapped],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
     child.stdin?.on('error', () => undefined); // remote side may exit before reading all input
     child.stdin?.end(options.stdin ?? '');
+    if (options.onStdout !== undefined) {
+      const onStdout = options.onStdout;
+      const decoder = new StringDecoder('utf8'); // a character may be split across chunks
+      child.stdout?.on('data', (d: Buffer) => onStdout(decoder.write(d)));
+    }
     return this.collect(child, command, options.timeoutMs ?? 60_000, options.signal, pidFile);
   }
 

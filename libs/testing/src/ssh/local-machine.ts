@@ -1,5 +1,5 @@
 /**
- * Test helper (not a test: `*.test.ts` is neither built nor collected by jest): a real OpenSSH
+ * Test helper: a real OpenSSH
  * server on a loopback address of its own, standing in for a sandbox machine until
  * libs/sandbox-host provides namespaced ones. Each machine gets its own 127.x.y.z address, so the
  * catalog's fixed app ports never collide with anything else on 127.0.0.1.
@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MachineRef } from '@fedops/contracts';
-import { findBindFailure, PortInUseError, startOnPorts } from '@fedops/testing';
+import { findBindFailure, PortInUseError, startOnPorts } from '../infra';
 
 export interface LocalMachine {
   machine: MachineRef;

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startLocalMachine, type LocalMachine } from './local-sshd.test';
+import { startLocalMachine, type LocalMachine } from '@fedops/testing';
 import { SshClient, SshCommandError } from './ssh-client';
 
 describe('SshClient against a real sshd', () => {
