@@ -7,7 +7,9 @@ import {
   hostLayout,
   sandboxPostgresSocketDir,
 } from '@fedops/sandbox-host';
-import { startTestPlatform, waitFor, type TestPlatform } from '@fedops/testing';
+import { Client, Connection } from '@temporalio/client';
+import { backupScheduleId, type BackupPolicy } from '@fedops/contracts';
+import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient, readEvents } from './api-client';
 import { newTenant } from './factories';
 import { front } from './machine-front';
@@ -26,11 +28,14 @@ interface Tenant {
   domain: string;
   status: string;
   error?: string;
+  backups: { policy: BackupPolicy; lastSucceededAt?: string; lastFailedAt?: string };
 }
 interface Operation {
   id: string;
   kind: string;
   status: string;
+  requestedBy: string;
+  steps: Array<{ name: string; status: string }>;
   error?: string;
   backup?: { apps: string[]; reason: string };
   restore?: { snapshotIds: string[]; strategy: string };
@@ -65,6 +70,7 @@ let acme: ApiClient;
 let tenant: Tenant;
 let address: string;
 let fsRoot: string;
+let temporal: Connection;
 
 beforeAll(async () => {
   env = await startTestPlatform('backups');
@@ -84,8 +90,32 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await temporal?.close();
   await env?.stop();
 });
+
+/** Runs the tenant's backup schedule now, as Temporal would at its next time. */
+async function triggerSchedule(): Promise<void> {
+  const { address, namespace } = testInfra().temporal;
+  temporal ??= await Connection.connect({ address });
+  await new Client({ connection: temporal, namespace }).schedule
+    .getHandle(backupScheduleId(tenant.id))
+    .trigger();
+}
+
+/** The operation of the next scheduled backup, once it has ended. */
+async function nextScheduledBackup(known: Set<string>): Promise<Operation> {
+  const op = await waitFor(
+    async () => {
+      const list = await acme.get<{ items: Operation[] }>(
+        `/v1/operations?tenant=${tenant.id}&kind=backup&limit=200`,
+      );
+      return list.body.items.find((o) => o.requestedBy === 'schedule' && !known.has(o.id));
+    },
+    { description: 'a scheduled backup operation', timeoutMs: 60_000, intervalMs: 250 },
+  );
+  return finished(op.id);
+}
 
 const spec = (app: AppName) => APPS.find((a) => a.app === app)!;
 const fqdn = (app: AppName): string => `${spec(app).host}.${tenant.domain}`;
@@ -292,6 +322,106 @@ describe('backups and restores', () => {
     expect(
       (await acme.get<{ items: unknown[] }>(`/v1/operations?tenant=${tenant.id}&limit=200`)).body.items,
     ).toHaveLength(operationsBefore);
+  });
+
+  it('backs up on its schedule, then applies retention: per app what the policy keeps, and every protected snapshot', async () => {
+    expect((await acme.get<Tenant>(`/v1/tenants/${tenant.id}`)).body.backups.policy.intervalHours).toBe(0);
+    const policy: BackupPolicy = {
+      intervalHours: 24,
+      retention: { keepLast: 1 },
+      checkIntervalDays: 1,
+      checkReadDataPercent: 100,
+    };
+    const keepsNothing = await acme.request<{ errors: Array<{ field: string; message: string }> }>(
+      'PUT',
+      `/v1/tenants/${tenant.id}/backup-policy`,
+      { body: { ...policy, retention: {} } },
+    );
+    expect([keepsNothing.status, keepsNothing.body.errors[0]?.message]).toEqual([
+      400,
+      expect.stringContaining('keeps nothing'),
+    ]);
+    const set = await acme.request<BackupPolicy>('PUT', `/v1/tenants/${tenant.id}/backup-policy`, {
+      body: policy,
+    });
+    expect([set.status, set.body]).toEqual([200, policy]);
+    expect((await acme.get<BackupPolicy>(`/v1/tenants/${tenant.id}/backup-policy`)).body).toEqual(policy);
+
+    const before = await snapshots();
+    const protectedBefore = before.filter((s) => s.protected).map((s) => s.id);
+    expect(protectedBefore.length).toBeGreaterThanOrEqual(1);
+    const known = new Set(
+      (await acme.get<{ items: Operation[] }>(`/v1/operations?tenant=${tenant.id}&limit=200`)).body.items.map(
+        (o) => o.id,
+      ),
+    );
+    await triggerSchedule();
+    const op = await nextScheduledBackup(known);
+    expect([op.status, op.error, op.backup]).toEqual([
+      'succeeded',
+      undefined,
+      { apps: ['gotosocial', 'pixelfed'], reason: 'scheduled' },
+    ]);
+    expect(op.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'machine:succeeded',
+      'backup:succeeded',
+      'retention:succeeded',
+    ]);
+
+    // Per app: the scheduled snapshot alone (keepLast 1), and every protected snapshot kept.
+    const after = await snapshots('?refresh=true');
+    for (const { app } of APPS) {
+      const own = after.filter((s) => s.app === app && !s.protected);
+      expect([app, own.map((s) => s.reason)]).toEqual([app, ['scheduled']]);
+    }
+    expect(
+      after
+        .filter((s) => s.protected)
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([...protectedBefore].sort());
+    // The forgotten snapshots are gone from the repository, not only from the list.
+    const gone = before.filter((s) => !s.protected).map((s) => s.id);
+    expect(after.map((s) => s.id).filter((id) => gone.includes(id))).toEqual([]);
+
+    const view = (await acme.get<Tenant>(`/v1/tenants/${tenant.id}`)).body;
+    expect(Date.parse(view.backups.lastSucceededAt ?? '')).toBeGreaterThan(Date.now() - 120_000);
+  });
+
+  it('a scheduled backup that fails is a failed operation, announced, and shown on the tenant', async () => {
+    const known = new Set(
+      (await acme.get<{ items: Operation[] }>(`/v1/operations?tenant=${tenant.id}&limit=200`)).body.items.map(
+        (o) => o.id,
+      ),
+    );
+    const lastGood = (await acme.get<Tenant>(`/v1/tenants/${tenant.id}`)).body.backups.lastSucceededAt;
+    // The app's database is gone from the machine: its dump, and so its backup, fails.
+    execFileSync(join(SANDBOX_POSTGRES_BIN_DIR, 'psql'), [
+      '-h',
+      sandboxPostgresSocketDir(fsRoot),
+      '-U',
+      SANDBOX_POSTGRES_SUPERUSER,
+      '-d',
+      'postgres',
+      '-c',
+      'DROP DATABASE pixelfed WITH (FORCE)',
+    ]);
+    await triggerSchedule();
+    const op = await nextScheduledBackup(known);
+    expect(op.status).toBe('failed');
+    expect(op.error).toMatch(/^The backup failed while taking the apps' snapshots/);
+    const view = (await acme.get<Tenant>(`/v1/tenants/${tenant.id}`)).body;
+    expect(view.status).toBe('ready');
+    expect(view.backups.lastSucceededAt).toBe(lastGood);
+    expect(Date.parse(view.backups.lastFailedAt ?? '')).toBeGreaterThan(Date.now() - 120_000);
+    const events = await readEvents(
+      `${env.apiUrl}/v1/tenants/${tenant.id}/events`,
+      env.tokens.acme,
+      (e) => e.event === 'tenant.backup.failed',
+      20_000,
+    );
+    const failed = events.find((e) => e.event === 'tenant.backup.failed');
+    expect(failed?.data['data']).toMatchObject({ operationId: op.id, scheduled: true });
   });
 
   it('refuses a restore while another operation runs on the tenant (409 naming it)', async () => {

@@ -153,11 +153,17 @@ function realIds(op: DocumentedOperation, name: string): string[] {
   // The fuzz tenant's app (revealed once, then a 410) and apps it does not have.
   if (name === 'app') return ['gotosocial', 'jitsi', 'mastodon'];
   // Not for deletion, nor for a change (a generated valid change with `If-Match: *` would start an
-  // update), a reconcile or a backup (every valid request starts one), or a restore.
+  // update), a reconcile or a backup (every valid request starts one), a restore, or a new backup
+  // policy (which would move its schedule).
   if (op.path.startsWith('/v1/tenants/{id}'))
-    return ['deleteTenant', 'updateTenant', 'reconcileTenant', 'backupTenant', 'restoreTenant'].includes(
-      op.operationId,
-    )
+    return [
+      'deleteTenant',
+      'updateTenant',
+      'reconcileTenant',
+      'backupTenant',
+      'restoreTenant',
+      'setBackupPolicy',
+    ].includes(op.operationId)
       ? []
       : [pools.tenant];
   if (op.path.startsWith('/v1/operations/{id}')) return [pools.operation];

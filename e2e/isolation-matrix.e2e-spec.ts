@@ -484,6 +484,28 @@ const ROWS: readonly Row[] = [
     allowed: () => 200,
   },
   {
+    operationId: 'getBackupPolicy',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:read'],
+    targeted: true,
+    request: (org) => ({ method: 'GET', path: `/v1/tenants/${fixtures[org].live.id}/backup-policy` }),
+    allowed: () => 200,
+  },
+  {
+    operationId: 'setBackupPolicy',
+    roles: ['ops', 'operator'],
+    scopes: ['tenants:write'],
+    targeted: true,
+    // Allowed: the deleted tenant (409, nothing changed). Foreign: the live one, a 404.
+    request: (org, visible) => ({
+      method: 'PUT',
+      path: `/v1/tenants/${(visible ? fixtures[org].gone : fixtures[org].live).id}/backup-policy`,
+      body: { intervalHours: 12, retention: { keepLast: 2 }, checkIntervalDays: 7, checkReadDataPercent: 5 },
+    }),
+    allowed: () => 409,
+    state: async (org) => [await opsGet(`/v1/tenants/${fixtures[org].live.id}`)],
+  },
+  {
     operationId: 'backupTenant',
     roles: ['ops', 'operator'],
     scopes: ['tenants:write'],

@@ -34,6 +34,18 @@ const BODY_OPERATIONS: ReadonlyArray<{
     validBody: () => ({ apps: ['mastodon'] }),
   },
   {
+    operationId: 'setBackupPolicy',
+    method: 'PUT',
+    path: '/v1/tenants/{id}/backup-policy',
+    url: '/v1/tenants/00000000-0000-4000-8000-000000000000/backup-policy',
+    validBody: () => ({
+      intervalHours: 24,
+      retention: { keepDaily: 7 },
+      checkIntervalDays: 7,
+      checkReadDataPercent: 5,
+    }),
+  },
+  {
     operationId: 'restoreTenant',
     method: 'POST',
     path: '/v1/tenants/{id}/restores',

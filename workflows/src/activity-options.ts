@@ -57,7 +57,10 @@ export function serviceActivities() {
       taskQueue: TaskQueue.tenantApi,
     }),
     tenantApi: proxyActivities<
-      Pick<TenantApiActivities, 'setTenantStatus' | 'recordOperationProgress' | 'recordDrift'>
+      Pick<
+        TenantApiActivities,
+        'setTenantStatus' | 'recordOperationProgress' | 'recordDrift' | 'startScheduledBackup'
+      >
     >({
       ...options,
       heartbeatTimeout: undefined,

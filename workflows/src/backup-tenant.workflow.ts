@@ -7,6 +7,7 @@ import {
   type MachineRef,
   type RestoreAppsResult,
   type RestoreTenantInput,
+  type ScheduledBackupResult,
   type TenantStatus,
 } from '@fedops/contracts';
 import { SERVICE_ACTIVITY_OPTIONS, serviceActivities } from './activity-options';
@@ -21,7 +22,7 @@ export const RESTORE_STEPS = ['machine', 'restore'] as const;
  * (the next attempt clears the dead run's stale lock).
  */
 function runActivities() {
-  return proxyActivities<Pick<BackupActivities, 'backupApps' | 'restoreApps'>>({
+  return proxyActivities<Pick<BackupActivities, 'backupApps' | 'restoreApps' | 'applyRetention'>>({
     ...SERVICE_ACTIVITY_OPTIONS,
     taskQueue: TaskQueue.backup,
     startToCloseTimeout: '6 hours',
@@ -32,21 +33,39 @@ function runActivities() {
 /**
  * Snapshots of the tenant's apps, taken on its machine: `machine` finds the machine (never makes
  * one: a lost machine has nothing to back up), `backup` takes one snapshot per app that holds data.
- * Nothing to undo: a snapshot is written whole or not at all. The tenant stays as it was.
+ * Nothing to undo: a snapshot is written whole or not at all. The tenant stays as it was. A
+ * scheduled backup carries the tenant's policy: `retention` then forgets and prunes what the policy
+ * does not keep (never a protected snapshot) and checks the repository when a check is due.
  */
 export async function backupTenant(input: BackupTenantInput): Promise<BackupAppsResult> {
   const operationId = workflowInfo().workflowId;
-  const { tenantId } = input;
+  const { tenantId, policy } = input;
   const { tenantApi } = serviceActivities();
-  const tracker = new OperationTracker('backupTenant', tenantId, [...BACKUP_STEPS], (steps) =>
-    tenantApi.recordOperationProgress({ operationId, tenantId, steps }),
+  const steps = policy === undefined ? [...BACKUP_STEPS] : [...BACKUP_STEPS, 'retention'];
+  const tracker = new OperationTracker('backupTenant', tenantId, steps, (snapshot) =>
+    tenantApi.recordOperationProgress({ operationId, tenantId, steps: snapshot }),
   );
   return finishing(tracker, tenantId, operationId, 'ready', async () => {
     const machine = await tracker.run('machine', () => tenantMachine(tenantId));
-    return tracker.run('backup', () =>
+    const taken = await tracker.run('backup', () =>
       runActivities().backupApps({ tenantId, operationId, machine, apps: input.apps, reason: input.reason }),
     );
+    if (policy !== undefined) {
+      await tracker.run('retention', () =>
+        runActivities().applyRetention({ tenantId, operationId, apps: input.apps, policy }),
+      );
+    }
+    return taken;
   });
+}
+
+/**
+ * A run of a tenant's backup schedule (a Temporal Schedule per tenant): tenant-api starts the backup
+ * operation with the tenant's policy, like any other operation, or says why it did not (and
+ * announces the skip); the operation's own workflow does the work.
+ */
+export async function scheduledBackup(input: { tenantId: string }): Promise<ScheduledBackupResult> {
+  return serviceActivities().tenantApi.startScheduledBackup({ tenantId: input.tenantId });
 }
 
 /**

@@ -6,4 +6,10 @@ export { progressQuery } from './operation-progress';
 export { SERVICE_ACTIVITY_OPTIONS } from './activity-options';
 export { reconcileMachines } from './reconcile-machines.workflow';
 export { checkDrift } from './check-drift.workflow';
-export { backupTenant, restoreTenant, BACKUP_STEPS, RESTORE_STEPS } from './backup-tenant.workflow';
+export {
+  backupTenant,
+  restoreTenant,
+  scheduledBackup,
+  BACKUP_STEPS,
+  RESTORE_STEPS,
+} from './backup-tenant.workflow';

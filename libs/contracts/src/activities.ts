@@ -1,4 +1,12 @@
-import type { BackupAppsInput, BackupAppsResult, RestoreAppsInput, RestoreAppsResult } from './backups';
+import type {
+  ApplyRetentionInput,
+  ApplyRetentionResult,
+  BackupAppsInput,
+  BackupAppsResult,
+  RestoreAppsInput,
+  RestoreAppsResult,
+  ScheduledBackupResult,
+} from './backups';
 import type { DriftReport } from './drift';
 import type { AppHostname, AppSelection, TenantStatus } from './tenant';
 import type { MachineRef, ReconcileReport, ResourceProviderKind } from './machine';
@@ -109,6 +117,11 @@ export interface BackupActivities {
   backupApps(input: BackupAppsInput): Promise<BackupAppsResult>;
   /** Restores apps from snapshots onto the machine, by the strategy asked (heartbeats progress). */
   restoreApps(input: RestoreAppsInput): Promise<RestoreAppsResult>;
+  /**
+   * Forgets each app's snapshots outside the policy's retention (protected ones are kept), prunes
+   * their data, and checks the repository when the policy's check interval has passed.
+   */
+  applyRetention(input: ApplyRetentionInput): Promise<ApplyRetentionResult>;
 }
 export interface BackupRepositorySummary {
   /** restic's id of the repository; null until the first backup has initialised it. */
@@ -130,6 +143,11 @@ export interface TenantApiActivities {
    * the tenant id.
    */
   cancelDeployment(input: { tenantId: string; operationId?: string }): Promise<{ cancelled: boolean }>;
+  /**
+   * A run of the tenant's backup schedule: starts a `backup` operation of every app with the tenant's
+   * policy, or says why not (the tenant is being changed, or gone); a skip is announced.
+   */
+  startScheduledBackup(input: { tenantId: string }): Promise<ScheduledBackupResult>;
 }
 export interface SetTenantStatusInput {
   tenantId: string;

@@ -75,7 +75,7 @@ export interface RestoreAppsResult {
 export interface BackupProgress extends Record<string, unknown> {
   operationId: string;
   app: string;
-  phase: 'backup' | 'restore';
+  phase: 'backup' | 'restore' | 'retention';
   percent: number;
   bytesDone: number;
   totalBytes: number;
@@ -97,3 +97,59 @@ export interface SnapshotsGetRequest {
   tenantId: string;
   ids: string[];
 }
+
+/** restic's `forget --keep-*` counts; at least one is set (a policy that keeps nothing is refused). */
+export interface RetentionPolicy {
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+}
+export const RETENTION_KEYS = [
+  'keepLast',
+  'keepHourly',
+  'keepDaily',
+  'keepWeekly',
+  'keepMonthly',
+  'keepYearly',
+] as const satisfies ReadonlyArray<keyof RetentionPolicy>;
+
+/** How a tenant is backed up on its own: how often, what is kept, how often the repository is checked. */
+export interface BackupPolicy {
+  /** Hours between scheduled backups of every app; 0: none (manual backups only). */
+  intervalHours: number;
+  /** Applied to each app's scheduled and manual snapshots after every scheduled backup. */
+  retention: RetentionPolicy;
+  /** Days between `restic check` runs, which read `checkReadDataPercent` % of the data too. */
+  checkIntervalDays: number;
+  checkReadDataPercent: number;
+}
+
+export const DEFAULT_BACKUP_POLICY: BackupPolicy = {
+  intervalHours: 24,
+  retention: { keepLast: 3, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  checkIntervalDays: 7,
+  checkReadDataPercent: 5,
+};
+
+/** The Temporal Schedule of a tenant's backups; its runs start SCHEDULED_BACKUP_WORKFLOW. */
+export const backupScheduleId = (tenantId: string): string => `fedops-backup-${tenantId}`;
+export const SCHEDULED_BACKUP_WORKFLOW = 'scheduledBackup';
+
+export interface ApplyRetentionInput {
+  tenantId: string;
+  operationId: string;
+  apps: string[];
+  policy: BackupPolicy;
+}
+export interface ApplyRetentionResult {
+  /** Snapshots forgotten (and their data pruned). */
+  forgotten: string[];
+  /** Whether the repository was checked this time (checkIntervalDays had passed). */
+  checked: boolean;
+}
+
+/** What a scheduled run did: started a backup operation, or why it did not. */
+export type ScheduledBackupResult = { operationId: string } | { skipped: string };

@@ -5,6 +5,7 @@ export const EVENTS_SUBJECT_ROOT = 'fedops';
 export const EVENT_KINDS = [
   'tenant.status.changed',
   'tenant.drift.detected',
+  'tenant.backup.failed',
   'operation.progress',
   'operation.finished',
   'change.requested',

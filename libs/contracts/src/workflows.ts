@@ -1,4 +1,4 @@
-import type { RestoreStrategy, SnapshotReason } from './backups';
+import type { BackupPolicy, RestoreStrategy, SnapshotReason } from './backups';
 import type { AppHostname, AppSelection } from './tenant';
 import type { ResourceProviderKind } from './machine';
 import type { MachinePlacement } from './providers';
@@ -41,6 +41,8 @@ export interface BackupTenantInput {
   orgId: string;
   apps: string[];
   reason: SnapshotReason;
+  /** Scheduled backups: the tenant's policy, whose retention (and check) is applied after them. */
+  policy?: BackupPolicy;
 }
 
 /** A restore of apps from snapshots onto the tenant's machine. */

@@ -1,3 +1,4 @@
+import { DEFAULT_BACKUP_POLICY } from '@fedops/contracts';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { JsonLogger, ServiceKitModule, natsConnectionOptions } from '@fedops/service-kit';
@@ -52,6 +53,7 @@ import { DeployerRpc } from './deployer-rpc/deployer-rpc';
 import { BackupController } from './backups/backup.controller';
 import { BackupRpc } from './backups/backup-rpc';
 import { TenantBackupService } from './backups/tenant-backup.service';
+import { NEW_TENANT_BACKUP_POLICY } from './tenants/tenant.service';
 
 @Module({})
 export class AppModule {
@@ -121,6 +123,10 @@ export class AppModule {
         AdminCredentialsService,
         ProviderService,
         FleetService,
+        {
+          provide: NEW_TENANT_BACKUP_POLICY,
+          useValue: { ...DEFAULT_BACKUP_POLICY, intervalHours: config.backupIntervalHours },
+        },
         {
           provide: RateLimiter,
           useFactory: () =>

@@ -64,6 +64,7 @@ export const NATS_ADMIN_USER = 'admin';
 export const EVENT_PUBLISHERS: Readonly<Record<EventKind, NatsServiceUser>> = {
   'tenant.status.changed': 'tenant-api',
   'tenant.drift.detected': 'tenant-api',
+  'tenant.backup.failed': 'tenant-api',
   'operation.progress': 'tenant-api',
   'operation.finished': 'tenant-api',
   'change.requested': 'tenant-api',

@@ -26,6 +26,8 @@ export interface PlatformOptions {
   /** /16 for sandbox machine addresses. */
   sandboxSubnet?: string;
   sandboxBootDelayMs?: number;
+  /** Hours between a new tenant's scheduled backups; default: tenant-api's (24). */
+  backupIntervalHours?: number;
   /** Fixed HTTP ports; missing ones are picked free (and picked again if taken before the bind). */
   ports?: Partial<Record<ServiceName, number>>;
   /** Where free ports come from (tests inject one handing out a port they hold). */
@@ -187,6 +189,9 @@ export class Platform {
         FEDOPS_PUBLIC_URL: `http://127.0.0.1:${port}`,
         // The organisations of the embedded issuer's seeded operators (their tokens' org claim).
         FEDOPS_SEED_ORGANISATIONS: 'acme=Acme Corporation,globex=Globex Corporation',
+        ...(o.backupIntervalHours !== undefined
+          ? { FEDOPS_BACKUP_INTERVAL_HOURS: String(o.backupIntervalHours) }
+          : {}),
       },
       provisioner: {
         FEDOPS_SANDBOX_STATE_DIR: join(o.dataDir, 'sandbox'),

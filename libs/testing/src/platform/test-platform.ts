@@ -46,7 +46,10 @@ export interface TestPlatform {
 export async function startTestPlatform(
   name: string,
   overrides: Partial<
-    Pick<PlatformOptions, 'sandboxBootDelayMs' | 'extraEnv' | 'logLevel' | 'portPicker'>
+    Pick<
+      PlatformOptions,
+      'sandboxBootDelayMs' | 'extraEnv' | 'logLevel' | 'portPicker' | 'backupIntervalHours'
+    >
   > = {},
 ): Promise<TestPlatform> {
   const infra = testInfra();
@@ -75,6 +78,10 @@ export async function startTestPlatform(
       databaseUrls: database.urls,
       oidcIssuerUrl: issuer.issuerUrl,
       sandboxPrefix: 'fte',
+      // No scheduled backups unless a test asks (a tenant's policy, or this option): all test
+      // platforms share one Temporal namespace, and a schedule firing in the middle of another test
+      // would add operations that test does not expect.
+      backupIntervalHours: 0,
       ...overrides,
       extraEnv: {
         ...overrides.extraEnv,

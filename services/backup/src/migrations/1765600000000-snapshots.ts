@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Snapshots are recorded; a repository is set up without `restic init` (its first backup, on the
  * machine, initialises it: restic_id stays null until then) and kept after its tenant is deleted,
- * until `purge_after`.
+ * until `purge_after`; `checked_at` is its last `restic check`.
  */
 export class Snapshots1765600000000 implements MigrationInterface {
   name = 'Snapshots1765600000000';
@@ -27,12 +27,14 @@ export class Snapshots1765600000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX snapshots_tenant_taken ON snapshots (tenant_id, taken_at)`);
     await q.query(
-      `ALTER TABLE repositories ADD COLUMN deleted_at timestamptz, ADD COLUMN purge_after timestamptz`,
+      `ALTER TABLE repositories ADD COLUMN deleted_at timestamptz, ADD COLUMN purge_after timestamptz, ADD COLUMN checked_at timestamptz`,
     );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE repositories DROP COLUMN deleted_at, DROP COLUMN purge_after`);
+    await q.query(
+      `ALTER TABLE repositories DROP COLUMN deleted_at, DROP COLUMN purge_after, DROP COLUMN checked_at`,
+    );
     await q.query(`DROP TABLE snapshots`);
   }
 }

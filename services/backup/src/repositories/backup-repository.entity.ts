@@ -26,6 +26,10 @@ export class BackupRepositoryEntity {
   @Column('timestamptz', { name: 'purge_after', nullable: true })
   purgeAfter!: Date | null;
 
+  /** The last `restic check` that passed. */
+  @Column('timestamptz', { name: 'checked_at', nullable: true })
+  checkedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -12,6 +12,8 @@ export interface OpenRepository {
   tenantId: string;
   location: string;
   password: string;
+  /** The last `restic check` that passed. */
+  checkedAt: Date | null;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -49,6 +51,7 @@ export class BackupRepositoryService {
         passwordSealed: this.secrets.seal(generateRepositoryPassword(), tenantId),
         deletedAt: null,
         purgeAfter: null,
+        checkedAt: null,
       });
       // Two attempts at once: the second insert loses and reads the first one's row.
       await repo.createQueryBuilder().insert().values(row).orIgnore().execute();
@@ -73,7 +76,12 @@ export class BackupRepositoryService {
     if (row === null) {
       throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${tenantId} has no backup repository`);
     }
-    return { tenantId, location: row.location, password: this.secrets.open(row.passwordSealed, tenantId) };
+    return {
+      tenantId,
+      location: row.location,
+      password: this.secrets.open(row.passwordSealed, tenantId),
+      checkedAt: row.checkedAt,
+    };
   }
 
   /** Records restic's id of the repository once a backup has initialised it. */
@@ -81,6 +89,10 @@ export class BackupRepositoryService {
     await this.dataSource
       .getRepository(BackupRepositoryEntity)
       .update({ tenantId, resticId: IsNull() }, { resticId });
+  }
+
+  async markChecked(tenantId: string, at: Date): Promise<void> {
+    await this.dataSource.getRepository(BackupRepositoryEntity).update({ tenantId }, { checkedAt: at });
   }
 
   /**

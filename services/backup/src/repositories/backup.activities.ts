@@ -15,6 +15,7 @@ export function createBackupActivities(deps: {
     deleteRepository: async ({ tenantId }) => ({ deleted: await deps.repositories.delete(tenantId) }),
     backupApps: (input) => withHeartbeats((reporter) => deps.snapshots.backupApps(input, reporter)),
     restoreApps: (input) => withHeartbeats((reporter) => deps.snapshots.restoreApps(input, reporter)),
+    applyRetention: (input) => withHeartbeats((reporter) => deps.snapshots.applyRetention(input, reporter)),
   };
 }
 

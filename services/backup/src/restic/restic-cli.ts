@@ -254,14 +254,24 @@ export class ResticCli {
     await this.exec('check', { repo, password }, args);
   }
 
-  /** Removes snapshots outside the policy (per host and paths group); run `prune` to free the space. */
+  /**
+   * Removes snapshots outside the policy, per group (restic's default: host and paths; `groupBy`
+   * `host`: one group per host, whatever paths the snapshots have); run `prune` to free the space.
+   */
   async forget(
     repo: string,
     password: string,
     policy: RetentionPolicy,
     filter: SnapshotFilter = {},
+    options: { groupBy?: 'host' | 'host,paths' | 'host,tags' } = {},
   ): Promise<ForgetResult> {
-    const args = ['forget', '--json', ...retentionArgs(policy), ...this.filterArgs(filter)];
+    const args = [
+      'forget',
+      '--json',
+      ...retentionArgs(policy),
+      ...this.filterArgs(filter),
+      ...(options.groupBy !== undefined ? [`--group-by=${options.groupBy}`] : []),
+    ];
     const res = await this.exec('forget', { repo, password }, args);
     const line = res.stdout.split('\n').find((l) => l.trim().startsWith('['));
     const groups = line === undefined ? [] : parseJson(line, 'forget');

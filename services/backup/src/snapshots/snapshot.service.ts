@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import {
   PROTECTED_SNAPSHOT_REASONS,
+  type ApplyRetentionInput,
+  type ApplyRetentionResult,
   SNAPSHOT_REASONS,
   type AppSnapshot,
   type BackupAppsInput,
@@ -96,7 +98,14 @@ export class SnapshotService {
         preRestoreSnapshotId = (
           earlier !== null
             ? toView(earlier)
-            : await this.backupApp(input.machine, repository, catalogPlan(row.app), 'pre-restore', input.operationId, reporter)
+            : await this.backupApp(
+                input.machine,
+                repository,
+                catalogPlan(row.app),
+                'pre-restore',
+                input.operationId,
+                reporter,
+              )
         ).id;
       }
       reporter.heartbeat(progress(input.operationId, row.app, 'restore', 0, row.totalBytes));
@@ -118,22 +127,87 @@ export class SnapshotService {
         runOptions(reporter),
       );
       reporter.heartbeat(progress(input.operationId, row.app, 'restore', 100, row.totalBytes));
-      await this.events.publish(input.tenantId, 'backup.restored', `backup/${input.operationId}/restored/${row.app}`, {
-        operationId: input.operationId,
-        app: row.app,
-        snapshotId: row.id,
-        strategy: input.strategy,
-        ...(preRestoreSnapshotId !== undefined ? { preRestoreSnapshotId } : {}),
-      });
+      await this.events.publish(
+        input.tenantId,
+        'backup.restored',
+        `backup/${input.operationId}/restored/${row.app}`,
+        {
+          operationId: input.operationId,
+          app: row.app,
+          snapshotId: row.id,
+          strategy: input.strategy,
+          ...(preRestoreSnapshotId !== undefined ? { preRestoreSnapshotId } : {}),
+        },
+      );
       this.log.info('app restored', {
         tenantId: input.tenantId,
         app: row.app,
         snapshotId: row.id,
         strategy: input.strategy,
       });
-      restored.push({ app: row.app, snapshotId: row.id, ...(preRestoreSnapshotId ? { preRestoreSnapshotId } : {}) });
+      restored.push({
+        app: row.app,
+        snapshotId: row.id,
+        ...(preRestoreSnapshotId ? { preRestoreSnapshotId } : {}),
+      });
     }
     return { restored };
+  }
+
+  /**
+   * Retention, per app: restic forgets the app's snapshots (one group per app, whatever machine took
+   * them) that the policy does not keep, never a protected one (`reason=pre-restore` and the like
+   * are kept by tag); the data they alone held is pruned. Then, when `checkIntervalDays` have passed
+   * since the last check, `restic check` reads the repository's structure and a part of its data.
+   * Runs from here, where the repository is reached directly: no machine is involved.
+   */
+  async applyRetention(input: ApplyRetentionInput, reporter: RunReporter): Promise<ApplyRetentionResult> {
+    const repository = await this.repositories.open(input.tenantId);
+    const { policy } = input;
+    const forgotten: string[] = [];
+    for (const app of input.apps) {
+      reporter.heartbeat(progress(input.operationId, app, 'retention', 0, 0));
+      const result = await this.restic
+        .forget(
+          repository.location,
+          repository.password,
+          { ...policy.retention, keepTags: PROTECTED_SNAPSHOT_REASONS.map((r) => `reason=${r}`) },
+          { host: input.tenantId, tags: [`app=${app}`] },
+          { groupBy: 'host' },
+        )
+        .catch((err: unknown) => {
+          // No backup has initialised the repository yet: nothing to forget.
+          if (err instanceof FedopsError && err.code === FedopsErrorCode.NotFound)
+            return { kept: [], removed: [] };
+          throw err;
+        });
+      forgotten.push(...result.removed);
+    }
+    if (forgotten.length > 0) {
+      await this.restic.prune(repository.location, repository.password);
+      await this.dataSource
+        .getRepository(SnapshotEntity)
+        .delete({ tenantId: input.tenantId, id: In(forgotten) });
+      this.log.info('snapshots forgotten by retention', {
+        tenantId: input.tenantId,
+        forgotten: forgotten.length,
+      });
+    }
+    const due =
+      repository.checkedAt === null ||
+      Date.now() - repository.checkedAt.getTime() >= policy.checkIntervalDays * 24 * 3600_000;
+    const checked = due && (await this.initialised(repository));
+    if (checked) {
+      await this.restic.check(repository.location, repository.password, {
+        readDataSubset: `${policy.checkReadDataPercent}%`,
+      });
+      await this.repositories.markChecked(input.tenantId, new Date());
+      this.log.info('repository checked', {
+        tenantId: input.tenantId,
+        readData: `${policy.checkReadDataPercent}%`,
+      });
+    }
+    return { forgotten, checked };
   }
 
   /**
@@ -162,7 +236,12 @@ export class SnapshotService {
     operationId: string,
     reporter: RunReporter,
   ): Promise<AppSnapshot> {
-    const tags = [`tenant=${machine.tenantId}`, `app=${plan.app}`, `reason=${reason}`, `operation=${operationId}`];
+    const tags = [
+      `tenant=${machine.tenantId}`,
+      `app=${plan.app}`,
+      `reason=${reason}`,
+      `operation=${operationId}`,
+    ];
     let lastEvent = 0;
     let pending = '';
     const onLine = (line: string): void => {
@@ -173,7 +252,12 @@ export class SnapshotService {
       if (Date.now() - lastEvent >= PROGRESS_EVENT_INTERVAL_MS) {
         lastEvent = Date.now();
         void this.events
-          .publish(machine.tenantId, 'backup.progress', `backup/${operationId}/${plan.app}/${lastEvent}`, report)
+          .publish(
+            machine.tenantId,
+            'backup.progress',
+            `backup/${operationId}/${plan.app}/${lastEvent}`,
+            report,
+          )
           .catch((err: unknown) => this.log.warn('progress event not published', { error: String(err) }));
       }
     };
@@ -196,9 +280,9 @@ export class SnapshotService {
         `backup of ${plan.app} on machine ${machine.machineId} ended without restic's summary`,
       );
     }
-    const [found] = (await this.restic.snapshots(repository.location, repository.password, {}, [summary.snapshotId])).filter(
-      (s) => s.id.startsWith(summary.snapshotId),
-    );
+    const [found] = (
+      await this.restic.snapshots(repository.location, repository.password, {}, [summary.snapshotId])
+    ).filter((s) => s.id.startsWith(summary.snapshotId));
     if (found === undefined) {
       throw new FedopsError(
         FedopsErrorCode.ProviderFailed,
@@ -237,6 +321,16 @@ export class SnapshotService {
       addedBytes: view.addedBytes,
     });
     return view;
+  }
+
+  private async initialised(repository: OpenRepository): Promise<boolean> {
+    try {
+      await this.restic.repositoryId(repository.location, repository.password);
+      return true;
+    } catch (err) {
+      if (err instanceof FedopsError && err.code === FedopsErrorCode.NotFound) return false;
+      throw err;
+    }
   }
 
   private async refresh(tenantId: string): Promise<void> {
@@ -285,17 +379,26 @@ export class SnapshotService {
   }
 
   private async requireSnapshots(tenantId: string, ids: string[]): Promise<SnapshotEntity[]> {
-    const rows = ids.length === 0 ? [] : await this.dataSource.getRepository(SnapshotEntity).findBy({ tenantId, id: In(ids) });
+    const rows =
+      ids.length === 0
+        ? []
+        : await this.dataSource.getRepository(SnapshotEntity).findBy({ tenantId, id: In(ids) });
     const missing = ids.filter((id) => !rows.some((r) => r.id === id));
     if (missing.length > 0) {
-      throw new FedopsError(FedopsErrorCode.NotFound, `Tenant ${tenantId} has no snapshot ${missing.join(', ')}`, {
-        extensions: { snapshots: missing },
-      });
+      throw new FedopsError(
+        FedopsErrorCode.NotFound,
+        `Tenant ${tenantId} has no snapshot ${missing.join(', ')}`,
+        {
+          extensions: { snapshots: missing },
+        },
+      );
     }
     const apps = rows.map((r) => r.app);
     const twice = apps.find((app, i) => apps.indexOf(app) !== i);
     if (twice !== undefined) {
-      throw FedopsError.validation([{ field: 'snapshotIds', message: `name at most one snapshot of each app (${twice} twice)` }]);
+      throw FedopsError.validation([
+        { field: 'snapshotIds', message: `name at most one snapshot of each app (${twice} twice)` },
+      ]);
     }
     return ids.map((id) => rows.find((r) => r.id === id) as SnapshotEntity);
   }
@@ -304,7 +407,12 @@ export class SnapshotService {
 function catalogPlan(app: string): AppDataPlan {
   const def = findApp(app);
   if (def === undefined) throw FedopsError.validation([{ field: 'apps', message: `unknown app ${app}` }]);
-  return { app, dataPaths: def.dataPaths, databases: def.databases.map((d) => d.name), hooks: def.backupHooks };
+  return {
+    app,
+    dataPaths: def.dataPaths,
+    databases: def.databases.map((d) => d.name),
+    hooks: def.backupHooks,
+  };
 }
 
 function runOptions(reporter: RunReporter, onStdout?: (chunk: string) => void): MachineRunOptions {
@@ -353,4 +461,3 @@ function toView(row: SnapshotEntity): AppSnapshot {
     protected: row.isProtected,
   };
 }
-

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { AppSnapshot } from '@fedops/contracts';
+import type { AppSnapshot, BackupPolicy } from '@fedops/contracts';
 import { CurrentPrincipal, Roles, Scopes, type Principal } from '../auth';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, sendAnswer } from '../idempotency/idempotent-requests';
 import {
@@ -14,8 +14,12 @@ import {
 import { TENANT_ID_PARAM } from '../openapi/parameters';
 import type { OperationView } from '../operations/operation.view';
 import type { Page } from '../pagination/list-query';
-import { parseBackupRequest, parseRestoreRequest } from './backup-requests';
+import { parseBackupPolicy, parseBackupRequest, parseRestoreRequest } from './backup-requests';
 import { SNAPSHOT_LIST_FILTERS, TenantBackupService } from './tenant-backup.service';
+
+const POLICY_ETAG = {
+  ETag: { description: 'The version of the tenant.', schema: { type: 'string' as const } },
+};
 
 const OPERATION_LOCATION = {
   Location: { description: "The operation's URL.", schema: { type: 'string' as const } },
@@ -35,7 +39,7 @@ export class BackupController {
     summary: "List a tenant's snapshots",
     description:
       "Newest first: one snapshot per app and backup, with the app's data paths and databases, its size and " +
-      'what it added to the repository. From the backup service\'s record; `refresh=true` reads the ' +
+      "what it added to the repository. From the backup service's record; `refresh=true` reads the " +
       'repository again first (slower).',
   })
   @ApiParam(TENANT_ID_PARAM)
@@ -48,6 +52,54 @@ export class BackupController {
     @Query() query: Record<string, unknown>,
   ): Promise<Page<AppSnapshot>> {
     return this.backups.listSnapshots(principal, id, query);
+  }
+
+  @Get(':id/backup-policy')
+  @Scopes('tenants:read')
+  @ApiOperation({
+    operationId: 'getBackupPolicy',
+    summary: "Get a tenant's backup policy",
+    description:
+      'How often its apps are backed up on their own (`intervalHours`, 0: never), what retention keeps of each ' +
+      "app's snapshots (restic's keep rules; snapshots taken before a restore, an upgrade or a removal are " +
+      'always kept), and how often the repository is checked.',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiJsonResponse(200, 'BackupPolicy', 'The policy.', POLICY_ETAG)
+  @ApiProblemResponses(404)
+  async getPolicy(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<BackupPolicy> {
+    const { policy, etag } = await this.backups.getPolicy(principal, id);
+    res.setHeader('ETag', etag);
+    return policy;
+  }
+
+  @Put(':id/backup-policy')
+  @Scopes('tenants:write')
+  @ApiOperation({
+    operationId: 'setBackupPolicy',
+    summary: "Set a tenant's backup policy",
+    description:
+      "Replaces the policy and moves the tenant's backup schedule to it (a Temporal Schedule, at an offset " +
+      'of its own within the interval). A retention that keeps nothing is refused. Retention is applied after ' +
+      'each scheduled backup.',
+  })
+  @ApiParam(TENANT_ID_PARAM)
+  @ApiJsonBody('BackupPolicy')
+  @ApiJsonResponse(200, 'BackupPolicy', 'The policy now in force.', POLICY_ETAG)
+  @ApiProblemResponses(400, 404, 409)
+  async setPolicy(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<BackupPolicy> {
+    const { policy, etag } = await this.backups.setPolicy(principal, id, parseBackupPolicy(body));
+    res.setHeader('ETag', etag);
+    return policy;
   }
 
   @Post(':id/backups')

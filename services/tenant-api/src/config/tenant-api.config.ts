@@ -33,6 +33,17 @@ export const tenantApiConfigSpec = {
     parse: parseSeedOrganisations,
     default: [] as SeedOrganisation[],
   },
+  backupIntervalHours: {
+    env: 'FEDOPS_BACKUP_INTERVAL_HOURS',
+    description:
+      "hours between the scheduled backups of a new tenant (its policy's intervalHours; 0: manual backups only)",
+    parse: (raw: string): number => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 168) throw new Error('must be an integer from 0 to 168');
+      return n;
+    },
+    default: 24,
+  },
   publicUrl: {
     env: 'FEDOPS_PUBLIC_URL',
     description: 'base URL clients use to reach this API (for links in responses)',

@@ -4,6 +4,7 @@ import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import { DEFAULT_BACKUP_POLICY } from '@fedops/contracts';
 import { listApps, validateAppSelections } from '@fedops/catalog';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { JsonLogger } from '@fedops/service-kit';
@@ -142,6 +143,8 @@ describe('the OpenAPI document', () => {
         'patch /v1/tenants/{id}',
         'post /v1/tenants/{id}/reconcile',
         'get /v1/tenants/{id}/snapshots',
+        'get /v1/tenants/{id}/backup-policy',
+        'put /v1/tenants/{id}/backup-policy',
         'post /v1/tenants/{id}/backups',
         'post /v1/tenants/{id}/restores',
         'get /v1/tenants/{id}/events',
@@ -182,6 +185,7 @@ describe('the OpenAPI document', () => {
       'post /v1/tenants/{id}/backups',
       'post /v1/tenants/{id}/restores',
       'post /v1/tokens',
+      'put /v1/tenants/{id}/backup-policy',
     ]);
   });
 
@@ -364,6 +368,9 @@ describe('the schemas describe what the API sends', () => {
       lastOperationId: '5f0c2a9e-7d1b-4c3a-8e6f-1a2b3c4d5e6f',
       error: 'The deployment failed while creating the machine.',
       drift: null,
+      backupPolicy: DEFAULT_BACKUP_POLICY,
+      lastBackupAt: new Date(),
+      lastBackupFailedAt: null,
       createdAt: new Date(),
       updatedAt: new Date(),
     } as unknown as TenantEntity;
@@ -594,6 +601,7 @@ describe('the schemas describe what the API sends', () => {
       errorDetail: 'raw',
       retryOf: null,
       change: null,
+      params: null,
       createdAt: new Date(),
       startedAt: new Date(),
       finishedAt: new Date(),
@@ -607,7 +615,19 @@ describe('the schemas describe what the API sends', () => {
         to: { apps: [{ app: 'matrix', options: {} }], hostnames: [] },
       },
     } as unknown as OperationEntity;
-    for (const op of [deploy, update]) {
+    const backup = {
+      ...deploy,
+      kind: 'backup',
+      failedStep: 'retention',
+      params: { backup: { apps: ['forgejo'], reason: 'scheduled', policy: DEFAULT_BACKUP_POLICY } },
+    } as unknown as OperationEntity;
+    const restore = {
+      ...deploy,
+      kind: 'restore',
+      failedStep: 'restore',
+      params: { restore: { snapshotIds: ['a'.repeat(64)], strategy: 'in-place' } },
+    } as unknown as OperationEntity;
+    for (const op of [deploy, update, backup, restore]) {
       for (const principal of [
         { subject: 'ops', roles: ['ops' as const] },
         { subject: 'op', roles: ['operator' as const], orgId: 'acme' },

@@ -10,6 +10,8 @@ import {
 import {
   EVENT_KINDS,
   OPERATION_KINDS,
+  DEFAULT_BACKUP_POLICY,
+  RETENTION_KEYS,
   RESTORE_STRATEGIES,
   SNAPSHOT_REASONS,
   OPERATION_STATUSES,
@@ -327,6 +329,7 @@ const TenantView: SchemaObject = {
     'provider',
     'apps',
     'operation',
+    'backups',
     'createdAt',
     'updatedAt',
     'links',
@@ -402,6 +405,21 @@ const TenantView: SchemaObject = {
           properties: { generation: { type: 'integer' }, configHash: { type: 'string' } },
         },
         message: { type: 'string' },
+      },
+    },
+    backups: {
+      type: 'object',
+      description: 'Its backup policy, and when its last backup succeeded (and when one last failed).',
+      required: ['policy', 'links'],
+      properties: {
+        policy: schemaRef('BackupPolicy'),
+        lastSucceededAt: TIMESTAMP,
+        lastFailedAt: TIMESTAMP,
+        links: {
+          type: 'object',
+          required: ['snapshots', 'policy'],
+          properties: { snapshots: { type: 'string' }, policy: { type: 'string' } },
+        },
       },
     },
     createdAt: TIMESTAMP,
@@ -587,6 +605,44 @@ const AppSnapshot: SchemaObject = {
 };
 
 const SnapshotList = pageOf('AppSnapshot', 'A page of snapshots, newest first.');
+
+const RETENTION_COUNT = { type: 'integer' as const, minimum: 1, maximum: 1000 };
+
+const BackupPolicy: SchemaObject = {
+  type: 'object',
+  description:
+    "How a tenant is backed up on its own. Retention keeps, per app, what restic's keep rules keep (at least " +
+    'one must be set); protected snapshots are kept whatever the rules.',
+  required: ['intervalHours', 'retention', 'checkIntervalDays', 'checkReadDataPercent'],
+  additionalProperties: false,
+  properties: {
+    intervalHours: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 168,
+      description: 'Hours between scheduled backups of every app; 0: manual backups only.',
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: Object.fromEntries(RETENTION_KEYS.map((key) => [key, RETENTION_COUNT])),
+    },
+    checkIntervalDays: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 90,
+      description: 'Days between repository checks (`restic check`).',
+    },
+    checkReadDataPercent: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      description: 'How much of the data a check reads back and verifies, in percent.',
+    },
+  },
+  example: DEFAULT_BACKUP_POLICY,
+};
 
 const BackupRequest: SchemaObject = {
   type: 'object',
@@ -1639,6 +1695,7 @@ const FIXED_SCHEMAS = {
   OperationList,
   AppSnapshot,
   SnapshotList,
+  BackupPolicy,
   BackupRequest,
   RestoreRequest,
   AuditEntry,

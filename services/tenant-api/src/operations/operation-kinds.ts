@@ -9,6 +9,8 @@ export interface OperationKindSpec {
   tenantStatusWhileRunning: TenantStatus;
   /** The tenant's status when an operation of this kind is cancelled before its workflow started. */
   tenantStatusIfNotRun: TenantStatus;
+  /** Whether it puts the tenant's desired state on its machine (which ends any drift found before). */
+  appliesDesiredState: boolean;
   /** Whether a running operation can be cancelled (its workflow undoes what it did). */
   cancellable: boolean;
   /** Only one operation at a time may run on a tenant, except kinds that supersede the others. */
@@ -26,6 +28,7 @@ export interface OperationKindSpec {
 export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   deploy: {
     workflow: 'deployTenant',
+    appliesDesiredState: true,
     tenantStatusWhileRunning: 'provisioning',
     // Deleted, or deployed again by retrying the operation.
     tenantStatusIfNotRun: 'failed',
@@ -42,6 +45,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   },
   update: {
     workflow: 'updateTenant',
+    appliesDesiredState: true,
     tenantStatusWhileRunning: 'updating',
     // Nothing changed on the machine: the tenant runs what it ran.
     tenantStatusIfNotRun: 'ready',
@@ -63,6 +67,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   reconcile: {
     // The update workflow with the tenant's apps as they are, before and after.
     workflow: 'updateTenant',
+    appliesDesiredState: true,
     tenantStatusWhileRunning: 'updating',
     tenantStatusIfNotRun: 'ready',
     cancellable: true,
@@ -79,6 +84,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   },
   backup: {
     workflow: 'backupTenant',
+    appliesDesiredState: false,
     // A backup changes nothing on the tenant: it keeps running as it is.
     tenantStatusWhileRunning: 'ready',
     tenantStatusIfNotRun: 'ready',
@@ -94,6 +100,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   },
   restore: {
     workflow: 'restoreTenant',
+    appliesDesiredState: false,
     tenantStatusWhileRunning: 'restoring',
     tenantStatusIfNotRun: 'ready',
     // Half a swap of data cannot be undone by stopping it.
@@ -110,6 +117,7 @@ export const OPERATION_KIND_SPECS: Record<OperationKind, OperationKindSpec> = {
   },
   destroy: {
     workflow: 'destroyTenant',
+    appliesDesiredState: false,
     tenantStatusWhileRunning: 'deleting',
     tenantStatusIfNotRun: 'failed',
     // Half a deletion cannot be undone; a failed one is retried until nothing is left.

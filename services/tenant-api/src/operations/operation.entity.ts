@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type {
+  BackupPolicy,
   OperationKind,
   OperationStatus,
   OperationStep,
@@ -16,7 +17,7 @@ export interface TenantChange {
 
 /** The request of a backup (which apps, why) or a restore (which snapshots, how). */
 export type OperationParams =
-  | { backup: { apps: string[]; reason: SnapshotReason } }
+  | { backup: { apps: string[]; reason: SnapshotReason; policy?: BackupPolicy } }
   | { restore: { snapshotIds: string[]; strategy: RestoreStrategy } };
 
 /** One change to a tenant and its workflow run (the workflow id is this id), owned by tenant-api. */

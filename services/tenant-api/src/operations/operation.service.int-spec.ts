@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import type { DataSource } from 'typeorm';
-import { TaskQueue } from '@fedops/contracts';
+import { DEFAULT_BACKUP_POLICY, TaskQueue } from '@fedops/contracts';
+import { BackupSchedules } from '../backups/backup-schedules';
 import { FedopsError } from '@fedops/domain';
 import {
   EventPublisher,
@@ -64,6 +65,7 @@ describe('OperationService and the reconciler', () => {
       new EventPublisher(nc, 'tenant-api'),
       metrics,
       new IdempotentRequests(dataSource),
+      new BackupSchedules(ns.client, dataSource, logger),
       logger,
     );
     reconciler = new OperationReconciler(service, logger);
@@ -89,6 +91,7 @@ describe('OperationService and the reconciler', () => {
         hostnames: [{ app: 'mastodon', fqdn: `social.${domain}`, port: 3000 }],
         provider: 'sandbox',
         error: null,
+        backupPolicy: DEFAULT_BACKUP_POLICY,
       });
       const op = await service.create(tx, tenant, 'deploy', 'op-bob');
       return { tenant, op };

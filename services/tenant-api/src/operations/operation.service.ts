@@ -20,6 +20,7 @@ import { fetchPage, parseListQuery, toPage, type Page } from '../pagination/list
 import { TenantEntity } from '../tenants/tenant.entity';
 import { OPERATION_KIND_SPECS, abandonedMessage, operatorMessage } from './operation-kinds';
 import { OperationEntity, type OperationParams, type TenantChange } from './operation.entity';
+import { BackupSchedules, SCHEDULE_REQUESTER } from '../backups/backup-schedules';
 import { toOperationView, type OperationView } from './operation.view';
 
 const OPERATION_ID = /^[A-Za-z0-9-]{1,80}$/;
@@ -53,6 +54,7 @@ export class OperationService {
     private readonly events: EventPublisher,
     private readonly metrics: ServiceMetrics,
     private readonly idempotent: IdempotentRequests,
+    private readonly schedules: BackupSchedules,
     logger: JsonLogger,
   ) {
     this.log = logger.child('operations');
@@ -306,6 +308,32 @@ export class OperationService {
       this.metrics.workflowDuration.observe(labels, (Date.now() - op.createdAt.getTime()) / 1000);
     }
     await this.announceFinished(op);
+    await this.afterFinished(op);
+  }
+
+  /**
+   * What follows from an operation's end outside tenant-api's database: a tenant that runs gets its
+   * backup schedule, a deleted one loses it (a failure here is logged: the start-up sweep of
+   * BackupSchedules repairs it); a failed backup is announced as `tenant.backup.failed`.
+   */
+  private async afterFinished(op: OperationEntity): Promise<void> {
+    try {
+      if (op.kind === 'deploy' && op.status === 'succeeded') {
+        const tenant = await this.dataSource.getRepository(TenantEntity).findOneBy({ id: op.tenantId });
+        if (tenant !== null) await this.schedules.apply(tenant.id, tenant.backupPolicy);
+      } else if (op.kind === 'destroy' && op.status === 'succeeded') {
+        await this.schedules.remove(op.tenantId);
+      }
+    } catch (err) {
+      this.log.error('backup schedule not updated', { tenantId: op.tenantId, error: describeError(err) });
+    }
+    if (op.kind === 'backup' && op.status === 'failed') {
+      await this.events.publish(op.tenantId, 'tenant.backup.failed', `${op.id}/backup-failed`, {
+        operationId: op.id,
+        scheduled: op.requestedBy === SCHEDULE_REQUESTER,
+        message: op.error ?? 'The backup failed',
+      });
+    }
   }
 
   /** The tenant-api activity recording a workflow's steps as they change. */
@@ -461,7 +489,10 @@ export class OperationService {
         tenant.hostnames = op.change.to.hostnames;
       }
       // Whatever the machine ran before, it runs the desired state now.
-      if (op.kind !== 'destroy') tenant.drift = null;
+      if (OPERATION_KIND_SPECS[op.kind].appliesDesiredState) tenant.drift = null;
+      if (op.kind === 'backup') tenant.lastBackupAt = op.finishedAt;
+    } else if (op.kind === 'backup' && outcome.status === 'failed') {
+      tenant.lastBackupFailedAt = op.finishedAt;
     }
     await tx.getRepository(TenantEntity).save(tenant);
   }

@@ -52,7 +52,10 @@ export function toOperationView(op: OperationEntity, principal: Principal): Oper
     ...(ops && op.errorDetail !== null ? { errorDetail: op.errorDetail } : {}),
     ...(op.retryOf !== null ? { retryOf: op.retryOf } : {}),
     ...(op.change !== null ? { change: changeSummary(op.change) } : {}),
-    ...(op.params ?? {}),
+    ...(op.params !== null && 'backup' in op.params
+      ? { backup: { apps: op.params.backup.apps, reason: op.params.backup.reason } }
+      : {}),
+    ...(op.params !== null && 'restore' in op.params ? { restore: op.params.restore } : {}),
     createdAt: op.createdAt.toISOString(),
     ...(op.startedAt !== null ? { startedAt: op.startedAt.toISOString() } : {}),
     ...(op.finishedAt !== null ? { finishedAt: op.finishedAt.toISOString() } : {}),

@@ -2,6 +2,8 @@ import { Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/c
 import { Client, Connection } from '@temporalio/client';
 import { TaskQueue } from '@fedops/contracts';
 import { COMMON_CONFIG, workerProviders, type CommonConfig } from '@fedops/service-kit';
+import { TenantBackupService } from '../backups/tenant-backup.service';
+import { BackupSchedules } from '../backups/backup-schedules';
 import { DriftRecorder } from '../drift/drift-recorder';
 import { OperationService } from '../operations/operation.service';
 import { createTenantApiActivities } from './tenant-api.activities';
@@ -34,6 +36,7 @@ export function orchestrationProviders(): Provider[] {
     },
     TemporalClientLifecycle,
     Orchestrator,
+    BackupSchedules,
     ...workerProviders({
       taskQueue: TaskQueue.workflows,
       inject: [],
@@ -42,9 +45,9 @@ export function orchestrationProviders(): Provider[] {
     }),
     ...workerProviders({
       taskQueue: TaskQueue.tenantApi,
-      inject: [OperationService, DriftRecorder],
-      activities: (operations: OperationService, drift: DriftRecorder) =>
-        createTenantApiActivities({ operations, drift }),
+      inject: [OperationService, DriftRecorder, TenantBackupService],
+      activities: (operations: OperationService, drift: DriftRecorder, backups: TenantBackupService) =>
+        createTenantApiActivities({ operations, drift, backups }),
     }),
   ];
 }

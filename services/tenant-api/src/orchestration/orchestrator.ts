@@ -64,7 +64,15 @@ export class Orchestrator {
           if (params === undefined) throw new Error(`Backup operation ${operationId} carries no request`);
           await this.client.workflow.start(backupTenant, {
             ...this.startOptions(operationId),
-            args: [{ tenantId: tenant.id, orgId: tenant.orgId, apps: params.apps, reason: params.reason }],
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                apps: params.apps,
+                reason: params.reason,
+                ...(params.policy !== undefined ? { policy: params.policy } : {}),
+              },
+            ],
           });
           break;
         }

@@ -1,4 +1,5 @@
 import type { TenantApiActivities } from '@fedops/contracts';
+import type { TenantBackupService } from '../backups/tenant-backup.service';
 import type { DriftRecorder } from '../drift/drift-recorder';
 import type { OperationService } from '../operations/operation.service';
 
@@ -6,6 +7,7 @@ import type { OperationService } from '../operations/operation.service';
 export function createTenantApiActivities(deps: {
   operations: OperationService;
   drift: DriftRecorder;
+  backups: TenantBackupService;
 }): TenantApiActivities {
   return {
     recordDrift: (report) => deps.drift.record(report),
@@ -14,5 +16,6 @@ export function createTenantApiActivities(deps: {
     cancelDeployment: async ({ tenantId, operationId }) => ({
       cancelled: await deps.operations.cancelSupersededAndWait(tenantId, operationId),
     }),
+    startScheduledBackup: ({ tenantId }) => deps.backups.startScheduled(tenantId),
   };
 }

@@ -1,4 +1,5 @@
 import {
+  type BackupPolicy,
   RESOURCE_PROVIDER_KINDS,
   type AppSelection,
   type PlacementPreference,
@@ -134,6 +135,13 @@ export interface TenantView {
   error?: string;
   /** The machine runs something else than fedops activated last (the drift check found it). */
   drift?: TenantDriftView;
+  /** Its backup policy, and when its last backup succeeded (and one last failed). */
+  backups: {
+    policy: BackupPolicy;
+    lastSucceededAt?: string;
+    lastFailedAt?: string;
+    links: { snapshots: string; policy: string };
+  };
   createdAt: string;
   updatedAt: string;
   links: { self: string; events: string };

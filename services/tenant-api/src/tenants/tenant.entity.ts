@@ -3,6 +3,7 @@ import type {
   ActiveConfiguration,
   AppHostname,
   AppSelection,
+  BackupPolicy,
   MachinePlacement,
   ResourceProviderKind,
   TenantStatus,
@@ -58,6 +59,17 @@ export class TenantEntity {
   /** Set by the drift check, cleared when the tenant's machine runs its desired state again. */
   @Column('jsonb', { nullable: true })
   drift!: TenantDrift | null;
+
+  /** How it is backed up on its own (schedule, retention, checks). */
+  @Column('jsonb', { name: 'backup_policy' })
+  backupPolicy!: BackupPolicy;
+
+  /** When its last backup operation succeeded, and when one last failed (scheduled or not). */
+  @Column('timestamptz', { name: 'last_backup_at', nullable: true })
+  lastBackupAt!: Date | null;
+
+  @Column('timestamptz', { name: 'last_backup_failed_at', nullable: true })
+  lastBackupFailedAt!: Date | null;
 
   /** Raised by every save of the row: the tenant's ETag (entityTag), which a PATCH names in If-Match. */
   @VersionColumn()

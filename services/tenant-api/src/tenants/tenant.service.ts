@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   CONFIGURATION_PREVIEW_SUBJECT,
+  type BackupPolicy,
   RESOURCE_PROVIDER_KINDS,
   TENANT_STATUSES,
   type ConfigurationPreview,
@@ -56,6 +57,9 @@ export const TENANT_LIST_FILTERS = [
   { name: 'org', pattern: /^[a-z0-9][a-z0-9-]{0,62}$/, description: 'an organisation id' },
 ] as const;
 
+/** The backup policy a new tenant starts with (DEFAULT_BACKUP_POLICY, at the configured interval). */
+export const NEW_TENANT_BACKUP_POLICY = Symbol('NEW_TENANT_BACKUP_POLICY');
+
 @Injectable()
 export class TenantService {
   private readonly log;
@@ -67,6 +71,7 @@ export class TenantService {
     private readonly quotas: QuotaService,
     private readonly providers: ProviderService,
     private readonly deployer: DeployerRpc,
+    @Inject(NEW_TENANT_BACKUP_POLICY) private readonly newTenantBackupPolicy: BackupPolicy,
     logger: JsonLogger,
   ) {
     this.log = logger.child('tenants');
@@ -106,6 +111,9 @@ export class TenantService {
             provider: placement.kind,
             placement,
             error: null,
+            backupPolicy: this.newTenantBackupPolicy,
+            lastBackupAt: null,
+            lastBackupFailedAt: null,
           });
           await this.operations.create(tx, tenant, 'deploy', principal.subject);
           const body = toView(tenant);
@@ -431,6 +439,12 @@ export function toView(t: TenantEntity): TenantView {
     operation: { id: t.lastOperationId, href: `/v1/operations/${t.lastOperationId}` },
     ...(t.error !== null ? { error: t.error } : {}),
     ...(t.drift !== null ? { drift: toDriftView(t.id, t.drift) } : {}),
+    backups: {
+      policy: t.backupPolicy,
+      ...(t.lastBackupAt !== null ? { lastSucceededAt: t.lastBackupAt.toISOString() } : {}),
+      ...(t.lastBackupFailedAt !== null ? { lastFailedAt: t.lastBackupFailedAt.toISOString() } : {}),
+      links: { snapshots: `/v1/tenants/${t.id}/snapshots`, policy: `/v1/tenants/${t.id}/backup-policy` },
+    },
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
     links: { self: `/v1/tenants/${t.id}`, events: `/v1/tenants/${t.id}/events` },
