@@ -20,3 +20,4 @@ export * from './rpc/rpc-reply';
 export * from './temporal/workflow-schedule';
 export * from './ssh/ssh-client';
 export * from './ssh/shell-quote';
+export * from './s3/s3-signature';

@@ -20,6 +20,7 @@ import { ResticCli } from './restic/restic-cli';
 import { SnapshotEntity } from './snapshots/snapshot.entity';
 import { SnapshotService } from './snapshots/snapshot.service';
 import { SnapshotsController } from './snapshots/snapshots.controller';
+import { S3Objects } from './targets/s3-objects';
 import { S3Repositories } from './targets/s3-target';
 
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule {
       controllers: [SnapshotsController],
       providers: [
         { provide: S3Repositories, useValue: repositories },
+        { provide: S3Objects, useValue: new S3Objects(repositories.target) },
         { provide: SecretBox, useFactory: () => new SecretBox(config.secretKey) },
         {
           // restic run from here: listings, ids, retention (the backups themselves run on the machines).

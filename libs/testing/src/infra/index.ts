@@ -343,7 +343,6 @@ export {
   VERSITYGW_HEALTH_PATH,
   VERSITYGW_VERSION,
   newS3Credentials,
-  signS3Request,
   versitygwArgs,
   versitygwBinaryCandidates,
 } from './s3.config';

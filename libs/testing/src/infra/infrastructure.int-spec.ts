@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { Client as PgClient } from 'pg';
+import { signS3Request } from '@fedops/service-kit';
 
 import { createTestDatabase, dropTestDatabase, testInfra } from '../jest/test-infra';
 import { waitFor } from '../wait-for';
@@ -19,7 +20,6 @@ import {
   pdnsServerInfo,
   s3ListBuckets,
   s3Ready,
-  signS3Request,
   startInfrastructure,
   startNats,
   startPostgres,

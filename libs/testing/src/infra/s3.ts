@@ -10,12 +10,11 @@ import {
   S3_REGION,
   listBucketsNames,
   newS3Credentials,
-  s3ErrorCode,
-  signS3Request,
   versitygwArgs,
   versitygwBinaryCandidates,
 } from './s3.config';
 import type { ComponentOptions, RunningComponent, S3Endpoint } from './types';
+import { s3ErrorCode, signS3Request } from '@fedops/service-kit';
 
 export interface S3Options extends ComponentOptions {
   /** Default: the saved keys (persistent) or fresh random ones. */

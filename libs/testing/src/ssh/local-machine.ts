@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MachineRef } from '@fedops/contracts';
 import { findBindFailure, PortInUseError, startOnPorts } from '../infra';
+import { repoRoot } from '../platform/repo-root';
 
 export interface LocalMachine {
   machine: MachineRef;
@@ -159,9 +160,15 @@ export async function startLocalMachine(tenantId: string): Promise<LocalMachine>
   };
 }
 
+/** The deployer's activation stand-in (plain JavaScript, run from its source folder). */
+const STANDIN_SCRIPT = path.join(
+  repoRoot(),
+  'services/deployer/src/activation/sandbox-standin/fedops-standin-activate.js',
+);
+
 /** Stops every stand-in app server of a machine root: via the stand-in's own `stop`, then checks. */
 export function stopStandinServers(fsRoot: string): void {
-  const script = path.join(__dirname, '../activation/sandbox-standin/fedops-standin-activate.js');
+  const script = STANDIN_SCRIPT;
   execFileSync(process.execPath, [script, '--root', fsRoot, 'stop'], { stdio: 'ignore' });
   const left = standinPids(fsRoot);
   for (const pid of left) process.kill(pid, 'SIGKILL');

@@ -78,7 +78,10 @@ export function runFailure(
   code: number,
   stderr: string,
 ): Error {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const own = lines.filter((l) => l.startsWith('fedops: ')).pop();
   const tail = lines.slice(-20).join('\n');
   if (own !== undefined) {
@@ -98,5 +101,10 @@ export function runFailure(
       { cause: new Error(tail) },
     );
   }
-  return new ResticError({ command: what, kind: classifyResticFailure(code, stderr), exitCode: code, stderrTail: tail });
+  return new ResticError({
+    command: what,
+    kind: classifyResticFailure(code, stderr),
+    exitCode: code,
+    stderrTail: tail,
+  });
 }

@@ -61,8 +61,15 @@ export function machineLayout(machine: { fsRoot: string; activation: ActivationK
   ]
     .map(shellQuote)
     .join(' ');
-  const tool = (name: string): string => `${shellQuote(path.posix.join(SANDBOX_POSTGRES_BIN_DIR, name))} ${connection}`;
-  return { root, runHooks: false, pgDump: tool('pg_dump'), pgRestore: tool('pg_restore'), psql: tool('psql') };
+  const tool = (name: string): string =>
+    `${shellQuote(path.posix.join(SANDBOX_POSTGRES_BIN_DIR, name))} ${connection}`;
+  return {
+    root,
+    runHooks: false,
+    pgDump: tool('pg_dump'),
+    pgRestore: tool('pg_restore'),
+    psql: tool('psql'),
+  };
 }
 
 /** What one app's backup or restore touches, from the catalog. */
@@ -92,15 +99,19 @@ export interface BackupScriptInput {
   credentials: RunCredentials;
   host: string;
   tags: string[];
+  /** A backup has initialised the repository already (else this one does, if no one did). */
+  initialised: boolean;
 }
 
 /**
  * Backs up one app: its before hooks, a dump of each database (custom format, uncompressed so that
  * restic deduplicates it between snapshots), one `restic backup --json` of the data paths that exist
  * and the dumps, then the after hooks (also when something failed). The first backup of a tenant
- * creates its repository; stale locks of killed runs are removed first (`restic unlock` removes only
- * locks of processes that are gone or older than 30 minutes). Standard output carries only restic's
- * JSON lines.
+ * creates its repository. Every restic process opens the repository (a key derivation: most of a
+ * small backup's time), so a backup runs one: only when it finds the repository locked (a killed
+ * prune or check left an exclusive lock) does it run `restic unlock`, which removes only stale locks
+ * (of processes that are gone, or older than 30 minutes), and back up again. Standard output carries
+ * only restic's JSON lines.
  */
 export function backupScript(input: BackupScriptInput): string {
   const { layout, plan, credentials } = input;
@@ -114,7 +125,7 @@ export function backupScript(input: BackupScriptInput): string {
     ),
     '  :',
     '}',
-    `trap 'rm -rf "$stage"; after_hooks' EXIT`,
+    `trap 'rm -rf "$stage" "$stage.stderr"; after_hooks' EXIT`,
     'rm -rf "$stage" && mkdir -p "$stage"',
     // Only a repository that is not there is created: a wrong password or a lock (which `init`
     // would report as "config file already exists") fails the run with restic's own message.
@@ -137,8 +148,21 @@ export function backupScript(input: BackupScriptInput): string {
     ),
     'cd "${root:-/}"',
     'set --',
-    ...plan.dataPaths.map((p) => `if [ -e ${shellQuote(relative(p))} ]; then set -- "$@" ${shellQuote(relative(p))}; fi`),
-    `restic backup --json --host ${shellQuote(input.host)} ${input.tags.map((t) => `--tag ${shellQuote(t)}`).join(' ')} -- "$@" ${shellQuote(relative(dumps))}`,
+    ...plan.dataPaths.map(
+      (p) => `if [ -e ${shellQuote(relative(p))} ]; then set -- "$@" ${shellQuote(relative(p))}; fi`,
+    ),
+    'errors="$stage.stderr"',
+    `backup() { restic backup --json --host ${shellQuote(input.host)} ${input.tags.map((t) => `--tag ${shellQuote(t)}`).join(' ')} -- "$@" ${shellQuote(relative(dumps))} 2>"$errors"; }`,
+    'rc=0; backup "$@" || rc=$?',
+    'if [ "$rc" -ne 0 ] && grep -q -e "repository is already locked" -e "unable to create lock" "$errors"; then',
+    '  cat "$errors" >&2',
+    // Not a `fedops:` line: those name why a run failed (runFailure), and this one may still succeed.
+    `  echo ${shellQuote('note: the repository was locked; stale locks removed, backing up again')} >&2`,
+    '  restic unlock >&2',
+    '  rc=0; backup "$@" || rc=$?',
+    'fi',
+    'cat "$errors" >&2; rm -f "$errors"',
+    'exit "$rc"',
   ];
   return wholeScript(lines);
 }
@@ -226,7 +250,9 @@ export function restoreScript(input: RestoreScriptInput): string {
       lines.push(
         sql(`DROP DATABASE IF EXISTS ${ident(old)}`),
         sql(`ALTER DATABASE ${ident(db)} ALLOW_CONNECTIONS false`),
-        sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${literal(db)} AND pid <> pg_backend_pid()`),
+        sql(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${literal(db)} AND pid <> pg_backend_pid()`,
+        ),
         sql(`ALTER DATABASE ${ident(db)} RENAME TO ${ident(old)}`),
         sql(`ALTER DATABASE ${ident(fresh)} RENAME TO ${ident(db)}`),
         sql(`DROP DATABASE ${ident(old)}`),

@@ -14,6 +14,8 @@ export interface OpenRepository {
   password: string;
   /** The last `restic check` that passed. */
   checkedAt: Date | null;
+  /** restic's id of the repository; null until a backup has initialised it. */
+  resticId: string | null;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -81,6 +83,7 @@ export class BackupRepositoryService {
       location: row.location,
       password: this.secrets.open(row.passwordSealed, tenantId),
       checkedAt: row.checkedAt,
+      resticId: row.resticId,
     };
   }
 

@@ -461,7 +461,9 @@ export function parseBackupSummary(stdout: string): Omit<BackupResult, 'incomple
 /** The progress in a `restic backup --json` status line; undefined for other lines. */
 export function parseBackupStatus(
   line: string,
-): { percent: number; bytesDone: number; totalBytes: number; filesDone: number; totalFiles: number } | undefined {
+):
+  | { percent: number; bytesDone: number; totalBytes: number; filesDone: number; totalFiles: number }
+  | undefined {
   const [msg] = jsonLines(line);
   if (msg === undefined || msg['message_type'] !== 'status') return undefined;
   return {

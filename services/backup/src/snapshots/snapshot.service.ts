@@ -21,6 +21,8 @@ import { MachineRestic, type MachineRunOptions } from '../machine/machine-restic
 import { backupScript, machineLayout, restoreScript, type AppDataPlan } from '../machine/machine-scripts';
 import { BackupRepositoryService, type OpenRepository } from '../repositories/backup-repository.service';
 import { parseBackupStatus, parseBackupSummary, ResticCli, type ResticSnapshot } from '../restic/restic-cli';
+import { forgetOutsidePolicy } from './retention';
+import { S3Objects } from '../targets/s3-objects';
 import { SnapshotEntity } from './snapshot.entity';
 
 /**
@@ -48,6 +50,7 @@ export class SnapshotService {
     private readonly repositories: BackupRepositoryService,
     private readonly machines: MachineRestic,
     private readonly restic: ResticCli,
+    private readonly objects: S3Objects,
     private readonly events: EventPublisher,
     logger: JsonLogger,
   ) {
@@ -167,20 +170,13 @@ export class SnapshotService {
     const forgotten: string[] = [];
     for (const app of input.apps) {
       reporter.heartbeat(progress(input.operationId, app, 'retention', 0, 0));
-      const result = await this.restic
-        .forget(
-          repository.location,
-          repository.password,
-          { ...policy.retention, keepTags: PROTECTED_SNAPSHOT_REASONS.map((r) => `reason=${r}`) },
-          { host: input.tenantId, tags: [`app=${app}`] },
-          { groupBy: 'host' },
-        )
-        .catch((err: unknown) => {
-          // No backup has initialised the repository yet: nothing to forget.
-          if (err instanceof FedopsError && err.code === FedopsErrorCode.NotFound)
-            return { kept: [], removed: [] };
-          throw err;
-        });
+      const result = await forgetOutsidePolicy(
+        this.restic,
+        repository,
+        input.tenantId,
+        app,
+        policy.retention,
+      );
       forgotten.push(...result.removed);
     }
     if (forgotten.length > 0) {
@@ -265,7 +261,14 @@ export class SnapshotService {
       machine,
       repository.password,
       (credentials) =>
-        backupScript({ layout: machineLayout(machine), plan, credentials, host: machine.tenantId, tags }),
+        backupScript({
+          layout: machineLayout(machine),
+          plan,
+          credentials,
+          host: machine.tenantId,
+          tags,
+          initialised: repository.resticId !== null,
+        }),
       `backup of ${plan.app}`,
       runOptions(reporter, (chunk) => {
         const lines = (pending + chunk).split('\n');
@@ -280,26 +283,28 @@ export class SnapshotService {
         `backup of ${plan.app} on machine ${machine.machineId} ended without restic's summary`,
       );
     }
-    const [found] = (
-      await this.restic.snapshots(repository.location, repository.password, {}, [summary.snapshotId])
-    ).filter((s) => s.id.startsWith(summary.snapshotId));
-    if (found === undefined) {
+    // The full id and the time from the snapshot's object: a listing, not another restic process.
+    const [found, ...others] = await this.objects.list(`${machine.tenantId}/snapshots/${summary.snapshotId}`);
+    const id = found?.key.split('/').pop();
+    if (found === undefined || id === undefined || others.length > 0 || !/^[0-9a-f]{64}$/.test(id)) {
       throw new FedopsError(
         FedopsErrorCode.ProviderFailed,
-        `snapshot ${summary.snapshotId} of ${plan.app} is not in the repository after its backup`,
+        `snapshot ${summary.snapshotId} of ${plan.app} is not (or not once) in the repository after its backup`,
       );
     }
-    await this.repositories.markInitialised(
-      machine.tenantId,
-      await this.restic.repositoryId(repository.location, repository.password),
-    );
+    if (repository.resticId === null) {
+      repository.resticId = await this.restic.repositoryId(repository.location, repository.password);
+      await this.repositories.markInitialised(machine.tenantId, repository.resticId);
+    }
     const row = this.dataSource.getRepository(SnapshotEntity).create({
-      id: found.id,
+      id,
       tenantId: machine.tenantId,
       app: plan.app,
       reason,
       operationId,
-      takenAt: new Date(found.time),
+      // When its snapshot file was written: the backup's end (restic's own time, its start, is what a
+      // refresh from the repository records).
+      takenAt: found.lastModified,
       paths: [...plan.dataPaths],
       databases: [...plan.databases],
       totalBytes: summary.totalBytesProcessed,
@@ -309,13 +314,13 @@ export class SnapshotService {
     });
     await this.dataSource.getRepository(SnapshotEntity).upsert(row, ['id']);
     const view = toView(row);
-    await this.events.publish(machine.tenantId, 'backup.snapshot.taken', `backup/snapshot/${found.id}`, {
+    await this.events.publish(machine.tenantId, 'backup.snapshot.taken', `backup/snapshot/${id}`, {
       ...view,
     });
     this.log.info('snapshot taken', {
       tenantId: machine.tenantId,
       app: plan.app,
-      snapshotId: found.id,
+      snapshotId: id,
       reason,
       totalBytes: view.totalBytes,
       addedBytes: view.addedBytes,

@@ -49,13 +49,16 @@ function record(body: unknown): Record<string, unknown> {
 }
 
 function tenantIdErrors(tenantId: unknown): FieldError[] {
-  return typeof tenantId === 'string' && UUID.test(tenantId) ? [] : [{ field: 'tenantId', message: 'must be a tenant id' }];
+  return typeof tenantId === 'string' && UUID.test(tenantId)
+    ? []
+    : [{ field: 'tenantId', message: 'must be a tenant id' }];
 }
 
 export function parseListRequest(body: unknown): SnapshotsListRequest {
   const { tenantId, refresh } = record(body);
   const errors = tenantIdErrors(tenantId);
-  if (refresh !== undefined && typeof refresh !== 'boolean') errors.push({ field: 'refresh', message: 'must be a boolean' });
+  if (refresh !== undefined && typeof refresh !== 'boolean')
+    errors.push({ field: 'refresh', message: 'must be a boolean' });
   if (errors.length > 0) throw FedopsError.validation(errors);
   return { tenantId: tenantId as string, ...(refresh === true ? { refresh } : {}) };
 }
