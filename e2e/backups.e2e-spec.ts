@@ -9,6 +9,7 @@ import {
 } from '@fedops/sandbox-host';
 import { Client, Connection } from '@temporalio/client';
 import { backupScheduleId, type BackupPolicy } from '@fedops/contracts';
+import { signS3Request } from '@fedops/service-kit';
 import { startTestPlatform, testInfra, waitFor, type TestPlatform } from '@fedops/testing';
 import { ApiClient, readEvents } from './api-client';
 import { newTenant } from './factories';
@@ -441,4 +442,40 @@ describe('backups and restores', () => {
     ]);
     expect((await finished(backup.body.id)).status).toBe('succeeded');
   });
+
+  it("keeps a deleted tenant's backups for the grace period (listed, in the storage); purgeBackups deletes them with the tenant", async () => {
+    // Another tenant, deleted with its backups.
+    const other = await acme.post<Tenant>('/v1/tenants', newTenant({ apps: ['gotosocial'] }));
+    await waitForTenantStatus<Tenant>(acme, other.body.id, 'ready');
+    const backedUp = await acme.post<Operation>(`/v1/tenants/${other.body.id}/backups`, {});
+    expect((await finished(backedUp.body.id)).status).toBe('succeeded');
+    expect(await s3Keys(`${other.body.id}/`)).not.toEqual([]);
+    const purged = await acme.delete<Tenant>(`/v1/tenants/${other.body.id}?purgeBackups=true`);
+    expect(purged.status).toBe(202);
+    await waitForTenantStatus<Tenant>(acme, other.body.id, 'deleted');
+    expect(await s3Keys(`${other.body.id}/`)).toEqual([]);
+
+    // This one, deleted as usual: its snapshots stay, listed and in the storage.
+    const kept = (await snapshots()).map((s) => s.id).sort();
+    expect((await acme.delete<Tenant>(`/v1/tenants/${tenant.id}`)).status).toBe(202);
+    await waitForTenantStatus<Tenant>(acme, tenant.id, 'deleted');
+    expect((await snapshots()).map((s) => s.id).sort()).toEqual(kept);
+    const objects = await s3Keys(`${tenant.id}/snapshots/`);
+    expect(objects.map((k) => k.split('/').pop()).sort()).toEqual(expect.arrayContaining(kept));
+    // Purging after the fact is refused, saying when they go.
+    const late = await acme.delete<{ code: string; detail: string }>(
+      `/v1/tenants/${tenant.id}?purgeBackups=true`,
+    );
+    expect([late.status, late.body.code]).toEqual([409, 'CONFLICT']);
+  });
 });
+
+/** The keys under `prefix` in the platform's S3 bucket, listed with its keys. */
+async function s3Keys(prefix: string): Promise<string[]> {
+  const s3 = testInfra().s3;
+  const url = `${s3.endpoint}/${s3.bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}`;
+  const res = await fetch(url, { headers: signS3Request({ method: 'GET', url }, s3, new Date()) });
+  expect(res.status).toBe(200);
+  const body = await res.text();
+  return [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1] ?? '');
+}

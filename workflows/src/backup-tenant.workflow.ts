@@ -132,3 +132,11 @@ async function finishing<T>(
     throw err;
   }
 }
+
+/**
+ * Run by the Temporal Schedule `fedops-backup-purge` (the backup service creates it): the repositories
+ * of deleted tenants whose grace period has ended are deleted with every snapshot.
+ */
+export async function purgeRepositories(): Promise<{ purged: string[] }> {
+  return serviceActivities().backup.purgeExpiredRepositories({});
+}

@@ -38,7 +38,9 @@ export async function destroyTenant(input: DestroyTenantInput): Promise<void> {
         deploymentControl.cancelDeployment(reportsProgress ? { tenantId, operationId } : { tenantId }),
       );
     await tracker.run('dns', () => dns.removeTenantRecords({ tenantId }));
-    await tracker.run('backup', () => backup.deleteRepository({ tenantId }));
+    await tracker.run('backup', () =>
+      backup.deleteRepository(input.purgeBackups === true ? { tenantId, purge: true } : { tenantId }),
+    );
     await tracker.run('deployments', () => deployer.removeDeployments({ tenantId }));
     await tracker.run('machine', () => provisioner.destroyMachine({ tenantId, provider: input.provider }));
   } catch (err) {

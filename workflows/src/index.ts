@@ -10,6 +10,7 @@ export {
   backupTenant,
   restoreTenant,
   scheduledBackup,
+  purgeRepositories,
   BACKUP_STEPS,
   RESTORE_STEPS,
 } from './backup-tenant.workflow';

@@ -111,8 +111,13 @@ export interface BackupActivities {
    * exists. restic initialises it with the first backup.
    */
   initRepository(input: { tenantId: string }): Promise<BackupRepositorySummary>;
-  /** The tenant is deleted: its repository is kept for the grace period, then purged. */
-  deleteRepository(input: { tenantId: string }): Promise<{ deleted: boolean }>;
+  /**
+   * The tenant is deleted: its repository is kept for the grace period, then purged; at once when
+   * `purge` is asked.
+   */
+  deleteRepository(input: { tenantId: string; purge?: boolean }): Promise<{ deleted: boolean }>;
+  /** Purges the repositories of deleted tenants whose grace period has ended. */
+  purgeExpiredRepositories(input: Record<string, never>): Promise<{ purged: string[] }>;
   /** Snapshots of the apps' data paths and databases, taken on the machine (heartbeats progress). */
   backupApps(input: BackupAppsInput): Promise<BackupAppsResult>;
   /** Restores apps from snapshots onto the machine, by the strategy asked (heartbeats progress). */

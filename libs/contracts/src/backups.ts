@@ -153,3 +153,7 @@ export interface ApplyRetentionResult {
 
 /** What a scheduled run did: started a backup operation, or why it did not. */
 export type ScheduledBackupResult = { operationId: string } | { skipped: string };
+
+/** The workflow a Temporal Schedule of the backup service runs to purge repositories past their grace period. */
+export const PURGE_REPOSITORIES_WORKFLOW = 'purgeRepositories';
+export const PURGE_REPOSITORIES_SCHEDULE_ID = 'fedops-backup-purge';

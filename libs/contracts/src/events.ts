@@ -19,6 +19,7 @@ export const EVENT_KINDS = [
   'deployment.removed',
   'backup.repository.initialised',
   'backup.repository.deleted',
+  'backup.repository.purged',
   'backup.snapshot.taken',
   'backup.progress',
   'backup.restored',

@@ -57,6 +57,8 @@ export interface DestroyTenantInput {
   tenantId: string;
   orgId: string;
   provider: ResourceProviderKind;
+  /** Delete the backups at once instead of keeping them for the grace period. */
+  purgeBackups?: boolean;
 }
 
 export const OPERATION_STEP_STATUSES = [

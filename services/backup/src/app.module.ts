@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TaskQueue } from '@fedops/contracts';
+import { PURGE_REPOSITORIES_SCHEDULE_ID, PURGE_REPOSITORIES_WORKFLOW, TaskQueue } from '@fedops/contracts';
 import {
   EventPublisher,
   JsonLogger,
   SecretBox,
   ServiceKitModule,
+  WorkflowSchedule,
   workerProviders,
 } from '@fedops/service-kit';
 import { DataSource } from 'typeorm';
@@ -72,16 +73,33 @@ export class AppModule {
         },
         {
           provide: BackupRepositoryService,
-          inject: [DataSource, S3Repositories, SecretBox, EventPublisher, JsonLogger],
+          inject: [DataSource, S3Repositories, S3Objects, SecretBox, EventPublisher, JsonLogger],
           useFactory: (
             ds: DataSource,
             s3: S3Repositories,
+            objects: S3Objects,
             box: SecretBox,
             events: EventPublisher,
             log: JsonLogger,
-          ) => new BackupRepositoryService(ds, s3, box, events, config.deletedTenantGraceDays, log),
+          ) => new BackupRepositoryService(ds, s3, objects, box, events, config.deletedTenantGraceDays, log),
         },
         SnapshotService,
+        {
+          provide: WorkflowSchedule,
+          inject: [JsonLogger],
+          useFactory: (log: JsonLogger) =>
+            new WorkflowSchedule(
+              {
+                temporalAddress: config.temporalAddress,
+                temporalNamespace: config.temporalNamespace,
+                scheduleId: PURGE_REPOSITORIES_SCHEDULE_ID,
+                workflowType: PURGE_REPOSITORIES_WORKFLOW,
+                intervalSeconds: config.purgeIntervalSeconds,
+                what: 'purge of expired backup repositories',
+              },
+              log,
+            ),
+        },
         ...workerProviders({
           taskQueue: TaskQueue.backup,
           inject: [BackupRepositoryService, SnapshotService],

@@ -78,6 +78,7 @@ export const EVENT_PUBLISHERS: Readonly<Record<EventKind, NatsServiceUser>> = {
   'deployment.removed': 'deployer',
   'backup.repository.initialised': 'backup',
   'backup.repository.deleted': 'backup',
+  'backup.repository.purged': 'backup',
   'backup.snapshot.taken': 'backup',
   'backup.progress': 'backup',
   'backup.restored': 'backup',

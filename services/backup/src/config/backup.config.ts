@@ -25,6 +25,13 @@ export const backupConfigSpec = {
     parse: parse.positiveInt,
     default: 30,
   },
+  purgeIntervalSeconds: {
+    env: 'FEDOPS_BACKUP_PURGE_INTERVAL_SECONDS',
+    description:
+      'how often the repositories of deleted tenants are looked at for purging (past their grace period)',
+    parse: parse.positiveInt,
+    default: 3600,
+  },
   s3Endpoint: {
     env: 'FEDOPS_BACKUP_S3_ENDPOINT',
     description:

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
 import type { BackupRepositorySummary } from '@fedops/contracts';
 import { FedopsError, FedopsErrorCode } from '@fedops/domain';
 import { EventPublisher, JsonLogger, SecretBox } from '@fedops/service-kit';
 import { generateRepositoryPassword } from '../restic/repository-password';
+import { SnapshotEntity } from '../snapshots/snapshot.entity';
+import { S3Objects } from '../targets/s3-objects';
 import { S3Repositories } from '../targets/s3-target';
 import { BackupRepositoryEntity } from './backup-repository.entity';
 
@@ -33,6 +35,7 @@ export class BackupRepositoryService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repositories: S3Repositories,
+    private readonly objects: S3Objects,
     private readonly secrets: SecretBox,
     private readonly events: EventPublisher,
     private readonly graceDays: number,
@@ -94,18 +97,52 @@ export class BackupRepositoryService {
       .update({ tenantId, resticId: IsNull() }, { resticId });
   }
 
+  /** Purges every repository whose grace period has ended; the tenants whose repositories went. */
+  async purgeExpired(): Promise<string[]> {
+    const expired = await this.dataSource
+      .getRepository(BackupRepositoryEntity)
+      .find({ where: { purgeAfter: LessThanOrEqual(new Date()) } });
+    for (const row of expired) await this.purge(row);
+    return expired.map((r) => r.tenantId);
+  }
+
+  /**
+   * Deletes the repository's objects, then its records: a purge that stops half-way leaves the row,
+   * and the next purge (or retry) deletes what is left.
+   */
+  private async purge(row: BackupRepositoryEntity): Promise<void> {
+    const objects = await this.objects.deleteAll(`${row.tenantId}/`);
+    await this.dataSource.transaction(async (tx) => {
+      await tx.getRepository(SnapshotEntity).delete({ tenantId: row.tenantId });
+      await tx.getRepository(BackupRepositoryEntity).delete({ tenantId: row.tenantId });
+    });
+    this.log.info('repository purged', { tenantId: row.tenantId, objects });
+    await this.events.publish(
+      row.tenantId,
+      'backup.repository.purged',
+      `backup/${row.tenantId}/repository/purged`,
+      {
+        objects,
+      },
+    );
+  }
+
   async markChecked(tenantId: string, at: Date): Promise<void> {
     await this.dataSource.getRepository(BackupRepositoryEntity).update({ tenantId }, { checkedAt: at });
   }
 
   /**
-   * The tenant is deleted: its repository is kept until the grace period ends (`purgeAfter`).
-   * Idempotent; true when a repository was there.
+   * The tenant is deleted: its repository is kept until the grace period ends (`purgeAfter`), or
+   * purged at once when asked. Idempotent; true when a repository was there.
    */
-  async delete(tenantId: string): Promise<boolean> {
+  async delete(tenantId: string, purge = false): Promise<boolean> {
     const repo = this.dataSource.getRepository(BackupRepositoryEntity);
     const row = await repo.findOneBy({ tenantId });
     if (row === null) return false;
+    if (purge) {
+      await this.purge(row);
+      return true;
+    }
     if (row.deletedAt === null) {
       row.deletedAt = new Date();
       row.purgeAfter = new Date(row.deletedAt.getTime() + this.graceDays * DAY_MS);

@@ -12,7 +12,10 @@ export function createBackupActivities(deps: {
 }): BackupActivities {
   return {
     initRepository: ({ tenantId }) => deps.repositories.ensure(tenantId),
-    deleteRepository: async ({ tenantId }) => ({ deleted: await deps.repositories.delete(tenantId) }),
+    deleteRepository: async ({ tenantId, purge }) => ({
+      deleted: await deps.repositories.delete(tenantId, purge === true),
+    }),
+    purgeExpiredRepositories: async () => ({ purged: await deps.repositories.purgeExpired() }),
     backupApps: (input) => withHeartbeats((reporter) => deps.snapshots.backupApps(input, reporter)),
     restoreApps: (input) => withHeartbeats((reporter) => deps.snapshots.restoreApps(input, reporter)),
     applyRetention: (input) => withHeartbeats((reporter) => deps.snapshots.applyRetention(input, reporter)),

@@ -15,10 +15,11 @@ export interface TenantChange {
   to: TenantAppsState;
 }
 
-/** The request of a backup (which apps, why) or a restore (which snapshots, how). */
+/** The request of a backup (which apps, why), a restore (which snapshots, how) or a destroy (its backups too?). */
 export type OperationParams =
   | { backup: { apps: string[]; reason: SnapshotReason; policy?: BackupPolicy } }
-  | { restore: { snapshotIds: string[]; strategy: RestoreStrategy } };
+  | { restore: { snapshotIds: string[]; strategy: RestoreStrategy } }
+  | { destroy: { purgeBackups: boolean } };
 
 /** One change to a tenant and its workflow run (the workflow id is this id), owned by tenant-api. */
 @Entity({ name: 'operations' })

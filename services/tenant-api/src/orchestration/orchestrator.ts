@@ -95,7 +95,16 @@ export class Orchestrator {
         case 'destroy':
           await this.client.workflow.start(destroyTenant, {
             ...this.startOptions(operationId),
-            args: [{ tenantId: tenant.id, orgId: tenant.orgId, provider: tenant.provider }],
+            args: [
+              {
+                tenantId: tenant.id,
+                orgId: tenant.orgId,
+                provider: tenant.provider,
+                ...(op.params !== null && 'destroy' in op.params && op.params.destroy.purgeBackups
+                  ? { purgeBackups: true }
+                  : {}),
+              },
+            ],
           });
           break;
       }

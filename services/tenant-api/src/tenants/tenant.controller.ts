@@ -177,24 +177,30 @@ export class TenantController {
   @ApiParam(TENANT_ID_PARAM)
   @ApiJsonResponse(202, 'TenantView', 'The destroy operation started (or runs already); status `deleting`.')
   @ApiJsonResponse(200, 'TenantView', 'The tenant was deleted already.')
-  @ApiProblemResponses(404)
+  @ApiProblemResponses(400, 404, 409)
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TenantView> {
-    return sendAnswer(res, await this.tenants.delete(principal, id));
+    return sendAnswer(res, await this.tenants.delete(principal, id, parseFlag(query, 'purgeBackups')));
   }
 }
 
 /** `?dryRun=true|false`, and no other query parameter. */
 function parseDryRun(query: Record<string, unknown>): boolean {
+  return parseFlag(query, 'dryRun');
+}
+
+/** `?<name>=true|false` as the only query parameter. */
+function parseFlag(query: Record<string, unknown>, name: string): boolean {
   const errors = Object.keys(query)
-    .filter((k) => k !== 'dryRun')
-    .map((k) => ({ field: k, message: 'is not a known query parameter (dryRun)' }));
-  const value = query['dryRun'];
+    .filter((k) => k !== name)
+    .map((k) => ({ field: k, message: `is not a known query parameter (${name})` }));
+  const value = query[name];
   if (value !== undefined && value !== 'true' && value !== 'false') {
-    errors.push({ field: 'dryRun', message: 'must be true or false' });
+    errors.push({ field: name, message: 'must be true or false' });
   }
   if (errors.length > 0) throw FedopsError.validation(errors);
   return value === 'true';

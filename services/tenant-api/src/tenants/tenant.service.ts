@@ -365,14 +365,28 @@ export class TenantService {
    * Stores a destroy operation and starts it; the workflow first cancels a deployment still in
    * flight. Repeating the request while the deletion runs answers with the same operation.
    */
-  async delete(principal: Principal, tenantId: string): Promise<Answer<TenantView>> {
+  /**
+   * Starts the destroy operation (unless one runs). The tenant's backups are kept for the grace
+   * period, restorable; `purgeBackups` deletes them with the rest.
+   */
+  async delete(principal: Principal, tenantId: string, purgeBackups = false): Promise<Answer<TenantView>> {
     const outcome = await this.dataSource.transaction(async (tx) => {
       const tenant = await this.findVisible(principal, tenantId, tx, true);
-      if (tenant.status === 'deleted') return { status: 200, tenant, operation: undefined };
+      if (tenant.status === 'deleted') {
+        if (purgeBackups) {
+          throw new FedopsError(
+            FedopsErrorCode.Conflict,
+            `Tenant ${tenantId} is deleted already: its backups are purged when their grace period ends`,
+          );
+        }
+        return { status: 200, tenant, operation: undefined };
+      }
       const open = await this.operations.openOperations(tx, tenant.id);
       const running = open.find((o) => o.kind === 'destroy');
       if (running !== undefined) return { status: 202, tenant, operation: undefined };
-      const operation = await this.operations.create(tx, tenant, 'destroy', principal.subject);
+      const operation = await this.operations.create(tx, tenant, 'destroy', principal.subject, {
+        ...(purgeBackups ? { params: { destroy: { purgeBackups: true } } } : {}),
+      });
       return { status: 202, tenant, operation };
     });
     if (outcome.operation !== undefined) await this.operations.start(outcome.operation, outcome.tenant);
