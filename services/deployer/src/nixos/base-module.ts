@@ -2,7 +2,7 @@ import { enabledPorts, type AppDefinition, type OptionValue } from '@fedops/cata
 import { shellQuote } from '@fedops/service-kit';
 import { mergeModules, type AppModuleRenderer, type NixModuleConfig } from './app-modules';
 import { NIXPKGS_PIN } from './nixpkgs-pin';
-import type { NixValue } from './nix-string';
+import { nixExpr, type NixValue } from './nix-string';
 
 /** One app as the base module sees it: catalog definition, resolved options, fqdn per endpoint. */
 export interface BaseModuleApp {
@@ -105,13 +105,15 @@ function virtualHosts(input: BaseModuleInput): Record<string, VirtualHost> {
 
 /**
  * `base.nix`, the base of every fedops machine: SSH with keys only, the firewall from the apps'
- * ports, nginx (ACME, forceSSL, each app's body size) in front of the apps, the apex paths, and
- * PostgreSQL with each app's database owned by the app's role.
+ * ports, nginx (ACME, forceSSL, each app's body size) in front of the apps, the apex paths,
+ * PostgreSQL with each app's database owned by the app's role, and restic, which the backup
+ * service runs on the machine over SSH (where the data is).
  */
 export function baseModule(input: BaseModuleInput): Record<string, NixValue> {
   const databases = [...new Set(input.apps.flatMap((a) => a.def.databases.map((d) => d.name)))].sort();
   const config: NixModuleConfig = {
     networking: { hostName: input.hostname, firewall: { enable: true, ...firewallFor(input.apps) } },
+    environment: { systemPackages: [nixExpr('pkgs.restic')] },
     services: {
       openssh: {
         enable: true,

@@ -2,6 +2,11 @@
 # Rendered by fedops. Do not edit.
 { config, lib, pkgs, modulesPath, ... }:
 {
+  environment = {
+    systemPackages = [
+      pkgs.restic
+    ];
+  };
   networking = {
     firewall = {
       allowedTCPPortRanges = [ ];
