@@ -14,8 +14,11 @@ import { JsonLogger, NATS_CONNECTION } from '@fedops/service-kit';
 
 const codec = JSONCodec<DomainEvent>();
 
-/** Events that change nothing (a step started or ended): on the stream for progress bars, not audited. */
-const NOT_AUDITED: ReadonlySet<EventKind> = new Set<EventKind>(['operation.progress']);
+/**
+ * Events that change nothing (a step started or ended, how far a backup is): on the stream for
+ * progress bars, not audited.
+ */
+const NOT_AUDITED: ReadonlySet<EventKind> = new Set<EventKind>(['operation.progress', 'backup.progress']);
 const RETRY_MS = 5_000;
 
 /** One audit line, as the projector derives it from an event. */

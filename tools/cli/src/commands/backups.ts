@@ -1,9 +1,18 @@
 // `fedops backups`: a tenant's snapshots (GET /v1/tenants/{id}/snapshots), a backup now
 // (POST .../backups) and a restore (POST .../restores), each an operation that --wait follows.
 import type { ApiResponse } from '../api-client';
-import { arg, flagValue, listValue, stringValue, type CommandContext, type CommandNode } from '../command';
+import {
+  arg,
+  flagValue,
+  intValue,
+  listValue,
+  stringValue,
+  type CommandContext,
+  type CommandNode,
+  type OptionSpec,
+} from '../command';
 import { LIST_OPTIONS, print, printJson, printList } from '../output';
-import { relative, type Column } from '../table';
+import { relative, renderFields, type Column } from '../table';
 import {
   IDEMPOTENCY_OPTION,
   WAIT_OPTIONS,
@@ -33,6 +42,61 @@ interface OperationAnswer {
 }
 
 const RESTORE_STRATEGIES = ['safe', 'in-place'] as const;
+
+/** A tenant's backup policy as GET/PUT /v1/tenants/{id}/backup-policy carry it. */
+interface BackupPolicy {
+  intervalHours: number;
+  retention: Partial<Record<RetentionKey, number>>;
+  checkIntervalDays: number;
+  checkReadDataPercent: number;
+}
+
+/** Retention rules by flag (`--keep-daily`) and by field (`keepDaily`). */
+const RETENTION_FLAGS = {
+  'keep-last': 'keepLast',
+  'keep-hourly': 'keepHourly',
+  'keep-daily': 'keepDaily',
+  'keep-weekly': 'keepWeekly',
+  'keep-monthly': 'keepMonthly',
+  'keep-yearly': 'keepYearly',
+} as const;
+type RetentionKey = (typeof RETENTION_FLAGS)[keyof typeof RETENTION_FLAGS];
+
+const POLICY_OPTIONS: Record<string, OptionSpec> = {
+  every: {
+    type: 'string',
+    value: '<hours>',
+    description: 'hours between scheduled backups (0: manual only)',
+  },
+  ...Object.fromEntries(
+    Object.keys(RETENTION_FLAGS).map((flag) => [
+      flag,
+      {
+        type: 'string',
+        value: '<n>',
+        description: `retention: ${flag.replace('-', ' ')} snapshots of each app`,
+      },
+    ]),
+  ),
+  'check-every': { type: 'string', value: '<days>', description: 'days between repository checks' },
+  'check-read': { type: 'string', value: '<percent>', description: 'how much of the data a check reads' },
+  'reset-retention': {
+    type: 'boolean',
+    description: 'replace the retention rules by the --keep-* given instead of merging them in',
+  },
+};
+
+function renderPolicy(policy: BackupPolicy): string {
+  const keep = Object.entries(RETENTION_FLAGS)
+    .filter(([, key]) => policy.retention[key] !== undefined)
+    .map(([flag, key]) => `${flag.slice('keep-'.length)} ${policy.retention[key]}`)
+    .join(', ');
+  return renderFields([
+    ['Backups', policy.intervalHours === 0 ? 'manual only' : `every ${policy.intervalHours} h`],
+    ['Keep', keep === '' ? '-' : keep],
+    ['Checks', `every ${policy.checkIntervalDays} d, reading ${policy.checkReadDataPercent} % of the data`],
+  ]);
+}
 
 const tenantPath = (tenant: string, rest: string): string =>
   `/v1/tenants/${encodeURIComponent(tenant)}/${rest}`;
@@ -134,6 +198,45 @@ export const backupsCommand: CommandNode = {
           idempotencyKey(ctx),
         );
         await startedOperation(ctx, res, 'Backup');
+      },
+    },
+    {
+      name: 'policy',
+      summary: "Show a tenant's backup policy, or change it with the flags given",
+      description:
+        'Without flags, prints the policy. With flags, reads the policy, changes what the flags say (the --keep-* ' +
+        'rules are merged into the current ones unless --reset-retention) and sends it back. A retention that ' +
+        'keeps nothing is refused by the server.',
+      args: [{ name: 'tenant', required: true, description: 'the tenant id' }],
+      options: POLICY_OPTIONS,
+      run: async (ctx) => {
+        const path = tenantPath(arg(ctx, 0), 'backup-policy');
+        const every = intValue(ctx, 'every', 0, 168);
+        const checkEvery = intValue(ctx, 'check-every', 1, 90);
+        const checkRead = intValue(ctx, 'check-read', 1, 100);
+        const keep = Object.entries(RETENTION_FLAGS).flatMap(([flag, key]) => {
+          const n = intValue(ctx, flag, 1, 1000);
+          return n === undefined ? [] : [[key, n] as const];
+        });
+        const reset = flagValue(ctx, 'reset-retention');
+        const session = await ctx.session();
+        const current = await session.api.get<BackupPolicy>(path);
+        const changes =
+          every !== undefined || checkEvery !== undefined || checkRead !== undefined || keep.length > 0;
+        if (!changes && !reset) {
+          if (ctx.json) printJson(ctx, current);
+          else print(ctx, renderPolicy(current.body));
+          return;
+        }
+        const policy: BackupPolicy = {
+          intervalHours: every ?? current.body.intervalHours,
+          retention: { ...(reset ? {} : current.body.retention), ...Object.fromEntries(keep) },
+          checkIntervalDays: checkEvery ?? current.body.checkIntervalDays,
+          checkReadDataPercent: checkRead ?? current.body.checkReadDataPercent,
+        };
+        const res = await session.api.request<BackupPolicy>('PUT', path, { body: policy });
+        if (ctx.json) printJson(ctx, res);
+        else print(ctx, renderPolicy(res.body));
       },
     },
     {
