@@ -191,6 +191,8 @@ export function succeedingServices(): FakeServices {
         })),
         skipped: [],
       }),
+      applyRetention: async () => ({ forgotten: [], checked: false }),
+      purgeExpiredRepositories: async () => ({ purged: [] }),
       restoreApps: async ({ snapshotIds }) => ({
         restored: snapshotIds.map((snapshotId) => ({ app: 'gotosocial', snapshotId })),
       }),
@@ -200,6 +202,7 @@ export function succeedingServices(): FakeServices {
       recordOperationProgress: async () => undefined,
       cancelDeployment: async () => ({ cancelled: false }),
       recordDrift: async () => undefined,
+      startScheduledBackup: async () => ({ skipped: 'not in workflow tests' }),
     },
   };
 }
