@@ -127,16 +127,20 @@ export function backupScript(input: BackupScriptInput): string {
     '}',
     `trap 'rm -rf "$stage" "$stage.stderr"; after_hooks' EXIT`,
     'rm -rf "$stage" && mkdir -p "$stage"',
-    // Only a repository that is not there is created: a wrong password or a lock (which `init`
+    // Not initialised as far as fedops knows (an earlier attempt may have got as far as `init`):
+    // only a repository that is not there is created; a wrong password or a lock (which `init`
     // would report as "config file already exists") fails the run with restic's own message.
-    'opened=0; why=$(restic --no-lock cat config 2>&1 >/dev/null) || opened=$?',
-    'if [ "$opened" -ne 0 ]; then',
-    '  case "$opened:$why" in',
-    `    10:*|*${shellQuote('Is there a repository at the following location?')}*) restic init >&2 ;;`,
-    `    *) printf '%s\\n' "$why" >&2; exit "$opened" ;;`,
-    '  esac',
-    'fi',
-    'restic unlock >&2',
+    ...(input.initialised
+      ? []
+      : [
+          'opened=0; why=$(restic --no-lock cat config 2>&1 >/dev/null) || opened=$?',
+          'if [ "$opened" -ne 0 ]; then',
+          '  case "$opened:$why" in',
+          `    10:*|*${shellQuote('Is there a repository at the following location?')}*) restic init >&2 ;;`,
+          `    *) printf '%s\\n' "$why" >&2; exit "$opened" ;;`,
+          '  esac',
+          'fi',
+        ]),
     ...(layout.runHooks ? plan.hooks.before : []).map(
       (hook) =>
         `( ${hook} ) >&2 || { echo ${shellQuote(`fedops: before-backup hook failed: ${hook}`)} >&2; exit ${SCRIPT_EXIT.hookFailed}; }`,
