@@ -10,6 +10,10 @@
 # `npm run bench -- apps [ROUNDS]`: per round (3 by default) one tenant with all catalog apps and one with Mastodon
 # alone, each timed to ready and deleted; time-to-ready against the critical path of its steps
 # (bench/src/catalog-apps.bench.ts); exits non-zero when a tenant failed or cleanup left something.
+# `npm run bench -- backup [ROUNDS]`: the same data set backed up through fedops (restic on a machine over SSH), through
+# plain restic on the machine over SSH and through plain restic here, initially and after 1 % changed, ROUNDS (3)
+# times: fedops' time against each (goal against restic over SSH) and the bytes added
+# (bench/src/backup/backup.bench.ts); exits non-zero when a backup failed.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +32,10 @@ fi
 if [[ "${1:-}" == apps ]]; then
   shift
   exec node --enable-source-maps bench/dist/catalog-apps.bench.js "$@"
+fi
+if [[ "${1:-}" == backup ]]; then
+  shift
+  exec node --enable-source-maps bench/dist/backup/backup.bench.js "$@"
 fi
 if [[ "${1:-}" == providers ]]; then
   shift
