@@ -7,12 +7,13 @@
  * session with the same tunnel, and through plain `restic backup` here. Prints fedops' time against
  * each (goal: at most 1.1x restic over SSH) and the bytes added. See bench/README.md.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import type { MachineRef } from '@fedops/contracts';
 import { MachineRestic } from '@fedops/backup/dist/machine/machine-restic';
 import {
@@ -22,7 +23,7 @@ import {
   type RunCredentials,
 } from '@fedops/backup/dist/machine/machine-scripts';
 import { generateRepositoryPassword } from '@fedops/backup/dist/restic/repository-password';
-import { parseBackupStatus, parseBackupSummary, ResticCli } from '@fedops/backup/dist/restic/restic-cli';
+import { parseBackupStatus, parseBackupSummary } from '@fedops/backup/dist/restic/restic-cli';
 import { S3Objects } from '@fedops/backup/dist/targets/s3-objects';
 import { S3Repositories, type S3Target } from '@fedops/backup/dist/targets/s3-target';
 import { shellQuote } from '@fedops/service-kit';
@@ -62,6 +63,7 @@ import {
   type DataSet,
 } from './data-set';
 
+const execFileAsync = promisify(execFile);
 /**
  * The app as the backup service would plan it: its data path, no hooks, and no databases: the
  * PostgreSQL dump is already a file of the data set (made once, not timed), so both paths back up
@@ -98,8 +100,6 @@ function readConfig(): BenchConfig {
 interface Bench {
   local: LocalMachine;
   repositories: S3Repositories;
-  /** The backup service's own restic (the control plane): here only to initialise the repositories. */
-  control: ResticCli;
   machineRestic: MachineRestic;
   /** The backup service's S3 listing, for a snapshot's full id after its backup. */
   objects: S3Objects;
@@ -295,7 +295,15 @@ async function freshRepository(bench: Bench, prefix: string): Promise<Repo> {
   if (s3Prefix(location, bench.repositories.target.bucket) !== prefix)
     throw new Error(`repository ${location} is not under the prefix ${prefix}`);
   const repo = { prefix, location, password: generateRepositoryPassword() };
-  await bench.control.init(repo.location, repo.password);
+  await execFileAsync('restic', ['init'], {
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? tmpdir(),
+      RESTIC_REPOSITORY: repo.location,
+      RESTIC_PASSWORD: repo.password,
+      ...bench.repositories.backendEnv(),
+    },
+  });
   return repo;
 }
 
@@ -386,11 +394,6 @@ async function main(): Promise<number> {
     const bench: Bench = {
       local,
       repositories,
-      // As app.module.ts builds them: the control plane's restic with its cache in the work dir.
-      control: new ResticCli({
-        backendEnv: repositories.backendEnv(),
-        cacheDir: join(workDir, 'service', 'restic-cache'),
-      }),
       machineRestic: new MachineRestic(
         { privateKeyFile: local.privateKeyFile, workDir: join(workDir, 'service') },
         repositories,

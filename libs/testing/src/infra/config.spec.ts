@@ -1,8 +1,7 @@
-import { s3ErrorCode } from '@fedops/service-kit';
 import { natsServerArgs } from './nats.config';
 import { assertIdentifier, initdbArgs, postgresServerArgs, postgresUrl } from './postgres.config';
 import { pdnsConfigEntries, renderPdnsConfig } from './powerdns.config';
-import { listBucketsNames, newS3Credentials, versitygwArgs, versitygwBinaryCandidates } from './s3.config';
+import { newS3Credentials, versitygwArgs, versitygwBinaryCandidates } from './s3.config';
 import { temporalBinaryCandidates, temporalDevServerArgs } from './temporal.config';
 
 const layout = { pgData: '/d/pgdata', socketDir: '/d/run' };
@@ -176,19 +175,5 @@ describe('s3 (versitygw)', () => {
     expect(a.accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
     expect(a.secretAccessKey).toMatch(/^[0-9a-f]{40}$/);
     expect(newS3Credentials().secretAccessKey).not.toBe(a.secretAccessKey);
-  });
-
-  it('reads S3 error codes and ListBuckets answers', () => {
-    expect(
-      s3ErrorCode('<?xml version="1.0"?>\n<Error><Code>AccessDenied</Code><Message>x</Message></Error>'),
-    ).toBe('AccessDenied');
-    expect(s3ErrorCode('<ListAllMyBucketsResult/>')).toBeUndefined();
-    expect(
-      listBucketsNames(
-        '<ListAllMyBucketsResult><Buckets><Bucket><Name>a</Name><CreationDate>x</CreationDate></Bucket>' +
-          '<Bucket><Name>fedops-backups</Name></Bucket></Buckets></ListAllMyBucketsResult>',
-      ),
-    ).toEqual(['a', 'fedops-backups']);
-    expect(listBucketsNames('<Error><Code>AccessDenied</Code></Error>')).toBeUndefined();
   });
 });

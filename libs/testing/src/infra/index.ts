@@ -336,7 +336,7 @@ export { startTemporal, describeNamespace, findTemporalBinary, type TemporalOpti
 export { temporalDevServerArgs, temporalBinaryCandidates } from './temporal.config';
 export { startPowerDns, pdnsServerInfo, type PowerDnsOptions } from './powerdns';
 export { renderPdnsConfig, pdnsConfigEntries, PDNS_SQLITE_SCHEMA } from './powerdns.config';
-export { ensureS3Bucket, findVersitygwBinary, s3ListBuckets, s3Ready, startS3, type S3Options } from './s3';
+export { findVersitygwBinary, s3Ready, startS3, type S3Options } from './s3';
 export {
   S3_BUCKET,
   S3_REGION,

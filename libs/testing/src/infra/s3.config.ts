@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { S3Credentials } from '@fedops/service-kit';
 import { delimiter, join } from 'node:path';
 
 /**
  * The S3 server (versitygw 1.8 with its posix backend) without its process: its arguments, where
- * its binary is, its keys (requests are signed by @fedops/service-kit's signS3Request).
+ * its binary is, its keys.
  */
 
 export const VERSITYGW_VERSION = 'v1.8.0';
@@ -54,7 +53,10 @@ export function versitygwBinaryCandidates(
   return [...new Set(candidates)];
 }
 
-export type { S3Credentials } from '@fedops/service-kit';
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
 
 /** Fresh root keys, in the shape of AWS's (20 upper-case characters; 40 hex digits: safe in .env and shells). */
 export function newS3Credentials(): S3Credentials {
@@ -62,12 +64,4 @@ export function newS3Credentials(): S3Credentials {
     accessKeyId: `FEDOPS${randomBytes(7).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(20).toString('hex'),
   };
-}
-
-/** The bucket names of a ListBuckets answer; undefined when the body is not one. */
-export function listBucketsNames(body: string): string[] | undefined {
-  if (!body.includes('<ListAllMyBucketsResult')) return undefined;
-  return [...body.matchAll(/<Bucket>[\s\S]*?<Name>([^<]*)<\/Name>[\s\S]*?<\/Bucket>/g)].map(
-    (match) => match[1] ?? '',
-  );
 }

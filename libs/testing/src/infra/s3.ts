@@ -8,13 +8,12 @@ import { startOnPorts } from './port-allocation';
 import {
   S3_BUCKET,
   S3_REGION,
-  listBucketsNames,
+  VERSITYGW_HEALTH_PATH,
   newS3Credentials,
   versitygwArgs,
   versitygwBinaryCandidates,
 } from './s3.config';
 import type { ComponentOptions, RunningComponent, S3Endpoint } from './types';
-import { s3ErrorCode, signS3Request } from '@fedops/service-kit';
 
 export interface S3Options extends ComponentOptions {
   /** Default: the saved keys (persistent) or fresh random ones. */
@@ -27,14 +26,15 @@ export interface S3Options extends ComponentOptions {
 /**
  * Starts versitygw, an S3 server, on its posix backend (`<dataDir>/buckets`: one directory per
  * bucket; log in `<dataDir>/versitygw.log`) with one root key pair (persistent: kept with the port
- * in `<dataDir>/fedops-state.json` as `accessKeyId` and `secretAccessKey`). Ready = a signed
- * ListBuckets answers 200 and the bucket `fedops-backups` exists (created if missing).
+ * in `<dataDir>/fedops-state.json` as `accessKeyId` and `secretAccessKey`). Ready = its health
+ * check answers; the bucket `fedops-backups` is a folder of the posix backend, made before it starts.
  */
 export async function startS3(options: S3Options): Promise<RunningComponent<S3Endpoint>> {
   const dataDir = resolve(options.dataDir);
   const rootDir = join(dataDir, 'buckets');
   const logFile = join(dataDir, 'versitygw.log');
-  await mkdir(rootDir, { recursive: true });
+  // The posix backend's buckets are the root's folders: the platform's bucket exists from the start.
+  await mkdir(join(rootDir, S3_BUCKET), { recursive: true });
   const binary = options.binary ?? (await findVersitygwBinary());
 
   const saved = options.ephemeral ? {} : await readState(dataDir);
@@ -85,25 +85,17 @@ export async function startS3(options: S3Options): Promise<RunningComponent<S3En
   return nativeComponent(proc, endpoint, ports);
 }
 
-/** Creates the endpoint's bucket if missing, then lists the buckets: true once it is there. */
+/**
+ * versitygw's health answer (unauthenticated GET /health: 200). Whether the keys work is proved by
+ * what uses them (restic, the backup service's S3Objects, their tests).
+ */
 export async function s3Ready(endpoint: S3Endpoint): Promise<boolean> {
-  await ensureS3Bucket(endpoint);
-  return (await s3ListBuckets(endpoint)).includes(endpoint.bucket);
-}
-
-/** Signed ListBuckets (GET /): the names; throws with the status and S3 error code otherwise. */
-export async function s3ListBuckets(endpoint: S3Endpoint): Promise<string[]> {
-  const { status, body } = await s3Request(endpoint, 'GET', '/');
-  const names = status === 200 ? listBucketsNames(body) : undefined;
-  if (names === undefined) throw new Error(`S3 ListBuckets answered ${describe(status, body)}`);
-  return names;
-}
-
-/** Signed CreateBucket (PUT /<bucket>); a bucket that exists already (ours) is fine. */
-export async function ensureS3Bucket(endpoint: S3Endpoint): Promise<void> {
-  const { status, body } = await s3Request(endpoint, 'PUT', `/${encodeURIComponent(endpoint.bucket)}`);
-  if (status === 200 || (status === 409 && s3ErrorCode(body) === 'BucketAlreadyOwnedByYou')) return;
-  throw new Error(`S3 CreateBucket ${endpoint.bucket} answered ${describe(status, body)}`);
+  const response = await fetch(`${endpoint.endpoint}${VERSITYGW_HEALTH_PATH}`, {
+    signal: AbortSignal.timeout(2_000),
+  });
+  await response.text();
+  if (response.status !== 200) throw new Error(`versitygw health answered ${response.status}`);
+  return true;
 }
 
 export async function findVersitygwBinary(): Promise<string> {
@@ -113,23 +105,4 @@ export async function findVersitygwBinary(): Promise<string> {
   throw new Error(
     `versitygw (S3 server) not found (looked at ${candidates.join(', ')}). Run scripts/ensure-deps.sh or set FEDOPS_VERSITYGW_BIN.`,
   );
-}
-
-async function s3Request(
-  endpoint: S3Endpoint,
-  method: string,
-  path: string,
-): Promise<{ status: number; body: string }> {
-  const url = `${endpoint.endpoint}${path}`;
-  const response = await fetch(url, {
-    method,
-    headers: signS3Request({ method, url }, endpoint, new Date()),
-    signal: AbortSignal.timeout(2_000),
-  });
-  return { status: response.status, body: await response.text() };
-}
-
-function describe(status: number, body: string): string {
-  const code = s3ErrorCode(body);
-  return code === undefined ? `${status}` : `${status} ${code}`;
 }

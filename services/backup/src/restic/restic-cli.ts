@@ -67,21 +67,15 @@ export interface ResticCliOptions {
   binary?: string;
   /** Cache directory (`RESTIC_CACHE_DIR`); default: restic's own (XDG cache dir). */
   cacheDir?: string;
-  /** Kill a command that runs longer than this. Default 1 h (backups of big tenants are slow). */
+  /** Kill a command that runs longer than this. Default 1 h (a prune or check of a big repository is slow). */
   timeoutMs?: number;
-  /** Extra environment for the backend (e.g. AWS_* for S3 later). Never logged. */
+  /** Extra environment for the backend (AWS_* for S3). Never logged. */
   backendEnv?: Record<string, string>;
 }
 
-export interface BackupOptions {
-  tags?: string[];
-  host?: string;
-  /** Working directory: relative paths are stored relative to it (`data` is stored as `/data`). */
-  cwd?: string;
-}
-
-export interface BackupResult {
-  /** Full 64-hex snapshot id (0.14 prints only the short id; it is resolved). */
+/** The summary of a `restic backup --json` run (which runs on the machines: machine-scripts.ts). */
+export interface BackupSummary {
+  /** The snapshot's id as restic printed it: the short id (8 hex) in 0.14, the full one later. */
   snapshotId: string;
   filesNew: number;
   filesChanged: number;
@@ -89,8 +83,6 @@ export interface BackupResult {
   dataAdded: number;
   totalFilesProcessed: number;
   totalBytesProcessed: number;
-  /** Exit code 3: some source files could not be read; the snapshot exists but is incomplete. */
-  incomplete: boolean;
 }
 
 export interface ResticSnapshot {
@@ -139,9 +131,11 @@ const STDERR_TAIL_LINES = 20;
 const MAX_STDOUT = 64 * 1024 * 1024;
 
 /**
- * Thin wrapper around the real `restic` binary (written for 0.14, the Debian bookworm version;
- * newer exit codes are understood too). The repository goes in `RESTIC_REPOSITORY` and the password
- * in a 0600 file named by `RESTIC_PASSWORD_FILE`, so neither appears on a command line.
+ * The restic commands the backup service runs itself, where it reaches the repository directly:
+ * the repository's id, listings, checks, retention (backups and restores run on the machines, by
+ * machine-scripts.ts). Written for 0.14, the Debian bookworm version; newer exit codes are understood
+ * too. The repository goes in `RESTIC_REPOSITORY` and the password in a 0600 file named by
+ * `RESTIC_PASSWORD_FILE`, so neither appears on a command line.
  */
 export class ResticCli {
   private readonly binary: string;
@@ -152,31 +146,6 @@ export class ResticCli {
     this.timeoutMs = options.timeoutMs ?? 60 * 60 * 1000;
   }
 
-  /** `restic 0.14.0` -> `0.14.0`. */
-  async version(): Promise<string> {
-    const res = await this.exec('version', undefined, ['version']);
-    const match = /restic (\d+\.\d+\.\d+)/.exec(res.stdout);
-    if (match?.[1] === undefined)
-      throw new Error(`unexpected restic version output: ${res.stdout.slice(0, 200)}`);
-    return match[1];
-  }
-
-  /**
-   * Creates the repository, or confirms that an existing one opens with this password
-   * (`created: false`). A repository that exists with another password is a `wrong-password` error.
-   */
-  async init(repo: string, password: string): Promise<{ created: boolean; repositoryId: string }> {
-    let created = true;
-    try {
-      await this.exec('init', { repo, password }, ['init']);
-    } catch (err) {
-      if (!(err instanceof ResticError) || err.kind !== 'repository-exists') throw err;
-      created = false;
-    }
-    const repositoryId = await this.repositoryId(repo, password);
-    return { created, repositoryId };
-  }
-
   /** The repository's own id (from its config); also proves that the password opens it. */
   async repositoryId(repo: string, password: string): Promise<string> {
     const res = await this.exec('cat config', { repo, password }, ['cat', 'config']);
@@ -185,41 +154,6 @@ export class ResticCli {
       throw new Error('restic cat config: unexpected output shape (no id)');
     }
     return config['id'];
-  }
-
-  async backup(
-    repo: string,
-    password: string,
-    paths: string[],
-    options: BackupOptions = {},
-  ): Promise<BackupResult> {
-    if (paths.length === 0) throw new Error('restic backup: no paths given');
-    const args = [
-      'backup',
-      '--json',
-      ...this.filterArgs({ host: options.host, tags: options.tags }),
-      '--',
-      ...paths,
-    ];
-    const res = await this.exec('backup', { repo, password }, args, {
-      cwd: options.cwd,
-      okExitCodes: [0, 3],
-    });
-    const summary = parseBackupSummary(res.stdout);
-    if (summary === undefined) {
-      throw new ResticError({
-        command: 'backup',
-        kind: 'other',
-        exitCode: res.exitCode,
-        stderrTail: tail(res.stderr),
-        message: 'no summary with a snapshot id in the JSON output',
-      });
-    }
-    const snapshotId =
-      summary.snapshotId.length === 64
-        ? summary.snapshotId
-        : await this.resolveSnapshotId(repo, password, summary.snapshotId);
-    return { ...summary, snapshotId, incomplete: res.exitCode === 3 };
   }
 
   /** Snapshots, oldest first; `ids` restricts the list to these snapshots (short or full ids). */
@@ -297,37 +231,6 @@ export class ResticCli {
     await this.exec('prune', { repo, password }, ['prune']);
   }
 
-  /** Restores a snapshot (`latest` or an id) into `target`, creating it; paths keep their snapshot layout. */
-  async restore(
-    repo: string,
-    password: string,
-    snapshotId: string,
-    target: string,
-    options: { include?: string[] } = {},
-  ): Promise<void> {
-    if (snapshotId !== 'latest') checkSnapshotId(snapshotId);
-    const includes = (options.include ?? []).map((p) => `--include=${p}`);
-    await this.exec('restore', { repo, password }, [
-      'restore',
-      `--target=${target}`,
-      ...includes,
-      '--',
-      snapshotId,
-    ]);
-  }
-
-  /** Removes stale locks (those of dead processes or older than 30 minutes). */
-  async unlock(repo: string, password: string): Promise<void> {
-    await this.exec('unlock', { repo, password }, ['unlock']);
-  }
-
-  private async resolveSnapshotId(repo: string, password: string, shortId: string): Promise<string> {
-    const found = await this.snapshots(repo, password, {}, [shortId]);
-    const match = found.find((s) => s.id.startsWith(shortId));
-    if (match === undefined) throw new Error(`restic backup: snapshot ${shortId} not found after backup`);
-    return match.id;
-  }
-
   private filterArgs(filter: SnapshotFilter): string[] {
     const args: string[] = [];
     if (filter.host !== undefined) {
@@ -342,16 +245,15 @@ export class ResticCli {
   }
 
   /**
-   * Runs restic with a clean environment (no RESTIC_* or AWS_* inherited from this process).
-   * Non-zero exits other than `okExitCodes` become ResticError.
+   * Runs restic on the repository with a clean environment (no RESTIC_* or AWS_* inherited from
+   * this process). A non-zero exit becomes a ResticError.
    */
   private async exec(
     command: string,
-    repository: { repo: string; password: string } | undefined,
+    repository: { repo: string; password: string },
     args: string[],
-    opts: { cwd?: string; okExitCodes?: number[] } = {},
   ): Promise<RunResult> {
-    const secretsDir = repository === undefined ? undefined : await mkdtemp(join(tmpdir(), 'fedops-restic-'));
+    const secretsDir = await mkdtemp(join(tmpdir(), 'fedops-restic-'));
     try {
       const env: Record<string, string> = {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -360,14 +262,12 @@ export class ResticCli {
         ...(this.options.cacheDir === undefined ? {} : { RESTIC_CACHE_DIR: this.options.cacheDir }),
         ...this.options.backendEnv,
       };
-      if (repository !== undefined && secretsDir !== undefined) {
-        const passwordFile = join(secretsDir, 'password');
-        await writeFile(passwordFile, repository.password, { mode: 0o600 });
-        env['RESTIC_PASSWORD_FILE'] = passwordFile;
-        env['RESTIC_REPOSITORY'] = repository.repo;
-      }
-      const res = await this.spawn(command, args, env, opts.cwd);
-      if (!(opts.okExitCodes ?? [0]).includes(res.exitCode)) {
+      const passwordFile = join(secretsDir, 'password');
+      await writeFile(passwordFile, repository.password, { mode: 0o600 });
+      env['RESTIC_PASSWORD_FILE'] = passwordFile;
+      env['RESTIC_REPOSITORY'] = repository.repo;
+      const res = await this.spawn(command, args, env);
+      if (res.exitCode !== 0) {
         throw new ResticError({
           command,
           kind: classifyResticFailure(res.exitCode, res.stderr),
@@ -377,24 +277,20 @@ export class ResticCli {
       }
       return res;
     } finally {
-      if (secretsDir !== undefined) await rm(secretsDir, { recursive: true, force: true });
+      await rm(secretsDir, { recursive: true, force: true });
     }
   }
 
-  private spawn(
-    command: string,
-    args: string[],
-    env: Record<string, string>,
-    cwd: string | undefined,
-  ): Promise<RunResult> {
+  private spawn(command: string, args: string[], env: Record<string, string>): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let timedOut = false;
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         stdout += d;
-        // Status lines can pile up on long backups; keep the tail, where the summary is.
+        // Bounded memory: a larger output (a listing of very many snapshots) is cut to its tail,
+        // which then fails to parse as JSON, a clear error.
         if (stdout.length > MAX_STDOUT) stdout = stdout.slice(-MAX_STDOUT / 2);
       });
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -444,7 +340,7 @@ export class ResticCli {
  * The summary line of `restic backup --json` output (wherever restic ran); `snapshotId` is the short
  * id restic 0.14 prints. Undefined when there is none (the backup did not finish).
  */
-export function parseBackupSummary(stdout: string): Omit<BackupResult, 'incomplete'> | undefined {
+export function parseBackupSummary(stdout: string): BackupSummary | undefined {
   const summary = jsonLines(stdout).find((msg) => msg['message_type'] === 'summary');
   if (summary === undefined || typeof summary['snapshot_id'] !== 'string') return undefined;
   return {
