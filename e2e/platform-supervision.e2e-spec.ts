@@ -126,12 +126,12 @@ async function componentStatus(name: string): Promise<ComponentStatus> {
   return found;
 }
 
-/** Every one of the ten components is running (an earlier kill may have taken others down with it). */
+/** Every one of the eleven components is running (an earlier kill may have taken others down with it). */
 async function allRunning(): Promise<void> {
   await waitFor(
     async () => {
       const components = await status();
-      return components.length === 10 && components.every((c) => c.state === 'running');
+      return components.length === 11 && components.every((c) => c.state === 'running');
     },
     { description: 'every component to be running', timeoutMs: 120_000, intervalMs: 250 },
   );

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -84,33 +84,6 @@ async function outcome(run: Promise<unknown>): Promise<unknown> {
   );
 }
 
-/**
- * Stops a local machine. Its stop() first stops the machine's stand-in app servers with a script it
- * looks for beside libs/testing, where there is none (it is the deployer's); when that throws, its
- * sshd is ended here by the pid in its pid file, and its folder removed.
- */
-async function stopMachine(m: LocalMachine): Promise<void> {
-  try {
-    await m.stop();
-  } catch {
-    const pid = Number((await readFile(path.join(m.dir, 'sshd.pid'), 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0) {
-      process.kill(pid, 'SIGTERM');
-      await waitFor(() => !isAlive(pid), { description: `sshd ${pid} to end` });
-    }
-    await rm(m.dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
 interface Tenant {
   tenantId: string;
   /** The local machine, as this tenant's. */
@@ -173,7 +146,7 @@ describe('MachineRestic: restic on the machine, the repository on S3 through an 
   });
 
   afterAll(async () => {
-    await Promise.all([first, second].map((m) => (m === undefined ? undefined : stopMachine(m))));
+    await Promise.all([first?.stop(), second?.stop()]);
     await rm(work, { recursive: true, force: true });
   });
 

@@ -7,9 +7,9 @@ const fields = (fn: () => unknown): string[] =>
 const SNAPSHOT = 'c'.repeat(64);
 
 describe('backup requests', () => {
-  it('takes a backup of every app without a body or with an empty one, of some apps with `apps`', () => {
-    expect(parseBackupRequest(undefined)).toEqual({});
+  it('takes a backup of every app with an empty object, of some apps with `apps`; no body is no request', () => {
     expect(parseBackupRequest({})).toEqual({});
+    expect(fields(() => parseBackupRequest(undefined))).toEqual(['(body)']);
     expect(parseBackupRequest({ apps: ['forgejo', 'matrix', 'forgejo'] })).toEqual({
       apps: ['forgejo', 'matrix'],
     });

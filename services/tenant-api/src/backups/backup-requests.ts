@@ -7,7 +7,7 @@ import {
 } from '@fedops/contracts';
 import { FedopsError, type FieldError } from '@fedops/domain';
 
-/** `POST /v1/tenants/{id}/backups`: which apps (default: every app of the tenant). */
+/** `POST /v1/tenants/{id}/backups`: which apps (`{}`: every app of the tenant). */
 export interface BackupCommand {
   apps?: string[];
 }
@@ -23,7 +23,7 @@ const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 const MAX_ITEMS = 20;
 
 export function parseBackupRequest(body: unknown): BackupCommand {
-  const object = requireObject(body ?? {});
+  const object = requireObject(body);
   const errors = unknownFields(object, ['apps']);
   const apps = object['apps'];
   if (apps !== undefined) errors.push(...idList(apps, 'apps', APP_ID, 'an app id of the tenant'));
