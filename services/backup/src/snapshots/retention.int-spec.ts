@@ -40,7 +40,7 @@ async function resticBackup(p: Planned): Promise<void> {
   mkdirSync(data, { recursive: true });
   writeFileSync(join(data, 'state'), `${p.app} ${p.at}\n`);
   const time = new Date(p.at).toISOString().replace('T', ' ').slice(0, 19);
-  execFileSync(
+  await run(
     'restic',
     [
       'backup',
