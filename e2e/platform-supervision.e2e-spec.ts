@@ -258,7 +258,7 @@ describe('the npm start launcher supervises what it started', () => {
   it('stops supervising first on SIGTERM: every component ends, none is restarted, and the launcher exits 0', async () => {
     await allRunning();
     const pids = (await status()).map((c) => c.pid).filter((pid): pid is number => pid !== null);
-    expect(pids).toHaveLength(10);
+    expect(pids).toHaveLength(11);
 
     launcher.kill('SIGTERM');
 
