@@ -1,5 +1,4 @@
 import {
-  parseResticSummary,
   parseRounds,
   pathOrder,
   renderSplitTable,
@@ -36,31 +35,6 @@ describe('parseRounds', () => {
     expect(() => parseRounds(['0'])).toThrow(/1\.\.20/);
     expect(() => parseRounds(['2.5'])).toThrow(/positive integer/);
     expect(() => parseRounds(['1', '2'])).toThrow(/at most one/);
-  });
-});
-
-describe('parseResticSummary', () => {
-  it('reads the summary line of restic 0.14 among status lines, with its duration in ms', () => {
-    const stdout = [
-      '{"message_type":"status","percent_done":0,"total_files":1,"total_bytes":100000}',
-      '{"message_type":"summary","files_new":1,"files_changed":2,"files_unmodified":3,"data_added":100705,' +
-        '"total_files_processed":6,"total_bytes_processed":100000,"total_duration":0.217979576,"snapshot_id":"3fd6f948"}',
-      '',
-    ].join('\n');
-    expect(parseResticSummary(stdout)).toEqual({
-      snapshotId: '3fd6f948',
-      filesNew: 1,
-      filesChanged: 2,
-      filesUnmodified: 3,
-      dataAdded: 100705,
-      totalFilesProcessed: 6,
-      totalBytesProcessed: 100000,
-      durationMs: 218,
-    });
-  });
-
-  it('is undefined without a summary (a cut-off run)', () => {
-    expect(parseResticSummary('{"message_type":"status","percent_done":0.5}\n{"message_ty')).toBeUndefined();
   });
 });
 

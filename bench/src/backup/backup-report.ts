@@ -1,8 +1,8 @@
 /**
- * The backup benchmark's arithmetic: the rounds argument, restic's summary line, a repository's S3
- * prefix, the medians of each phase, fedops' time against plain restic's (over SSH on the machine,
+ * The backup benchmark's arithmetic: the rounds argument, a repository's S3 prefix, the medians of each phase, fedops' time against plain restic's (over SSH on the machine,
  * and here) and its verdict, and the tables. Pure, so it is unit tested.
  */
+import type { BackupSummary } from '@fedops/backup/dist/restic/restic-cli';
 import { percentile } from '../stats';
 
 /** The issue's goal: a backup through fedops takes at most this many times plain restic's over SSH. */
@@ -19,18 +19,8 @@ export type BackupPhase = (typeof BACKUP_PHASES)[number];
 export const BACKUP_PATHS = ['fedops', 'restic-ssh', 'restic-local'] as const;
 export type BackupPath = (typeof BACKUP_PATHS)[number];
 
-/** What `restic backup --json` says in its summary line. */
-export interface ResticSummary {
-  snapshotId: string;
-  filesNew: number;
-  filesChanged: number;
-  filesUnmodified: number;
-  dataAdded: number;
-  totalFilesProcessed: number;
-  totalBytesProcessed: number;
-  /** restic's own `total_duration`, ms: from after the repository is opened and its index loaded to the snapshot saved. */
-  durationMs: number;
-}
+/** What `restic backup --json` says in its summary line (the backup service's parser reads it). */
+export type ResticSummary = BackupSummary;
 
 /** One backup, through one of the paths. */
 export interface BackupRun {
@@ -66,38 +56,6 @@ export function parseRounds(args: readonly string[], fallback = 3): number {
   const n = Number(raw);
   if (n < 1 || n > 20) throw new Error(`ROUNDS must be within 1..20, got ${n}`);
   return n;
-}
-
-/**
- * The summary line of `restic backup --json` output, with restic's own duration; undefined when there
- * is none. (The backup service's parseBackupSummary reads the same line but not the duration.)
- */
-export function parseResticSummary(stdout: string): ResticSummary | undefined {
-  for (const line of stdout.split('\n').reverse()) {
-    const text = line.trim();
-    if (!text.startsWith('{')) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      continue; // a status line cut off
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-    const msg = value as Record<string, unknown>;
-    if (msg['message_type'] !== 'summary' || typeof msg['snapshot_id'] !== 'string') continue;
-    const num = (key: string): number => (typeof msg[key] === 'number' ? msg[key] : 0);
-    return {
-      snapshotId: msg['snapshot_id'],
-      filesNew: num('files_new'),
-      filesChanged: num('files_changed'),
-      filesUnmodified: num('files_unmodified'),
-      dataAdded: num('data_added'),
-      totalFilesProcessed: num('total_files_processed'),
-      totalBytesProcessed: num('total_bytes_processed'),
-      durationMs: Math.round(num('total_duration') * 1000),
-    };
-  }
-  return undefined;
 }
 
 /**

@@ -40,7 +40,6 @@ import {
   BACKUP_PHASES,
   BACKUP_RATIO_GOAL,
   mib,
-  parseResticSummary,
   parseRounds,
   pathOrder,
   renderRunsTable,
@@ -169,14 +168,12 @@ async function fedopsBackup(bench: Bench, repo: Repo): Promise<RunResult> {
   if (found === undefined || id === undefined || others.length > 0 || !/^[0-9a-f]{64}$/.test(id))
     throw new Error(`snapshot ${summary.snapshotId} is not (or not once) in the repository after its backup`);
   const done = performance.now();
-  const full = parseResticSummary(stdout);
-  if (full === undefined) throw new Error('no summary line in the backup output');
   return {
     wallMs: done - started,
     machineMs: ran - started,
     lookupsMs: done - ran,
     statusLines,
-    summary: full,
+    summary,
   };
 }
 
@@ -228,7 +225,7 @@ async function resticOverSsh(bench: Bench, repo: Repo): Promise<RunResult> {
     { signal: bench.signal },
   );
   const wallMs = performance.now() - started;
-  const summary = parseResticSummary(stdout);
+  const summary = parseBackupSummary(stdout);
   if (summary === undefined) throw new Error(`restic backup printed no summary: ${stdout.slice(-300)}`);
   return { wallMs, machineMs: wallMs, summary };
 }
@@ -280,7 +277,7 @@ async function resticBackup(bench: Bench, repo: Repo): Promise<RunResult> {
     throw new Error(
       `restic backup exited ${code ?? 'by signal'}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
     );
-  const summary = parseResticSummary(stdout);
+  const summary = parseBackupSummary(stdout);
   if (summary === undefined) throw new Error('restic backup printed no summary');
   return { wallMs, summary };
 }

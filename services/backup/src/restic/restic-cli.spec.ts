@@ -1,4 +1,4 @@
-import { classifyResticFailure, ResticError, retentionArgs } from './restic-cli';
+import { classifyResticFailure, parseBackupSummary, ResticError, retentionArgs } from './restic-cli';
 
 describe('classifyResticFailure', () => {
   it.each([
@@ -56,5 +56,30 @@ describe('retentionArgs', () => {
     expect(() => retentionArgs({ keepLast: 0 })).toThrow(/positive integer/);
     expect(() => retentionArgs({ keepWithin: '7 days' })).toThrow(/1y5m7d2h/);
     expect(() => retentionArgs({ keepTags: ['a,b'] })).toThrow(/invalid retention tag/);
+  });
+});
+
+describe('parseBackupSummary', () => {
+  it('reads the summary line of restic 0.14 among status lines, with its duration in ms', () => {
+    const stdout = [
+      '{"message_type":"status","percent_done":0,"total_files":1,"total_bytes":100000}',
+      '{"message_type":"summary","files_new":1,"files_changed":2,"files_unmodified":3,"data_added":100705,' +
+        '"total_files_processed":6,"total_bytes_processed":100000,"total_duration":0.217979576,"snapshot_id":"3fd6f948"}',
+      '',
+    ].join('\n');
+    expect(parseBackupSummary(stdout)).toEqual({
+      snapshotId: '3fd6f948',
+      filesNew: 1,
+      filesChanged: 2,
+      filesUnmodified: 3,
+      dataAdded: 100705,
+      totalFilesProcessed: 6,
+      totalBytesProcessed: 100000,
+      durationMs: 218,
+    });
+  });
+
+  it('is undefined without a summary (a cut-off run)', () => {
+    expect(parseBackupSummary('{"message_type":"status","percent_done":0.5}\n{"message_ty')).toBeUndefined();
   });
 });

@@ -83,6 +83,8 @@ export interface BackupSummary {
   dataAdded: number;
   totalFilesProcessed: number;
   totalBytesProcessed: number;
+  /** restic's own `total_duration`, ms: from the repository opened and its index read to the snapshot saved. */
+  durationMs: number;
 }
 
 export interface ResticSnapshot {
@@ -351,6 +353,7 @@ export function parseBackupSummary(stdout: string): BackupSummary | undefined {
     dataAdded: num(summary['data_added']),
     totalFilesProcessed: num(summary['total_files_processed']),
     totalBytesProcessed: num(summary['total_bytes_processed']),
+    durationMs: Math.round(num(summary['total_duration']) * 1000),
   };
 }
 

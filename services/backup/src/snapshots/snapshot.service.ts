@@ -71,13 +71,8 @@ export class SnapshotService {
         skipped.push(app);
         continue;
       }
-      const earlier = await this.dataSource
-        .getRepository(SnapshotEntity)
-        .findOneBy({ tenantId: input.tenantId, operationId: input.operationId, app, reason: input.reason });
       snapshots.push(
-        earlier !== null
-          ? toView(earlier)
-          : await this.backupApp(input.machine, repository, plan, input.reason, input.operationId, reporter),
+        await this.snapshotOnce(input.machine, repository, plan, input.reason, input.operationId, reporter),
       );
     }
     return { snapshots, skipped };
@@ -92,23 +87,15 @@ export class SnapshotService {
       const plan: AppDataPlan = { ...catalogPlan(row.app), dataPaths: row.paths, databases: row.databases };
       let preRestoreSnapshotId: string | undefined;
       if (input.strategy === 'in-place') {
-        const earlier = await this.dataSource.getRepository(SnapshotEntity).findOneBy({
-          tenantId: input.tenantId,
-          operationId: input.operationId,
-          app: row.app,
-          reason: 'pre-restore',
-        });
         preRestoreSnapshotId = (
-          earlier !== null
-            ? toView(earlier)
-            : await this.backupApp(
-                input.machine,
-                repository,
-                catalogPlan(row.app),
-                'pre-restore',
-                input.operationId,
-                reporter,
-              )
+          await this.snapshotOnce(
+            input.machine,
+            repository,
+            catalogPlan(row.app),
+            'pre-restore',
+            input.operationId,
+            reporter,
+          )
         ).id;
       }
       reporter.heartbeat(progress(input.operationId, row.app, 'restore', 0, row.totalBytes));
@@ -222,6 +209,25 @@ export class SnapshotService {
   /** The snapshots with these ids; a NOT_FOUND naming those the tenant has not. */
   async get(tenantId: string, ids: string[]): Promise<AppSnapshot[]> {
     return (await this.requireSnapshots(tenantId, ids)).map(toView);
+  }
+
+  /**
+   * The app's snapshot for this reason and operation: the one an earlier attempt of the operation
+   * took (a retried activity), or a new one.
+   */
+  private async snapshotOnce(
+    machine: MachineRef,
+    repository: OpenRepository,
+    plan: AppDataPlan,
+    reason: SnapshotReason,
+    operationId: string,
+    reporter: RunReporter,
+  ): Promise<AppSnapshot> {
+    const earlier = await this.dataSource
+      .getRepository(SnapshotEntity)
+      .findOneBy({ tenantId: machine.tenantId, operationId, app: plan.app, reason });
+    if (earlier !== null) return toView(earlier);
+    return this.backupApp(machine, repository, plan, reason, operationId, reporter);
   }
 
   private async backupApp(
